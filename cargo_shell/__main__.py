@@ -1,0 +1,3 @@
+from cargo_shell.cli import main
+
+raise SystemExit(main())
