@@ -1,0 +1,149 @@
+"""SQLite storage shared by every sandbox domain.
+
+One connection per thread (WAL mode lets the background worker and request threads
+share the file). Schema changes are append-only named migrations, registered from any
+module with :func:`register_migration` and applied in name order by :meth:`Database.migrate`.
+Names start with a number: ``001``-``099`` are the core (data domains), ``100`` and up
+belong to the orchestration/ai domains.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+Migration = Callable[[sqlite3.Connection], None]
+MIGRATIONS: dict[str, Migration] = {}
+
+
+def register_migration(name: str) -> Callable[[Migration], Migration]:
+    """Decorator adding a migration; a name is applied once per database file."""
+
+    def decorator(fn: Migration) -> Migration:
+        if name in MIGRATIONS and MIGRATIONS[name] is not fn:
+            raise ValueError(f"duplicate migration name {name!r}")
+        MIGRATIONS[name] = fn
+        return fn
+
+    return decorator
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def loads(text: str | None, default: Any = None) -> Any:
+    return default if text is None else json.loads(text)
+
+
+def _connect(path: Path | str, *, uri: bool = False) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, uri=uri, timeout=30)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA busy_timeout = 30000")
+    return conn
+
+
+class Database:
+    """The metadata database plus one SQLite file per dataset holding the model tables."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.datasets_dir = self.path.parent / "datasets"
+        self.datasets_dir.mkdir(exist_ok=True)
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self.conn.execute("PRAGMA journal_mode = WAL")
+
+    def _track(self, conn: sqlite3.Connection) -> sqlite3.Connection:
+        with self._lock:
+            self._all.append(conn)
+        return conn
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._track(_connect(self.path))
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            self._local.conn = conn
+        return conn
+
+    def dataset_path(self, dataset_uuid: str) -> Path:
+        return self.datasets_dir / f"{dataset_uuid}.sqlite"
+
+    def dataset_conn(self, dataset_uuid: str) -> sqlite3.Connection:
+        """This thread's connection to the file holding one dataset's model tables."""
+        cache: dict[str, sqlite3.Connection] | None = getattr(self._local, "datasets", None)
+        if cache is None:
+            cache = {}
+            self._local.datasets = cache
+        conn = cache.get(dataset_uuid)
+        if conn is None:
+            conn = self._track(_connect(self.dataset_path(dataset_uuid)))
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            cache[dataset_uuid] = conn
+        return conn
+
+    def migrate(self) -> list[str]:
+        """Apply every registered migration not yet applied; returns the names applied."""
+        from cargo_shell.sandbox import schema  # noqa: F401  (registers the core migrations)
+
+        conn = self.conn
+        conn.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT)")
+        done = {row[0] for row in conn.execute("SELECT name FROM _migrations")}
+        applied = []
+        for name in sorted(MIGRATIONS):
+            if name in done:
+                continue
+            with self.transaction():
+                MIGRATIONS[name](conn)
+                conn.execute("INSERT INTO _migrations VALUES (?, datetime('now'))", (name,))
+            applied.append(name)
+        return applied
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT; a nested call joins the outer transaction."""
+        conn = self.conn
+        if conn.in_transaction:
+            yield conn
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def execute(self, sql: str, params: Any = ()) -> sqlite3.Cursor:
+        return self.conn.execute(sql, params)
+
+    def one(self, sql: str, params: Any = ()) -> dict[str, Any] | None:
+        row = self.conn.execute(sql, params).fetchone()
+        return None if row is None else dict(row)
+
+    def all(self, sql: str, params: Any = ()) -> list[dict[str, Any]]:
+        return [dict(row) for row in self.conn.execute(sql, params).fetchall()]
+
+    def scalar(self, sql: str, params: Any = ()) -> Any:
+        row = self.conn.execute(sql, params).fetchone()
+        return None if row is None else row[0]
+
+    def close(self) -> None:
+        with self._lock:
+            conns, self._all = self._all, []
+        for conn in conns:
+            with contextlib.suppress(sqlite3.ProgrammingError):
+                conn.close()
+        self._local = threading.local()

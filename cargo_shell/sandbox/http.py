@@ -1,0 +1,223 @@
+"""Request/response primitives of the sandbox WSGI app: errors, request parsing, routing."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from email.parser import BytesParser
+from email.policy import HTTP
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
+
+if TYPE_CHECKING:
+    from cargo_shell.sandbox.db import Database
+
+
+class ApiError(Exception):
+    """An error answered as ``{"errorMessage": ..., "reason": ...}`` with the given status."""
+
+    def __init__(
+        self, status: int, message: str, reason: str | None = None, extra: dict[str, Any] | None = None
+    ):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.reason = reason
+        self.extra = extra or {}
+
+    def body(self) -> dict[str, Any]:
+        return {"errorMessage": self.message, "reason": self.reason, **self.extra}
+
+
+def not_found(what: str, reason: str | None = None) -> ApiError:
+    return ApiError(404, f"{what} not found", reason or "notFound")
+
+
+def bad_request(message: str, reason: str | None = "invalidRequest") -> ApiError:
+    return ApiError(400, message, reason)
+
+
+def unavailable(what: str) -> ApiError:
+    """The sandbox cannot reach the outside service this command needs."""
+    return ApiError(
+        501,
+        f"{what} is not available in the sandbox: it needs an external service the sandbox cannot reach",
+        "unavailableInSandbox",
+    )
+
+
+@dataclass
+class Ctx:
+    """What a handler knows about the caller and the app."""
+
+    db: Database
+    workspace_uuid: str
+    user_uuid: str
+    token_uuid: str
+    clock: Callable[[], float]
+    engine: Any = None
+    base_url: str = "http://sandbox.local"
+    is_admin: bool = True
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    path_params: dict[str, str]
+    query: dict[str, Any]
+    json: Any
+    files: dict[str, tuple[str, bytes, str]]
+    headers: dict[str, str]
+    ctx: Ctx
+    form: dict[str, str] = field(default_factory=dict)
+
+    def body(self) -> dict[str, Any]:
+        """The JSON body as an object (``{}`` when absent); 400 when it is not an object."""
+        if self.json is None:
+            return {}
+        if not isinstance(self.json, dict):
+            raise bad_request("The request body must be a JSON object")
+        return self.json
+
+
+@dataclass
+class JsonResponse:
+    obj: Any
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class StreamResponse:
+    iterable: Iterable[bytes]
+    content_type: str = "application/octet-stream"
+    headers: dict[str, str] = field(default_factory=dict)
+    status: int = 200
+
+
+Handler = Callable[[Request], "JsonResponse | StreamResponse | dict[str, Any]"]
+
+
+@dataclass
+class Route:
+    method: str
+    template: str
+    pattern: re.Pattern[str]
+    param_count: int
+    handler: Handler
+    auth: bool
+
+
+class Router:
+    """Path templates with ``{name}`` params; literal segments win over params."""
+
+    def __init__(self) -> None:
+        self.routes: list[Route] = []
+
+    def route(self, method: str, template: str, *, auth: bool = True) -> Callable[[Handler], Handler]:
+        def decorator(handler: Handler) -> Handler:
+            names = re.findall(r"{(\w+)}", template)
+            regex = re.sub(r"{(\w+)}", r"(?P<\1>[^/]+)", template)
+            self.routes.append(
+                Route(method.upper(), template, re.compile(f"^{regex}$"), len(names), handler, auth)
+            )
+            return handler
+
+        return decorator
+
+    def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+        """The best route for the path; raises 405 when only other methods match."""
+        found: list[tuple[Route, dict[str, str]]] = []
+        other_method = False
+        for route in self.routes:
+            m = route.pattern.match(path)
+            if m is None:
+                continue
+            if route.method != method:
+                other_method = True
+                continue
+            found.append((route, m.groupdict()))
+        if not found:
+            if other_method:
+                raise ApiError(405, f"Method {method} not allowed on {path}", "methodNotAllowed")
+            return None
+        found.sort(key=lambda item: item[0].param_count)
+        return found[0]
+
+
+def parse_query(query_string: str) -> dict[str, Any]:
+    """Decode the official client's bracket encoding into nested dicts and lists.
+
+    ``a[]=x&a[]=y`` -> list, ``a[b]=v`` -> dict, ``a[b][0]=v`` -> list inside a dict,
+    a repeated plain key -> list.
+    """
+    root: dict[str, Any] = {}
+    for key, value in parse_qsl(query_string, keep_blank_values=True):
+        head, _, rest = key.partition("[")
+        parts = [head] + (re.findall(r"([^\[\]]*)\]", "[" + rest) if rest else [])
+        node: dict[str, Any] = root
+        for i, part in enumerate(parts):
+            last = i == len(parts) - 1
+            if part == "":
+                part = f"\0{len(node)}"  # an "append" slot, kept in order
+            if last:
+                if part in node and i == 0:
+                    prev = node[part]
+                    node[part] = [*prev, value] if isinstance(prev, list) else [prev, value]
+                else:
+                    node[part] = value
+            else:
+                child = node.get(part)
+                if not isinstance(child, dict):
+                    child = {}
+                    node[part] = child
+                node = child
+    return _listify(root)  # type: ignore[no-any-return]
+
+
+def _listify(node: Any) -> Any:
+    if not isinstance(node, dict):
+        return node
+    converted = {k: _listify(v) for k, v in node.items()}
+    keys = list(converted)
+    if keys and all(k.startswith("\0") or k.isdigit() for k in keys):
+        ordered = sorted(keys, key=lambda k: int(k.lstrip("\0")))
+        return [converted[k] for k in ordered]
+    return converted
+
+
+def parse_multipart(
+    content_type: str, body: bytes
+) -> tuple[dict[str, tuple[str, bytes, str]], dict[str, str]]:
+    """Split a multipart/form-data body into file parts and plain form fields."""
+    message = BytesParser(policy=HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body
+    )
+    files: dict[str, tuple[str, bytes, str]] = {}
+    form: dict[str, str] = {}
+    if not message.is_multipart():
+        raise bad_request("Malformed multipart body")
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if not isinstance(name, str):
+            continue
+        payload = part.get_payload(decode=True)
+        data = payload if isinstance(payload, bytes) else b""
+        filename = part.get_filename()
+        if filename is not None:
+            files[name] = (filename, data, part.get_content_type())
+        else:
+            form[name] = data.decode("utf-8", "replace")
+    return files, form
+
+
+def parse_json_body(body: bytes) -> Any:
+    if not body.strip():
+        return None
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise bad_request(f"The request body is not valid JSON: {exc}") from None

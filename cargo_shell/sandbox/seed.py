@@ -1,0 +1,126 @@
+"""Deterministic demo workspace, generated at first start (fixed random seed, no data files).
+
+Other modules add their own demo data with ``seed_orchestration(db, workspace_uuid, rng)`` /
+``seed_ai(db, workspace_uuid, rng)`` functions in the orchestration/ai domain modules, or any
+function registered with :func:`register_seed_hook`; they run after the core data exists.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+
+from cargo_shell.sandbox.db import Database, dumps
+from cargo_shell.sandbox.util import iso, new_uuid
+
+SEED = 20250115
+SeedHook = Callable[[Database, str, random.Random], None]
+SEED_HOOKS: list[SeedHook] = []
+HOOK_SOURCES = (
+    ("cargo_shell.sandbox.domains.orchestration", "seed_orchestration"),
+    ("cargo_shell.sandbox.domains.ai", "seed_ai"),
+)
+
+DOMAINS = (
+    "ai",
+    "billing",
+    "connection",
+    "context",
+    "domainManagement",
+    "hosting",
+    "observability",
+    "orchestration",
+    "revenueOrganization",
+    "segmentation",
+    "storage",
+    "content",
+    "systemOfRecordIntegration",
+    "workspaceManagement",
+)
+ROLE_PERMISSIONS = {
+    "admin": [{"effect": "allow", "resources": None, "actions": [f"{d}:*" for d in DOMAINS]}],
+    "member": [
+        {
+            "effect": "allow",
+            "resources": None,
+            "actions": [f"{d}:*" for d in DOMAINS if d not in ("billing", "workspaceManagement")],
+        },
+        {"effect": "allow", "resources": None, "actions": ["workspaceManagement:read", "billing:read"]},
+    ],
+    "viewer": [{"effect": "allow", "resources": None, "actions": [f"{d}:read" for d in DOMAINS]}],
+}
+USERS = (
+    ("ada.admin@acme-demo.com", "Ada", "Lovelace", "admin"),
+    ("grace.hopper@acme-demo.com", "Grace", "Hopper", "member"),
+    ("alan.turing@acme-demo.com", "Alan", "Turing", "viewer"),
+)
+FOLDERS = (("Outbound plays", "play"), ("Enrichment tools", "tool"), ("Agents", "agent"), ("Imports", "file"))
+
+
+def register_seed_hook(hook: SeedHook) -> SeedHook:
+    SEED_HOOKS.append(hook)
+    return hook
+
+
+def seed_workspace(db: Database, now: float, rng: random.Random, name: str = "Acme Demo") -> dict[str, str]:
+    """Workspace, roles, users and folders; returns the uuids other seeders need."""
+    ts = iso(now - 90 * 86400)
+    ws = new_uuid(rng)
+    roles = {slug: new_uuid(rng) for slug in ROLE_PERMISSIONS}
+    data = {
+        "allowedEmailDomains": ["acme-demo.com"],
+        "maxConcurrentRuns": 10,
+        "logoUrl": None,
+        "metadata": None,
+        "defaultRoleUuid": roles["member"],
+        "allowedLoginProviders": ["email", "google-oauth2"],
+        "quotaBuckets": {},
+        "ssoIdentifier": None,
+    }
+    db.execute("INSERT INTO workspaces VALUES (?, ?, ?, ?, ?)", (ws, name, dumps(data), ts, ts))
+    for slug, perms in ROLE_PERMISSIONS.items():
+        db.execute("INSERT INTO roles VALUES (?, ?, ?, ?, ?)", (roles[slug], ws, slug, dumps(perms), ts))
+    out = {"workspace": ws}
+    for email, first, last, role in USERS:
+        user = db.scalar("SELECT uuid FROM users WHERE email = ?", (email,))
+        if user is None:
+            user = new_uuid(rng)
+            db.execute(
+                "INSERT INTO users VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (user, email, first, last, dumps({"lastSignInAt": iso(now - 3600)}), ts, ts),
+            )
+        db.execute("INSERT INTO memberships VALUES (?, ?, ?, ?, ?)", (ws, user, roles[role], ts, ts))
+        out.setdefault("admin", user)
+    for position, (folder, kind) in enumerate(FOLDERS):
+        db.execute(
+            "INSERT INTO folders (uuid, workspace_uuid, parent_uuid, kind, name, position, created_at,"
+            " updated_at) VALUES (?, ?, NULL, ?, ?, ?, ?, ?)",
+            (new_uuid(rng), ws, kind, folder, position, ts, ts),
+        )
+    return out
+
+
+def run_hooks(db: Database, workspace_uuid: str, rng: random.Random) -> None:
+
+    from cargo_shell.sandbox.app import load_modules
+
+    hooks = list(SEED_HOOKS)
+    for module_name, attr in HOOK_SOURCES:
+        for module in load_modules([module_name]):
+            hook = getattr(module, attr, None)
+            if callable(hook) and hook not in hooks:
+                hooks.append(hook)
+    for hook in hooks:
+        hook(db, workspace_uuid, rng)
+
+
+def seed_sandbox(db: Database, now: float) -> str:
+    """Create the demo workspace and everything in it; returns the workspace uuid."""
+    rng = random.Random(SEED)
+    with db.transaction():
+        ids = seed_workspace(db, now, rng)
+        ws = ids["workspace"]
+        db.execute("INSERT INTO sandbox_meta VALUES ('workspace_uuid', ?)", (ws,))
+        db.execute("INSERT INTO sandbox_meta VALUES ('admin_user_uuid', ?)", (ids["admin"],))
+    run_hooks(db, ws, random.Random(SEED + 1))
+    return ws

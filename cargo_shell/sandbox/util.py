@@ -1,0 +1,84 @@
+"""Small helpers shared by sandbox domains: time formatting, ids, slugs, paging."""
+
+from __future__ import annotations
+
+import random
+import re
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from cargo_shell.sandbox.http import bad_request
+
+
+def iso(ts: float) -> str:
+    """Epoch seconds -> ``2025-01-15T10:00:00.000Z``."""
+    dt = datetime.fromtimestamp(ts, tz=UTC)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+
+
+def parse_iso(text: str) -> float:
+    """ISO 8601 (``Z`` or offset, date only allowed) -> epoch seconds; 400 when malformed."""
+    try:
+        value = text.strip().replace("Z", "+00:00")
+        dt = datetime.fromisoformat(value)
+    except (ValueError, AttributeError):
+        raise bad_request(f"Invalid date: {text!r} (expected ISO 8601)") from None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.timestamp()
+
+
+def new_uuid(rng: random.Random | None = None) -> str:
+    """A uuid4 string; deterministic when a seeded ``rng`` is given."""
+    if rng is None:
+        return str(uuid.uuid4())
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+_SLUG_RE = re.compile(r"[^a-z0-9]+")
+
+
+def slugify(text: str, sep: str = "_") -> str:
+    slug = _SLUG_RE.sub(sep, text.lower()).strip(sep)
+    return slug or "item"
+
+
+IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+
+
+def check_identifier(value: Any, what: str) -> str:
+    """Slugs that end up inside SQL as identifiers must be plain ``[A-Za-z_][A-Za-z0-9_]*``."""
+    if not isinstance(value, str) or not IDENT_RE.match(value):
+        raise bad_request(f"Invalid {what} {value!r}: use letters, digits and underscores", "invalidSlug")
+    return value
+
+
+def as_int(
+    value: Any, name: str, default: int | None = None, *, minimum: int = 0, maximum: int | None = None
+) -> int:
+    if value is None or value == "":
+        if default is None:
+            raise bad_request(f"{name} is required")
+        return default
+    if isinstance(value, bool):
+        raise bad_request(f"{name} must be an integer")
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise bad_request(f"{name} must be an integer") from None
+    if number < minimum or (maximum is not None and number > maximum):
+        bound = f" and {maximum}" if maximum is not None else ""
+        raise bad_request(
+            f"{name} must be between {minimum}{bound}" if bound else f"{name} must be >= {minimum}"
+        )
+    return number
+
+
+def require(body: dict[str, Any], name: str, kind: type | tuple[type, ...] = str) -> Any:
+    value = body.get(name)
+    if value is None or (kind is str and value == ""):
+        raise bad_request(f"{name} is required", "missingField")
+    if not isinstance(value, kind):
+        raise bad_request(f"{name} has the wrong type", "invalidField")
+    return value

@@ -1,0 +1,62 @@
+"""Fixtures for sandbox tests: a seeded sandbox in tmp_path, an in-process client, a fake clock."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from cargo_shell.sandbox.runtime import Sandbox
+
+START = 1736935200.0  # 2025-01-15T10:00:00Z
+
+
+class FakeClock:
+    """A clock that only moves when told to."""
+
+    def __init__(self, start: float = START) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def fake_clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture(scope="session")
+def _seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Seed once per session; each test gets a copy (seeding is deterministic anyway)."""
+    path = tmp_path_factory.mktemp("sandbox-template") / "sandbox"
+    box = Sandbox.open(path, clock=FakeClock())
+    box.close()
+    return path
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path, fake_clock: FakeClock, _seeded_template: Path) -> Iterator[Sandbox]:
+    data_dir = tmp_path / "sandbox"
+    shutil.copytree(_seeded_template, data_dir)
+    box = Sandbox.open(data_dir, clock=fake_clock)
+    yield box
+    box.close()
+
+
+def make_client(box: Sandbox, token: str | None = None, workspace_uuid: str | None = None) -> httpx.Client:
+    headers = {"authorization": f"Bearer {token or box.token}"}
+    headers["selected-workspace-uuid"] = workspace_uuid or box.workspace_uuid
+    return httpx.Client(transport=httpx.WSGITransport(app=box.app), base_url=box.base_url, headers=headers)
+
+
+@pytest.fixture
+def api(sandbox: Sandbox) -> Iterator[httpx.Client]:
+    with make_client(sandbox) as client:
+        yield client
