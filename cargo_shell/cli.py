@@ -1,0 +1,170 @@
+"""Process entry point: route argv to a registry command, a local command or the shell.
+
+Exceptions become exit statuses here and only here.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import logging
+import sys
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from cargo_shell.cli_args import GLOBAL_FLAGS, GLOBAL_SWITCHES, parse_command_args
+from cargo_shell.environment import Environment
+from cargo_shell.errors import CargoShellError, ExitStatus, UsageError
+from cargo_shell.render.output import write_error
+from cargo_shell.session import Context
+
+#: cargo-shell's own commands: first word → "module:function" taking (ctx, argv) -> int.
+LOCAL_COMMANDS: dict[str, str] = {
+    "login": "cargo_shell.local_commands:login",
+    "logout": "cargo_shell.local_commands:logout",
+    "config": "cargo_shell.local_commands:config",
+    "completion": "cargo_shell.local_commands:completion",
+    "sandbox": "cargo_shell.local_commands:sandbox",
+}
+
+
+def _split_globals(argv: list[str]) -> tuple[dict[str, Any], list[str]]:
+    """Global options given before the command words."""
+    opts: dict[str, Any] = {}
+    i = 0
+    while i < len(argv) and argv[i].startswith("-"):
+        token = argv[i]
+        name, _, inline = token.partition("=")
+        if name in GLOBAL_FLAGS:
+            if inline:
+                value = inline
+            elif i + 1 < len(argv):
+                i += 1
+                value = argv[i]
+            else:
+                raise UsageError(f"{name} needs a value")
+            opts[name[2:].replace("-", "_")] = value
+        elif name in GLOBAL_SWITCHES:
+            opts[name[2:]] = True
+        elif name in ("-h", "--help"):
+            opts["help"] = True
+        elif name == "--version":
+            opts["version"] = True
+        else:
+            break
+        i += 1
+    return opts, argv[i:]
+
+
+def _load(target: str) -> Callable[[Context, list[str]], int]:
+    module, _, func = target.partition(":")
+    return getattr(importlib.import_module(module), func)  # type: ignore[no-any-return]
+
+
+def _unknown(ctx: Context, words: list[str]) -> UsageError:
+    registry = ctx.registry
+    known: list[str] = []
+    depth = 0
+    for depth in range(len(words)):
+        options = registry.children(tuple(words[:depth])) + (list(LOCAL_COMMANDS) if depth == 0 else [])
+        if words[depth] not in options:
+            known = options
+            break
+    bad = words[depth] if words else ""
+    close = difflib.get_close_matches(bad, known, n=3)
+    typed = " ".join(words[: depth + 1])
+    hint = f"Did you mean {', '.join(close)}?" if close else f"Choose one of: {', '.join(known)}"
+    return UsageError(f"Unknown command `{typed}`. {hint}", hint="Run `cargo-shell --help` to see every domain.")
+
+
+def run_registry_command(ctx: Context, argv: list[str]) -> int:
+    from cargo_shell import cli_help
+
+    registry = ctx.registry
+    words = [w for w in argv if not w.startswith("-")]
+    spec, used = registry.match(argv)
+    if spec is None:
+        prefix = tuple(w for w in argv[:3] if not w.startswith("-"))
+        while prefix and not registry.children(prefix):
+            prefix = prefix[:-1]
+        wants_help = any(a in ("-h", "--help") for a in argv)
+        if prefix and (wants_help or tuple(words) == prefix):
+            text = cli_help.group_help(registry, prefix)
+            if wants_help:
+                ctx.env.stdout.write(text)
+                return ExitStatus.OK
+            ctx.env.stderr.write(text)
+            raise UsageError(
+                f"`{' '.join(prefix)}` needs a {'resource' if len(prefix) == 1 else 'verb'}: "
+                f"one of {', '.join(registry.children(prefix))}"
+            )
+        raise _unknown(ctx, words)
+    if spec.local is not None:
+        return _load(LOCAL_COMMANDS[spec.local])(ctx, argv[used:])
+    raw, opts = parse_command_args(spec, argv[used:], ctx.env.stdin)
+    if opts.get("help"):
+        ctx.env.stdout.write(cli_help.command_help(spec))
+        return ExitStatus.OK
+    ctx.apply_globals(opts)
+    return ctx.run_and_print(spec, raw, output_file=opts.get("output_file"))
+
+
+def dispatch(ctx: Context, argv: list[str]) -> int:
+    from cargo_shell import cli_help
+
+    opts, rest = _split_globals(argv)
+    ctx.apply_globals(opts)
+    if opts.get("version"):
+        from cargo_shell import __version__
+
+        ctx.env.stdout.write(f"cargo-shell {__version__}\n")
+        return ExitStatus.OK
+    if not rest:
+        if opts.get("help"):
+            ctx.env.stdout.write(cli_help.root_help(ctx.registry))
+            return ExitStatus.OK
+        return _load("cargo_shell.shell_entry:open_shell")(ctx, [])
+    if rest[0] in LOCAL_COMMANDS and rest[0] not in ctx.registry:
+        return _load(LOCAL_COMMANDS[rest[0]])(ctx, rest[1:])
+    return run_registry_command(ctx, rest)
+
+
+def main(argv: list[str] | None = None, env: Environment | None = None) -> int:
+    env = env or Environment()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    ctx = Context(env)
+    try:
+        return int(dispatch(ctx, argv))
+    except CargoShellError as exc:
+        write_error(env, exc.to_json())
+        if exc.hint and env.stderr is not None:
+            env.warn(f"hint: {exc.hint}")
+        return int(exc.exit_status)
+    except KeyboardInterrupt:
+        write_error(env, {"errorMessage": "Interrupted"})
+        return int(ExitStatus.INTERRUPTED)
+    except BrokenPipeError:
+        return int(ExitStatus.OK)
+    except Exception as exc:
+        if ctx.debug:
+            traceback.print_exc(file=env.stderr)
+        else:
+            _log_crash(env)
+        write_error(
+            env,
+            {"errorMessage": f"Internal error: {type(exc).__name__}: {exc}. Re-run with --debug for details."},
+        )
+        return int(ExitStatus.ERROR)
+    finally:
+        ctx.close()
+
+
+def _log_crash(env: Environment) -> None:
+    try:
+        path = env.paths.state_dir / "cargo-shell.log"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        logging.basicConfig(filename=path, level=logging.ERROR)
+        logging.getLogger("cargo_shell").exception("unexpected error")
+    except OSError:
+        pass

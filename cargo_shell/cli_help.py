@@ -1,0 +1,129 @@
+"""Help text for every level of the command tree, generated from the registry."""
+
+from __future__ import annotations
+
+import textwrap
+
+from cargo_shell.cli_args import GLOBAL_FLAGS, GLOBAL_SWITCHES
+from cargo_shell.registry import Registry
+from cargo_shell.registry.jobs import JOB_KINDS
+from cargo_shell.registry.spec import ArgSpec, CommandSpec
+
+LOCAL_COMMANDS = {
+    "login": "store an API token for a profile (checked with whoami first)",
+    "logout": "forget the stored token of a profile",
+    "config show": "show the resolved settings and where each comes from (token masked)",
+    "completion bash|zsh|fish": "print a shell completion script",
+    "sandbox serve|info|reset": "run, inspect or re-seed the local sandbox API",
+}
+
+_EFFECT_TEXT = {
+    "read": "read (runs without asking)",
+    "write": "write (changes workspace data; asks first)",
+    "destructive": "destructive (removes or cancels; always asks)",
+    "cost": "cost (spends credits; always asks)",
+}
+
+
+def _wrap(text: str, indent: int, width: int = 100) -> str:
+    return textwrap.fill(text, width=width, initial_indent=" " * indent, subsequent_indent=" " * indent)
+
+
+def root_help(registry: Registry) -> str:
+    lines = [
+        "cargo-shell — the Cargo platform from your terminal",
+        "",
+        "Usage:",
+        "  cargo-shell                                  open the conversational shell",
+        "  cargo-shell <domain> <resource> <verb> [args]  run one Cargo command (JSON on stdout)",
+        "",
+        "Domains:",
+    ]
+    for domain in registry.children(()):
+        specs = [s for s in registry if s.words[0] == domain]
+        if len(specs) == 1 and len(specs[0].words) == 1:
+            lines.append(f"  {domain:<18} {specs[0].summary}")
+        else:
+            resources = registry.children((domain,))
+            lines.append(f"  {domain:<18} {', '.join(resources)}")
+    lines += ["", "cargo-shell's own commands:"]
+    lines += [f"  {name:<26} {text}" for name, text in LOCAL_COMMANDS.items()]
+    lines += ["", "Global options:"]
+    lines += [f"  {flag:<18} {text}" for flag, text in {**GLOBAL_FLAGS, **GLOBAL_SWITCHES}.items()]
+    lines += ["", "Run `cargo-shell <domain> --help` to see its commands."]
+    return "\n".join(lines) + "\n"
+
+
+def group_help(registry: Registry, prefix: tuple[str, ...]) -> str:
+    lines = [f"Usage: cargo-shell {' '.join(prefix)} <{'resource' if len(prefix) == 1 else 'verb'}> ...", ""]
+    for child in registry.children(prefix):
+        words = (*prefix, child)
+        specs = [s for s in registry if s.words[: len(words)] == words]
+        if len(specs) == 1 and specs[0].words == words:
+            lines.append(f"  {child:<22} {specs[0].summary}")
+        else:
+            verbs = registry.children(words)
+            lines.append(f"  {child:<22} {', '.join(verbs)}")
+    lines += ["", f"Run `cargo-shell {' '.join(prefix)} <name> --help` for details."]
+    return "\n".join(lines) + "\n"
+
+
+def _arg_line(arg: ArgSpec) -> list[str]:
+    kind: str = arg.type
+    if arg.choices:
+        kind = f"{arg.type}: {'|'.join(arg.choices)}"
+    elif arg.type == "list":
+        kind = f"list of {arg.item_type or 'string'} (a,b,c)"
+    elif arg.type == "json":
+        kind = "JSON, @file.json or -"
+    flags = []
+    if arg.required:
+        flags.append("required")
+    if not arg.documented:
+        flags.append("API field")
+    label = arg.name.upper() if arg.positional else arg.flag
+    head = f"  {label:<28} {kind}" + (f"  [{', '.join(flags)}]" if flags else "")
+    out = [head]
+    if arg.help:
+        out.append(_wrap(arg.help, 32))
+    if arg.location == "unsent":
+        out.append(_wrap("No field in the Cargo API: accepted for compatibility, not sent.", 32))
+    return out
+
+
+def command_help(spec: CommandSpec) -> str:
+    usage = " ".join(f"<{a.name}>" for a in spec.positionals)
+    lines = [f"Usage: cargo-shell {spec.name} {usage}".rstrip() + " [options]", "", spec.summary, ""]
+    lines.append(f"Effect: {_EFFECT_TEXT[spec.effect]}")
+    if spec.http is not None and spec.http.path:
+        lines.append(f"API:    {spec.http.method} {spec.http.path}")
+    if spec.job is not None:
+        kind = JOB_KINDS[spec.job.kind]
+        lines.append(
+            f"Async:  returns a {spec.job.kind}; --wait-until-finished polls `{kind.get_command}` "
+            f"every {kind.interval_s:g} s until {'/'.join(sorted(kind.terminal))}"
+        )
+    if spec.admin_only:
+        lines.append("Needs an admin token.")
+    documented = [a for a in spec.args if a.documented]
+    extra = [a for a in spec.args if not a.documented]
+    if documented:
+        lines += ["", "Arguments:"]
+        for arg in documented:
+            lines += _arg_line(arg)
+    if extra:
+        lines += ["", "More API fields:"]
+        for arg in extra:
+            lines += _arg_line(arg)
+    if spec.download:
+        lines += [
+            "",
+            "Download:",
+            "  --output-file PATH           write the downloaded data here (default: stdout)",
+        ]
+    if spec.notes:
+        lines += ["", "Good to know:"]
+        lines += [_wrap("- " + note, 2) for note in spec.notes]
+    if spec.errors:
+        lines += ["", "Error reasons: " + ", ".join(spec.errors)]
+    return "\n".join(lines) + "\n"

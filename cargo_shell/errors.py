@@ -1,0 +1,175 @@
+"""The one exception tree of cargo-shell, and the exit statuses it maps to.
+
+::
+
+    CargoShellError                 anything we raise on purpose; carries a user-facing message
+    ├── UsageError                  bad command line or arguments (exit 2)
+    ├── ConfigError                 unreadable/invalid local configuration (exit 1)
+    ├── ApprovalRequired            an action needed approval that nobody gave (exit 3)
+    ├── Declined                    the user (or a rule) said no (exit 3)
+    ├── JobFailed                   an awaited run/batch/message ended in error (exit 1)
+    ├── Interrupted                 the user pressed Ctrl-C (exit 130)
+    └── ApiError                    anything that went wrong talking to the Cargo API (exit 1)
+        ├── NetworkError            no HTTP status at all
+        │   ├── ConnectError        provably never reached the server: safe to resend anything
+        │   └── AmbiguousNetworkError  timed out / reset mid-request: the server may have acted
+        └── ApiStatusError          the server answered with a non-2xx status
+            ├── AuthError           401 (and 403): token missing, wrong or without access
+            ├── RequestError        other 4xx; ``reason`` is the API's machine-readable code
+            └── ServerError         5xx and anything else
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+
+class ExitStatus(enum.IntEnum):
+    OK = 0
+    ERROR = 1
+    USAGE = 2
+    APPROVAL_REQUIRED = 3
+    PARTIAL_FAILURE = 4
+    INTERRUPTED = 130
+
+
+class CargoShellError(Exception):
+    """Base of every deliberate error; ``str(err)`` is what the user reads."""
+
+    exit_status = ExitStatus.ERROR
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def to_json(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"errorMessage": self.message}
+        if self.hint:
+            body["hint"] = self.hint
+        return body
+
+
+class UsageError(CargoShellError):
+    exit_status = ExitStatus.USAGE
+
+
+class ConfigError(CargoShellError):
+    pass
+
+
+class ApprovalRequired(CargoShellError):
+    exit_status = ExitStatus.APPROVAL_REQUIRED
+
+    def __init__(self, message: str, *, plan: dict[str, Any] | None = None, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.plan = plan
+
+    def to_json(self) -> dict[str, Any]:
+        body = super().to_json()
+        if self.plan is not None:
+            body["plan"] = self.plan
+        return body
+
+
+class Declined(CargoShellError):
+    exit_status = ExitStatus.APPROVAL_REQUIRED
+
+
+class JobFailed(CargoShellError):
+    def __init__(self, message: str, *, job: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.job = job
+
+
+class Interrupted(CargoShellError):
+    exit_status = ExitStatus.INTERRUPTED
+
+
+class ApiError(CargoShellError):
+    pass
+
+
+class NetworkError(ApiError):
+    """No HTTP status came back."""
+
+    #: True when the request provably never reached the server.
+    never_sent = False
+
+
+class ConnectError(NetworkError):
+    never_sent = True
+
+
+class AmbiguousNetworkError(NetworkError):
+    pass
+
+
+class ApiStatusError(ApiError):
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        reason: str | None = None,
+        request_id: str | None = None,
+        body: Any = None,
+        retry_after: float | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.status = status
+        self.reason = reason
+        self.request_id = request_id
+        self.body = body
+        self.retry_after = retry_after
+
+    def to_json(self) -> dict[str, Any]:
+        body = super().to_json()
+        body["status"] = self.status
+        if self.reason:
+            body["reason"] = self.reason
+        return body
+
+
+class AuthError(ApiStatusError):
+    pass
+
+
+class RequestError(ApiStatusError):
+    pass
+
+
+class ServerError(ApiStatusError):
+    pass
+
+
+def status_error(
+    status: int,
+    message: str,
+    *,
+    reason: str | None = None,
+    request_id: str | None = None,
+    body: Any = None,
+    retry_after: float | None = None,
+) -> ApiStatusError:
+    """Pick the exception class for an HTTP status (the catalogue's error classes)."""
+    cls: type[ApiStatusError]
+    hint = None
+    if status in (401, 403):
+        cls = AuthError
+        hint = "Check your token with `cargo-shell whoami`, or log in again with `cargo-shell login --token ...`."
+    elif 400 <= status < 499:
+        cls = RequestError
+    else:
+        cls = ServerError
+    return cls(
+        message,
+        status=status,
+        reason=reason,
+        request_id=request_id,
+        body=body,
+        retry_after=retry_after,
+        hint=hint,
+    )

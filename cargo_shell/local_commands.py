@@ -1,0 +1,153 @@
+"""cargo-shell's own commands: login, logout, config, completion, sandbox."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any, NoReturn
+
+from cargo_shell.config import Resolved
+from cargo_shell.errors import ExitStatus, UsageError
+from cargo_shell.render.output import write_result
+from cargo_shell.session import Context
+from cargo_shell.target import open_target
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message}", hint=f"See `{self.prog} --help`.")
+
+    def print_help(self, file: Any = None) -> None:  # keep help on stdout, as the rest of the CLI
+        super().print_help(file)
+
+
+def _parser(prog: str, description: str) -> _Parser:
+    return _Parser(prog=f"cargo-shell {prog}", description=description, allow_abbrev=False)
+
+
+def _parse(parser: _Parser, ctx: Context, argv: list[str]) -> argparse.Namespace | None:
+    if any(a in ("-h", "--help") for a in argv):
+        ctx.env.stdout.write(parser.format_help())
+        return None
+    return parser.parse_args(argv)
+
+
+def login(ctx: Context, argv: list[str]) -> int:
+    p = _parser("login", "Check an API token with whoami, then store it for a profile.")
+    p.add_argument("--token", required=True, help="API token (Settings > API in the Cargo app)")
+    p.add_argument("--workspace-uuid", help="workspace to act in (default: the token's workspace)")
+    p.add_argument("--base-url", help="API base URL (default https://api.getcargo.io)")
+    p.add_argument("--profile", help="profile name (default: the current profile)")
+    ns = _parse(p, ctx, argv)
+    if ns is None:
+        return ExitStatus.OK
+    profile = ns.profile or ctx.globals.get("profile") or ctx.store.current_profile()
+    base_url = ns.base_url or ctx.globals.get("base_url") or ctx.env.environ.get("CARGO_API_URL")
+    resolved = Resolved(profile, "cloud", base_url or "https://api.getcargo.io", ns.token, ns.workspace_uuid)
+    target = open_target(resolved, ctx.env.paths, transport=ctx.transport)
+    try:
+        from cargo_shell.executor import Executor
+
+        executor = Executor(target.client)
+        spec = ctx.registry.get("whoami")
+        who = executor.run(spec, executor.validate(spec, {})).data
+    finally:
+        target.close()
+    workspace = (who or {}).get("workspace") or {}
+    store = ctx.store
+    where = store.set_token(profile, ns.token)
+    store.set_profile(
+        profile,
+        {"base_url": base_url, "workspace_uuid": ns.workspace_uuid or workspace.get("uuid")},
+    )
+    write_result(ctx.env, {"profile": profile, "tokenStoredIn": where, **(who or {})})
+    return ExitStatus.OK
+
+
+def logout(ctx: Context, argv: list[str]) -> int:
+    p = _parser("logout", "Forget the stored token of a profile (back to the sandbox if none is left).")
+    p.add_argument("--profile")
+    ns = _parse(p, ctx, argv)
+    if ns is None:
+        return ExitStatus.OK
+    profile = ns.profile or ctx.globals.get("profile") or ctx.store.current_profile()
+    ctx.store.delete_token(profile)
+    write_result(ctx.env, {"profile": profile, "loggedOut": True})
+    return ExitStatus.OK
+
+
+def config(ctx: Context, argv: list[str]) -> int:
+    p = _parser("config", "Inspect the configuration.")
+    p.add_argument("action", choices=["show"])
+    ns = _parse(p, ctx, argv)
+    if ns is None:
+        return ExitStatus.OK
+    r = ctx.resolved()
+    values = {
+        "profile": r.profile,
+        "target": r.target,
+        "baseUrl": r.base_url,
+        "token": "******** (hidden)" if r.token else ("sandbox token" if r.target == "sandbox" else None),
+        "workspaceUuid": r.workspace_uuid,
+    }
+    names = {"profile": "profile", "baseUrl": "base_url", "token": "token", "workspaceUuid": "workspace_uuid"}
+    out: dict[str, Any] = {
+        "settings": {k: {"value": v, "source": r.sources.get(names.get(k, ""), "default")} for k, v in values.items()},
+        "files": {"config": str(ctx.env.paths.config_file), "data": str(ctx.env.paths.data_dir)},
+        "profiles": sorted(ctx.store.load()["profiles"]),
+    }
+    out["settings"]["target"]["source"] = "derived"
+    write_result(ctx.env, out)
+    return ExitStatus.OK
+
+
+def completion(ctx: Context, argv: list[str]) -> int:
+    from cargo_shell.completion import completion_script
+
+    p = _parser("completion", 'Print a completion script: eval "$(cargo-shell completion bash)".')
+    p.add_argument("shell", choices=["bash", "zsh", "fish"])
+    ns = _parse(p, ctx, argv)
+    if ns is None:
+        return ExitStatus.OK
+    ctx.env.stdout.write(completion_script(ns.shell, ctx.registry))
+    return ExitStatus.OK
+
+
+def sandbox(ctx: Context, argv: list[str]) -> int:
+    from pathlib import Path
+
+    p = _parser("sandbox", "The local Cargo-compatible sandbox API.")
+    sub = p.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    serve = sub.add_parser("serve", help="serve the sandbox over HTTP on loopback")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8787)
+    serve.add_argument("--data-dir")
+    serve.add_argument("--token", help="seed this admin token (for scripts)")
+    serve.add_argument("--reset", action="store_true", help="re-seed the demo workspace first")
+    serve.add_argument("--faults", help="inject faults, e.g. 429=0.1,500=0.05,reset=0.02,latency=20ms")
+    info = sub.add_parser("info", help="print baseUrl, workspaceUuid and token of the local sandbox")
+    info.add_argument("--json", action="store_true", help="JSON output (the default)")
+    info.add_argument("--data-dir")
+    reset = sub.add_parser("reset", help="delete and re-seed the demo workspace")
+    reset.add_argument("--data-dir")
+    if argv[:1] in (["-h"], ["--help"]) or not argv:
+        ctx.env.stdout.write(p.format_help())
+        return ExitStatus.OK if argv else ExitStatus.USAGE
+    ns = p.parse_args(argv)
+    data_dir = Path(ns.data_dir).expanduser() if ns.data_dir else ctx.env.paths.sandbox_dir
+    from cargo_shell.sandbox.runtime import Sandbox
+
+    if ns.action == "serve":
+        from cargo_shell.sandbox.serve import serve as run_server
+
+        run_server(host=ns.host, port=ns.port, data_dir=data_dir, token=ns.token, reset=ns.reset, faults=ns.faults)
+        return ExitStatus.OK
+    box = Sandbox.open(data_dir, reset=ns.action == "reset")
+    try:
+        info_out = box.info()
+        if ns.action == "reset":
+            write_result(ctx.env, {"reset": True, "workspaceUuid": info_out["workspaceUuid"]})
+        else:
+            write_result(ctx.env, info_out)
+    finally:
+        box.close()
+    return ExitStatus.OK

@@ -1,0 +1,67 @@
+"""The command registry: every Cargo command as data, loaded once from ``commands/*.json``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from functools import cache
+from importlib import resources
+
+from cargo_shell.registry.spec import ArgSpec, CommandSpec, spec_from_dict
+
+__all__ = ["ArgSpec", "CommandSpec", "Registry", "get_registry"]
+
+#: The seven skills the LLM sees as tools; the catalogue's ``skill`` field decides membership.
+SKILLS = ("orchestration", "storage", "connection", "ai", "analytics", "billing", "workspace")
+
+
+class Registry:
+    def __init__(self, specs: list[CommandSpec]) -> None:
+        self._by_name = {s.name: s for s in specs}
+        if len(self._by_name) != len(specs):
+            raise ValueError("duplicate command names in the registry")
+
+    def __iter__(self) -> Iterator[CommandSpec]:
+        return iter(self._by_name.values())
+
+    def __len__(self) -> int:
+        return len(self._by_name)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._by_name
+
+    def get(self, name: str) -> CommandSpec:
+        try:
+            return self._by_name[name]
+        except KeyError:
+            raise KeyError(f"unknown command {name!r}") from None
+
+    def match(self, words: list[str]) -> tuple[CommandSpec | None, int]:
+        """Longest command whose words prefix ``words``; returns (spec, words consumed)."""
+        for n in (3, 2, 1):
+            spec = self._by_name.get(" ".join(words[:n]))
+            if spec is not None and len(words) >= n:
+                return spec, n
+        return None, 0
+
+    def children(self, prefix: tuple[str, ...]) -> list[str]:
+        """Next command words after ``prefix`` (for help and completion)."""
+        out: dict[str, None] = {}
+        for s in self:
+            if s.words[: len(prefix)] == prefix and len(s.words) > len(prefix):
+                out[s.words[len(prefix)]] = None
+        return sorted(out)
+
+    def by_skill(self, skill: str) -> list[CommandSpec]:
+        return [s for s in self if s.skill == skill]
+
+
+@cache
+def get_registry() -> Registry:
+    specs: list[CommandSpec] = []
+    folder = resources.files("cargo_shell.registry") / "commands"
+    for entry in sorted(folder.iterdir(), key=lambda p: p.name):
+        if entry.name.endswith(".json"):
+            for raw in json.loads(entry.read_text(encoding="utf-8"))["commands"]:
+                specs.append(spec_from_dict(raw))
+    return Registry(specs)

@@ -1,0 +1,191 @@
+"""The declarative shape of one Cargo command.
+
+A :class:`CommandSpec` is loaded from the JSON files in ``registry/commands/`` and is the
+only description of a command: the CLI parser, help, completion, LLM tool schemas, the
+request builder, the executor and the tests all read it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+Effect = Literal["read", "write", "destructive", "cost"]
+ArgType = Literal["uuid", "string", "json", "int", "bool", "date", "list", "enum", "number", "file"]
+#: Where an argument's value goes:
+#: path/query/body/form — the HTTP request; wait — the --wait-until-finished switch;
+#: local — used by cargo-shell itself; filter — filters the response client-side (the API has
+#: no such field); unsent — documented flag with no API field (accepted, reported, not sent).
+ArgIn = Literal["path", "query", "body", "form", "wait", "local", "filter", "unsent"]
+EFFECTS: tuple[Effect, ...] = ("read", "write", "destructive", "cost")
+
+
+@dataclass(frozen=True)
+class ClientFilter:
+    list_key: str
+    keys: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ArgSpec:
+    name: str
+    type: ArgType
+    required: bool = False
+    location: ArgIn = "body"
+    field: str | None = None
+    positional: bool = False
+    documented: bool = True
+    help: str = ""
+    values: tuple[str, ...] = ()
+    item_type: str | None = None
+    item_values: tuple[str, ...] = ()
+    default: Any = None
+    client_filter: ClientFilter | None = None
+
+    @property
+    def attr(self) -> str:
+        """Python identifier used in the params model."""
+        return self.name.replace("-", "_")
+
+    @property
+    def flag(self) -> str:
+        return self.name if self.positional else f"--{self.name}"
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        return self.values or self.item_values
+
+    @property
+    def sent(self) -> bool:
+        return self.location in ("path", "query", "body", "form")
+
+
+@dataclass(frozen=True)
+class HttpStep:
+    path: str
+    key: str
+
+
+@dataclass(frozen=True)
+class HttpSpec:
+    method: str
+    path: str
+    params_in: Literal["json", "query", "multipart", "none"]
+    steps: tuple[HttpStep, ...] = ()
+
+    @property
+    def path_params(self) -> tuple[str, ...]:
+        return tuple(re.findall(r"{(\w+)}", self.path))
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """The command starts background work that can be polled (see ``registry.jobs``)."""
+
+    kind: Literal["run", "batch", "message"]
+    id_path: str
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    words: tuple[str, ...]
+    skill: str
+    summary: str
+    effect: Effect
+    args: tuple[ArgSpec, ...]
+    http: HttpSpec | None = None
+    local: str | None = None
+    response_key: str | None = None
+    job: JobSpec | None = None
+    download: bool = False
+    admin_only: bool = False
+    errors: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+    @property
+    def name(self) -> str:
+        return " ".join(self.words)
+
+    @property
+    def domain(self) -> str:
+        return self.words[0]
+
+    def arg(self, name: str) -> ArgSpec:
+        for a in self.args:
+            if a.name == name or a.attr == name:
+                return a
+        raise KeyError(name)
+
+    @property
+    def positionals(self) -> tuple[ArgSpec, ...]:
+        return tuple(a for a in self.args if a.positional)
+
+    @property
+    def options(self) -> tuple[ArgSpec, ...]:
+        return tuple(a for a in self.args if not a.positional)
+
+    @cached_property
+    def params_model(self) -> type[BaseModel]:
+        from cargo_shell.registry.params import build_params_model
+
+        return build_params_model(self)
+
+
+def spec_from_dict(raw: dict[str, Any]) -> CommandSpec:
+    """Turn one JSON registry entry into a :class:`CommandSpec`."""
+    args = []
+    for a in raw.get("args", []):
+        items = a.get("items") or {}
+        flt = a.get("filter")
+        args.append(
+            ArgSpec(
+                name=a["name"],
+                type=a["type"],
+                required=bool(a.get("required", False)),
+                location=a.get("in", "body"),
+                field=a.get("field"),
+                positional=bool(a.get("positional", False)),
+                documented=bool(a.get("documented", True)),
+                help=a.get("help", ""),
+                values=tuple(a.get("values", ())),
+                item_type=items.get("type"),
+                item_values=tuple(items.get("values", ())),
+                default=a.get("default"),
+                client_filter=ClientFilter(flt["list"], tuple(flt["keys"])) if flt else None,
+            )
+        )
+    http = None
+    if "http" in raw:
+        h = raw["http"]
+        http = HttpSpec(
+            method=h["method"],
+            path=h.get("path", ""),
+            params_in=h["params_in"],
+            steps=tuple(HttpStep(s["path"], s["key"]) for s in h.get("steps", ())),
+        )
+    job = JobSpec(raw["job"]["kind"], raw["job"]["id"]) if "job" in raw else None
+    known = {
+        "command", "skill", "summary", "effect", "args", "http", "local", "response_key", "job",
+        "download", "admin_only", "errors", "notes",
+    }  # fmt: skip
+    return CommandSpec(
+        words=tuple(raw["command"].split()),
+        skill=raw["skill"],
+        summary=raw["summary"],
+        effect=raw["effect"],
+        args=tuple(args),
+        http=http,
+        local=raw.get("local"),
+        response_key=raw.get("response_key"),
+        job=job,
+        download=bool(raw.get("download", False)),
+        admin_only=bool(raw.get("admin_only", False)),
+        errors=tuple(raw.get("errors", ())),
+        notes=tuple(raw.get("notes", ())),
+        extra={k: v for k, v in raw.items() if k not in known},
+    )

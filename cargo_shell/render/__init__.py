@@ -1,0 +1,1 @@
+"""Rendering of results: pure functions from data to text or rich renderables."""

@@ -1,0 +1,104 @@
+"""Per-process context: environment, resolved settings, the target and its executor."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import IO, Any
+
+from cargo_shell.config import ConfigStore, Resolved, resolve
+from cargo_shell.environment import Environment
+from cargo_shell.errors import ExitStatus
+from cargo_shell.executor import Executor
+from cargo_shell.registry import CommandSpec, Registry, get_registry
+from cargo_shell.render.output import write_result
+from cargo_shell.target import SANDBOX_NOTICE, Target, open_target
+
+
+class Context:
+    def __init__(self, env: Environment, *, transport: Any = None) -> None:
+        self.env = env
+        self.globals: dict[str, Any] = {}
+        self.transport = transport
+        self._target: Target | None = None
+        self._executor: Executor | None = None
+
+    @property
+    def registry(self) -> Registry:
+        return get_registry()
+
+    @property
+    def debug(self) -> bool:
+        return bool(self.globals.get("debug"))
+
+    @property
+    def store(self) -> ConfigStore:
+        return ConfigStore(self.env.paths)
+
+    def apply_globals(self, opts: dict[str, Any]) -> None:
+        for key, value in opts.items():
+            if value not in (None, False):
+                self.globals[key] = value
+
+    def resolved(self) -> Resolved:
+        return resolve(
+            self.store,
+            self.env.environ,
+            profile=self.globals.get("profile"),
+            base_url=self.globals.get("base_url"),
+            token=self.globals.get("token"),
+            workspace_uuid=self.globals.get("workspace_uuid"),
+        )
+
+    def target(self) -> Target:
+        if self._target is None:
+            resolved = self.resolved()
+            self._target = open_target(resolved, self.env.paths, transport=self.transport)
+            if resolved.target == "sandbox":
+                self._sandbox_notice()
+        return self._target
+
+    def executor(self) -> Executor:
+        if self._executor is None:
+            self._executor = Executor(self.target().client, notice=self.env.warn)
+        return self._executor
+
+    def output_format(self) -> str:
+        value = self.globals.get("output") or self.resolved().settings.get("output") or "json"
+        return str(value)
+
+    def run_and_print(self, spec: CommandSpec, raw: dict[str, Any], *, output_file: str | None = None) -> int:
+        executor = self.executor()
+        params = executor.validate(spec, raw)
+        if spec.download:
+            with contextlib.ExitStack() as stack:
+                sink: IO[bytes]
+                if output_file and output_file != "-":
+                    sink = stack.enter_context(open(output_file, "wb"))
+                else:
+                    sink = self.env.binary_stdout()
+                outcome = executor.run(spec, params, download_to=sink)
+            for notice in outcome.notices:
+                self.env.warn(notice)
+            if output_file and output_file != "-":
+                write_result(self.env, {**outcome.data, "path": output_file})
+            return ExitStatus.OK
+        outcome = executor.run(spec, params)
+        for notice in outcome.notices:
+            self.env.warn(notice)
+        write_result(self.env, outcome.data, output=self.output_format(), key=spec.response_key)
+        return ExitStatus.OK
+
+    def _sandbox_notice(self) -> None:
+        marker = self.env.paths.sandbox_dir / ".notice-shown"
+        if marker.exists():
+            return
+        self.env.warn(SANDBOX_NOTICE)
+        with contextlib.suppress(OSError):
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.touch()
+
+    def close(self) -> None:
+        if self._target is not None:
+            self._target.close()
+            self._target = None
+            self._executor = None
