@@ -101,6 +101,10 @@ def _mentions(skill: str, known: set[str]) -> list[Mention]:
 @pytest.mark.parametrize("skill", SKILL_NAMES)
 def test_frontmatter_names_the_folder_and_has_a_short_description(skill: str) -> None:
     front, body = _split(skill)
+    text = (SKILLS_DIR / skill / "SKILL.md").read_text(encoding="utf-8")
+    lines = text.split("---\n", 2)[1].splitlines()
+    flat = dict(line.split(": ", 1) for line in lines)
+    assert flat == front, f"{skill}: frontmatter must be plain one-line 'key: value' pairs (no YAML needed)"
     assert front.get("name") == skill
     description = front.get("description")
     assert isinstance(description, str) and description.strip()
@@ -109,9 +113,7 @@ def test_frontmatter_names_the_folder_and_has_a_short_description(skill: str) ->
 
 
 @pytest.mark.parametrize("skill", SKILL_NAMES)
-def test_every_mentioned_command_and_flag_is_in_the_catalogue(
-    skill: str, catalogue: dict[str, set[str]]
-) -> None:
+def test_every_mentioned_command_and_flag_is_in_the_catalogue(skill: str, catalogue: dict[str, set[str]]) -> None:
     mentions = _mentions(skill, set(catalogue))
     assert mentions, f"{skill}: no cargo-shell commands found"
     problems: list[str] = []
