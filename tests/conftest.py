@@ -1,0 +1,35 @@
+"""Shared fixtures: every test gets its own CARGO_SHELL_HOME and a clean environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+_CARGO_ENV = (
+    "CARGO_API_URL",
+    "CARGO_API_TOKEN",
+    "CARGO_WORKSPACE_UUID",
+    "CARGO_SHELL_PROFILE",
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "CARGO_SHELL_MODEL",
+    "NO_COLOR",
+)
+
+
+@pytest.fixture(autouse=True)
+def shell_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "cargo-shell-home"
+    monkeypatch.setenv("CARGO_SHELL_HOME", str(home))
+    monkeypatch.setenv("CARGO_SHELL_NO_KEYRING", "1")
+    for key in _CARGO_ENV:
+        monkeypatch.delenv(key, raising=False)
+    return home
+
+
+def reference_dir() -> Path | None:
+    """The shared Cargo reference catalogue beside the project, when present."""
+    here = Path(__file__).resolve().parent.parent
+    candidate = here.parent / "shared" / "reference"
+    return candidate if (candidate / "cargo-commands.yaml").exists() else None
