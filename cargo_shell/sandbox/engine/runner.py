@@ -126,7 +126,7 @@ class Runner:
                     raw = {k: v for k, v in (current.get("config") or {}).items() if k != "_nodes"}
                     config = expressions.compute(raw, scope)
                 result.computed_configs[slug] = config
-                outcome, charge = self._execute(current, config, data, depth)
+                outcome, charge = self.execute_node(current, config, data, depth)
             except (NodeFailure, expressions.ExpressionError) as exc:
                 credits = exc.credits if isinstance(exc, NodeFailure) else 0
                 execution.update(status="error", errorMessage=str(exc), creditsUsedCount=credits)
@@ -191,7 +191,9 @@ class Runner:
             out["nodeReleaseUuid"] = node.get("releaseUuid")
         return out
 
-    def _execute(self, node: Node, config: dict[str, Any], data: Any, depth: int) -> tuple[Outcome, Charge | None]:
+    def execute_node(
+        self, node: Node, config: dict[str, Any], data: Any, depth: int = 0
+    ) -> tuple[Outcome, Charge | None]:
         kind = node.get("kind")
         if kind == "connector":
             return self.services.connector(node, config)
