@@ -46,7 +46,8 @@ def command_parser(spec: CommandSpec) -> argparse.ArgumentParser:
     own = set()
     for arg in spec.args:
         if arg.positional:
-            parser.add_argument(arg.attr, metavar=arg.name.upper(), nargs=None if arg.required else "?")
+            # optional for argparse so that --help works and validation names every missing value
+            parser.add_argument(arg.attr, metavar=arg.name.upper(), nargs="?")
             continue
         own.add(arg.flag)
         if arg.type == "bool":
@@ -125,6 +126,8 @@ def raw_params(spec: CommandSpec, ns: argparse.Namespace, stdin: IO[str]) -> dic
 
 def parse_command_args(spec: CommandSpec, argv: list[str], stdin: IO[str]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Returns (raw params, global options) for ``argv`` (the words after the command)."""
+    if "-h" in argv or "--help" in argv:
+        return {}, {"help": True}
     ns = command_parser(spec).parse_args(argv)
     globals_ = {k[2:]: v for k, v in vars(ns).items() if k.startswith("g_")}
     if globals_.get("help"):

@@ -158,9 +158,12 @@ def resolve(
             tok, sources["token"] = stored_token, "profile"
     url = pick("base_url", base_url, "CARGO_API_URL", prof.get("base_url"))
     ws = pick("workspace_uuid", workspace_uuid, "CARGO_WORKSPACE_UUID", prof.get("workspace_uuid"))
-    if tok is None and url is None:
+    if tok is None and sources.get("base_url") not in ("flag", "env"):
+        # no token anywhere: the embedded sandbox, unless a server was named explicitly
         for key in ("token", "base_url", "workspace_uuid"):
-            sources.setdefault(key, "sandbox")
+            if sources.get(key) != "flag" and sources.get(key) != "env":
+                sources[key] = "sandbox"
+        ws = ws if sources["workspace_uuid"] != "sandbox" else None
         return Resolved(name, "sandbox", "embedded", None, ws, sources, prof.get("settings", {}))
     if url is None:
         url, sources["base_url"] = DEFAULT_BASE_URL, "default"

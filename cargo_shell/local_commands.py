@@ -37,9 +37,16 @@ def login(ctx: Context, argv: list[str]) -> int:
     p.add_argument("--workspace-uuid", help="workspace to act in (default: the token's workspace)")
     p.add_argument("--base-url", help="API base URL (default https://api.getcargo.io)")
     p.add_argument("--profile", help="profile name (default: the current profile)")
-    ns = _parse(p, ctx, argv)
-    if ns is None:
+    if any(a in ("-h", "--help") for a in argv):
+        from cargo_shell.cli_help import command_help
+
+        ctx.env.stdout.write(command_help(ctx.registry.get("login")))
+        ctx.env.stdout.write(
+            "  --base-url URL               API base URL (default https://api.getcargo.io)\n"
+            "  --profile NAME               profile to store the token in (default: the current one)\n"
+        )
         return ExitStatus.OK
+    ns = p.parse_args(argv)
     profile = ns.profile or ctx.globals.get("profile") or ctx.store.current_profile()
     base_url = ns.base_url or ctx.globals.get("base_url") or ctx.env.environ.get("CARGO_API_URL")
     resolved = Resolved(profile, "cloud", base_url or "https://api.getcargo.io", ns.token, ns.workspace_uuid)

@@ -18,7 +18,7 @@ def describe_errors(spec: CommandSpec, exc: ValidationError) -> list[str]:
         key = str(loc[0]) if loc else ""
         try:
             arg = spec.arg(key)
-            label = arg.flag
+            label = arg.name.upper() if arg.positional else arg.flag
         except KeyError:
             arg, label = None, f"--{key.replace('_', '-')}" if key else "arguments"
         kind = err.get("type", "")
