@@ -70,15 +70,28 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+OPTIONAL_MODULES = frozenset({
+    "cargo_shell.sandbox.domains.orchestration", "cargo_shell.sandbox.domains.ai", ENGINE_MODULE,
+})  # fmt: skip
+
+
 def load_modules(names: Iterable[str]) -> list[ModuleType]:
+    """Import the modules that exist. An optional (orchestration/ai) module that fails to import is
+    logged and skipped so the data domains keep working; any other import error propagates."""
     modules = []
     for name in names:
         try:
             spec = importlib.util.find_spec(name)
         except ModuleNotFoundError:
             spec = None
-        if spec is not None:
+        if spec is None:
+            continue
+        try:
             modules.append(importlib.import_module(name))
+        except ImportError:
+            if name not in OPTIONAL_MODULES:
+                raise
+            log.error("sandbox: optional module %s failed to import; its routes are missing", name, exc_info=True)
     return modules
 
 
@@ -147,9 +160,7 @@ class SandboxApp:
 
     def _fault_response(self, status: int, request_id: str, start_response: StartResponse) -> Iterable[bytes]:
         body = {"errorMessage": f"Sandbox fault injection: simulated HTTP {status}", "reason": "sandboxFault"}
-        headers = (
-            {"retry-after": str(self.faults.retry_after_s)} if self.faults and status in (429, 503) else {}
-        )
+        headers = {"retry-after": str(self.faults.retry_after_s)} if self.faults and status in (429, 503) else {}
         return self._send(JsonResponse(body, status, headers), request_id, start_response)
 
     def _send(
@@ -170,9 +181,7 @@ class SandboxApp:
 
     def _dispatch(self, method: str, path: str, environ: dict[str, Any]) -> JsonResponse | StreamResponse:
         headers = {
-            key[5:].replace("_", "-").lower(): value
-            for key, value in environ.items()
-            if key.startswith("HTTP_")
+            key[5:].replace("_", "-").lower(): value for key, value in environ.items() if key.startswith("HTTP_")
         }
         matched = self.router.match(method, path)
         if matched is None:

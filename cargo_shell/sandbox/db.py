@@ -49,6 +49,18 @@ def _connect(path: Path | str, *, uri: bool = False) -> sqlite3.Connection:
     return conn
 
 
+_READ_ACTIONS = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION, sqlite3.SQLITE_RECURSIVE}
+
+
+def read_only_authorizer(action: int, arg1: str | None, arg2: str | None, db: str | None, src: str | None) -> int:
+    """SQLite authorizer allowing reads only (no writes, pragmas, attach or transactions)."""
+    if action in _READ_ACTIONS:
+        return sqlite3.SQLITE_OK
+    if action == sqlite3.SQLITE_PRAGMA and arg1 in ("table_info", "table_xinfo"):
+        return sqlite3.SQLITE_OK
+    return sqlite3.SQLITE_DENY
+
+
 class Database:
     """The metadata database plus one SQLite file per dataset holding the model tables."""
 
@@ -80,18 +92,38 @@ class Database:
     def dataset_path(self, dataset_uuid: str) -> Path:
         return self.datasets_dir / f"{dataset_uuid}.sqlite"
 
-    def dataset_conn(self, dataset_uuid: str) -> sqlite3.Connection:
-        """This thread's connection to the file holding one dataset's model tables."""
-        cache: dict[str, sqlite3.Connection] | None = getattr(self._local, "datasets", None)
+    def dataset_conn(self, dataset_uuid: str, *, readonly: bool = False) -> sqlite3.Connection:
+        """This thread's connection to the file holding one dataset's model tables.
+
+        ``readonly`` connections are opened with ``mode=ro`` (queries that may carry
+        user-written SQL go through them, under :func:`read_only_authorizer`).
+        """
+        cache: dict[tuple[str, bool], sqlite3.Connection] | None = getattr(self._local, "datasets", None)
         if cache is None:
             cache = {}
             self._local.datasets = cache
-        conn = cache.get(dataset_uuid)
+        conn = cache.get((dataset_uuid, readonly))
         if conn is None:
-            conn = self._track(_connect(self.dataset_path(dataset_uuid)))
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = NORMAL")
-            cache[dataset_uuid] = conn
+            path = self.dataset_path(dataset_uuid)
+            if readonly:
+                if not path.exists():
+                    self.dataset_conn(dataset_uuid)
+                conn = self._track(_connect(f"file:{path}?mode=ro", uri=True))
+                conn.set_authorizer(read_only_authorizer)
+            else:
+                conn = self._track(_connect(path))
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("PRAGMA synchronous = NORMAL")
+            cache[(dataset_uuid, readonly)] = conn
+        return conn
+
+    def open_readonly(self, dataset_uuid: str) -> sqlite3.Connection:
+        """A new (untracked, caller-closed) read-only connection, e.g. for a streamed download."""
+        path = self.dataset_path(dataset_uuid)
+        if not path.exists():
+            self.dataset_conn(dataset_uuid)
+        conn = _connect(f"file:{path}?mode=ro", uri=True)
+        conn.set_authorizer(read_only_authorizer)
         return conn
 
     def migrate(self) -> list[str]:

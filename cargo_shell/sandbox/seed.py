@@ -114,6 +114,17 @@ def run_hooks(db: Database, workspace_uuid: str, rng: random.Random) -> None:
         hook(db, workspace_uuid, rng)
 
 
+def seed_demo_data(db: Database, ws: str, admin: str, now: float, rng: random.Random) -> None:
+    """Everything below the workspace: CRM models, segments, connectors, billing, warehouse."""
+    from cargo_shell.sandbox import seed_crm, seed_demo
+
+    models = seed_crm.seed_crm(db, ws, now, rng)
+    seed_demo.seed_segments(db, ws, admin, models, now, rng)
+    connectors = seed_demo.seed_connectors(db, ws, admin, now, rng)
+    seed_demo.seed_billing(db, ws, connectors, models, now, rng)
+    seed_demo.seed_system_of_record(db, ws, now, rng)
+
+
 def seed_sandbox(db: Database, now: float) -> str:
     """Create the demo workspace and everything in it; returns the workspace uuid."""
     rng = random.Random(SEED)
@@ -122,5 +133,6 @@ def seed_sandbox(db: Database, now: float) -> str:
         ws = ids["workspace"]
         db.execute("INSERT INTO sandbox_meta VALUES ('workspace_uuid', ?)", (ws,))
         db.execute("INSERT INTO sandbox_meta VALUES ('admin_user_uuid', ?)", (ids["admin"],))
+        seed_demo_data(db, ws, ids["admin"], now, rng)
     run_hooks(db, ws, random.Random(SEED + 1))
     return ws
