@@ -144,10 +144,10 @@ def seed_orchestration(db: Database, workspace_uuid: str, rng: random.Random) ->
         _release(db, ws, user, wf, "1.0.0", "archived", nodes, [], stamp, rng)
         score_release = _release(db, ws, user, wf, "1.0.1", "deployed", nodes, [
             {"name": "Domain", "slug": "domain", "kind": "string", "isRequired": True},
-            {"name": "Employee count", "slug": "employee_count", "kind": "number"},
+            {"name": "Employee count", "slug": "employees", "kind": "number"},
         ], stamp, rng)  # fmt: skip
         sample = companies or [
-            {"id": f"c{i}", "domain": f"company{i}.com", "employee_count": 100 * i} for i in range(6)
+            {"id": f"c{i}", "domain": f"company{i}.com", "employees": 100 * i} for i in range(6)
         ]
         _past_batch(db, ws, user, wf, score_release, nodes, {"kind": "records", "s3Filename": "seed/score.json"},
                     sample, now - 7 * DAY, rng)  # fmt: skip

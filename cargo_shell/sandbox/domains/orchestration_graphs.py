@@ -60,7 +60,7 @@ def score_lead_graph(ids: list[str]) -> list[Node]:
     """start -> variables (score) -> branch (hot?) -> end; native nodes only."""
     a, b, c, d = ids[:4]
     score = (
-        "Math.min(100, Math.round((Number(nodes.start.employee_count) || 0) / 50)"
+        "Math.min(100, Math.round((Number(nodes.start.employees) || 0) / 50)"
         " + (String(nodes.start.industry || '').includes('Software') ? 30 : 0)"
         " + (nodes.start.domain ? 10 : 0))"
     )
@@ -103,7 +103,7 @@ def play_graph(ids: list[str], connector_uuid: str, integration: str = "clearbit
             _node(b, "score", "native", [c], {"variables": [
                 {"name": "score", "type": "number",
                  "value": {"kind": "jsExpression",
-                           "expression": "Math.round((Number(nodes.start.employee_count) || 0) / 20)"}},
+                           "expression": "Math.round((Number(nodes.start.employees) || 0) / 20)"}},
             ]}, actionSlug="variables"),
             _node(c, "worth_it", "native", [d, e], {"condition": "{{nodes.score.score >= 5}}"}, actionSlug="branch"),
             _node(
