@@ -174,7 +174,7 @@ class Engine:
                         (str(exc), stamp, stamp, batch["uuid"]),
                     )
                     continue
-                jobs.insert_batch_runs(conn, batch, records, now)
+                jobs.insert_batch_runs(conn, batch, records, batch["created_ts"] + BATCH_START_DELAY)
         return len(due)
 
     def _mark_running(self, now: float) -> int:

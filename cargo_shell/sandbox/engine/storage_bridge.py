@@ -7,9 +7,8 @@ segmentation domain's filter compiler when it is available.
 
 from __future__ import annotations
 
-import importlib
 import sqlite3
-from collections.abc import Callable
+import time
 from typing import Any
 
 from cargo_shell.sandbox.db import Database, loads
@@ -37,19 +36,6 @@ def _columns(conn: sqlite3.Connection, model_uuid: str) -> list[str]:
     ]
 
 
-def _filter_sql() -> Callable[..., Any] | None:
-    """The segmentation domain's filter compiler, when present (signature probed at runtime)."""
-    for name in ("cargo_shell.sandbox.domains.filters", "cargo_shell.sandbox.filters"):
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError:
-            continue
-        fn = getattr(module, "fetch_records", None) or getattr(module, "select_records", None)
-        if callable(fn):
-            return fn  # type: ignore[no-any-return]
-    return None
-
-
 def fetch(
     db: Database,
     workspace_uuid: str,
@@ -59,31 +45,21 @@ def fetch(
     filter_: Any = None,
     sort: Any = None,
     limit: int | None = None,
+    now: float | None = None,
 ) -> list[Record]:
-    """Records of a model (optionally by ids or through a segment filter)."""
-    model = model_row(db.conn, workspace_uuid, model_uuid)
-    if model is None:
+    """Records of a model: by ids, or through the segmentation filter compiler."""
+    from cargo_shell.sandbox import records, warehouse
+
+    if model_row(db.conn, workspace_uuid, model_uuid) is None:
         raise LookupError(f"Model {model_uuid} not found")
-    compiled = _filter_sql()
-    if filter_ is not None and compiled is not None and ids is None:
-        rows = compiled(db, workspace_uuid, model_uuid, filter_, sort=sort, limit=limit)
-        return [dict(r) for r in rows]
-    data_conn = db.dataset_conn(model["dataset_uuid"])
-    sql = f"SELECT * FROM {_table(model)}"
-    params: list[Any] = []
-    if ids is not None:
-        sql += f" WHERE _id IN ({','.join('?' * len(ids))})" if ids else " WHERE 0"
-        params.extend(ids)
-    sql += " ORDER BY rowid"
-    if limit is not None:
-        sql += " LIMIT ?"
-        params.append(limit)
-    try:
-        cursor = data_conn.execute(sql, params)
-    except sqlite3.OperationalError:
-        return []
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    model = warehouse.load_model(db, workspace_uuid, model_uuid)
+    flt = None if ids is not None else filter_
+    query = records.build_query(db, model, flt, sort, now=time.time() if now is None else now, limit=limit)
+    rows = records.iterate(db, model, query)
+    if ids is None:
+        return list(rows)
+    wanted = set(ids)  # the sandbox's models are small: filtering by id in Python is fine
+    return [r for r in rows if str(r.get("_id")) in wanted]
 
 
 def segment_records(db: Database, workspace_uuid: str, segment_uuid: str) -> tuple[str, list[Record]]:
