@@ -24,6 +24,7 @@ GLOBAL_FLAGS: dict[str, str] = {
 GLOBAL_SWITCHES: dict[str, str] = {
     "--yes": "approve actions that would ask for confirmation",
     "--debug": "show tracebacks for unexpected errors",
+    "--strict": "exit 4 when a batch ends success with failed runs (partial failure)",
 }
 
 

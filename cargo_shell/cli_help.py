@@ -10,7 +10,6 @@ from cargo_shell.registry.jobs import JOB_KINDS
 from cargo_shell.registry.spec import ArgSpec, CommandSpec
 
 LOCAL_COMMANDS = {
-    "login": "store an API token for a profile (checked with whoami first)",
     "logout": "forget the stored token of a profile",
     "config show": "show the resolved settings and where each comes from (token masked)",
     "completion bash|zsh|fish": "print a shell completion script",
@@ -39,13 +38,15 @@ def root_help(registry: Registry) -> str:
         "",
         "Domains:",
     ]
+    single = []
     for domain in registry.children(()):
-        specs = [s for s in registry if s.words[0] == domain]
-        if len(specs) == 1 and len(specs[0].words) == 1:
-            lines.append(f"  {domain:<18} {specs[0].summary}")
-        else:
-            resources = registry.children((domain,))
+        resources = registry.children((domain,))
+        if resources:
             lines.append(f"  {domain:<18} {', '.join(resources)}")
+        else:
+            single.append(registry.get(domain))
+    lines += ["", "Session:"]
+    lines += [f"  {s.name:<26} {s.summary}" for s in single]
     lines += ["", "cargo-shell's own commands:"]
     lines += [f"  {name:<26} {text}" for name, text in LOCAL_COMMANDS.items()]
     lines += ["", "Global options:"]

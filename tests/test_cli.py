@@ -44,9 +44,7 @@ class FakeCloud:
                 },
             )
         if path == "/v1/orchestration/batches":
-            return httpx.Response(
-                400, json={"errorMessage": "Not enough credits", "reason": "notEnoughCredits"}
-            )
+            return httpx.Response(400, json={"errorMessage": "Not enough credits", "reason": "notEnoughCredits"})
         return httpx.Response(404, json={"errorMessage": f"no route {path}"})
 
 
@@ -78,7 +76,17 @@ def test_client_side_filter_for_flag_without_api_field(cloud: FakeCloud) -> None
 
 def test_api_error_is_json_on_stdout_with_exit_1(cloud: FakeCloud) -> None:
     wf = "8d6f0d3e-1c1f-4a8e-9b53-0b7a1f2c3d4e"
-    result = cli(cloud, "orchestration", "batch", "create", "--workflow-uuid", wf, "--data", '{"kind":"records","records":[]}', "--yes")
+    result = cli(
+        cloud,
+        "orchestration",
+        "batch",
+        "create",
+        "--workflow-uuid",
+        wf,
+        "--data",
+        '{"kind":"records","records":[]}',
+        "--yes",
+    )
     assert result.exit_status == 1
     assert result.json == {"errorMessage": "Not enough credits", "status": 400, "reason": "notEnoughCredits"}
     assert result.stdout.count("\n") == 1
@@ -174,7 +182,7 @@ def test_bash_completion_really_completes(tmp_path: Path) -> None:
     script = tmp_path / "c.bash"
     script.write_text(run_cli("completion", "bash").stdout)
     probe = (
-        f'source {script}; COMP_WORDS=(cargo-shell storage model g); COMP_CWORD=3; '
+        f"source {script}; COMP_WORDS=(cargo-shell storage model g); COMP_CWORD=3; "
         '_cargo_shell_complete; printf "%s\\n" "${COMPREPLY[@]}"'
     )
     out = subprocess.run(["bash", "-c", probe], capture_output=True, text=True, check=True).stdout.split()

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from cargo_shell.api.client import CargoClient
-from cargo_shell.executor import Executor
+from cargo_shell.executor import Executor, Policy
 from cargo_shell.registry import get_registry
 from cargo_shell.registry.spec import ArgSpec, CommandSpec
 from tests.conftest import reference_dir
@@ -68,7 +68,7 @@ def run_spec(spec: CommandSpec, tmp: Path) -> tuple[list[httpx.Request], dict[st
         workspace_uuid=WORKSPACE,
     )
     values = {a.name: sample(a, tmp) for a in spec.args if a.location != "wait" and a.location != "local"}
-    executor = Executor(client)
+    executor = Executor(client, policy=Policy(assume_yes=True), checks=False)
     executor.run(spec, executor.validate(spec, values))
     return capture.requests, values
 

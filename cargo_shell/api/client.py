@@ -7,7 +7,6 @@ polling belong to the executor, which is the only caller.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import IO, Any
@@ -158,10 +157,6 @@ class CargoClient:
         except httpx.TransportError as exc:
             raise NetworkError(f"Download interrupted: {exc}") from exc
         return written
-
-    def iter_url(self, url: str) -> Iterator[bytes]:
-        with self.http.stream("GET", url, timeout=self.timeout) as response:
-            yield from response.iter_bytes()
 
     def close(self) -> None:
         self.http.close()
