@@ -146,9 +146,7 @@ def seed_orchestration(db: Database, workspace_uuid: str, rng: random.Random) ->
             {"name": "Domain", "slug": "domain", "kind": "string", "isRequired": True},
             {"name": "Employee count", "slug": "employees", "kind": "number"},
         ], stamp, rng)  # fmt: skip
-        sample = companies or [
-            {"id": f"c{i}", "domain": f"company{i}.com", "employees": 100 * i} for i in range(6)
-        ]
+        sample = companies or [{"id": f"c{i}", "domain": f"company{i}.com", "employees": 100 * i} for i in range(6)]
         _past_batch(db, ws, user, wf, score_release, nodes, {"kind": "records", "s3Filename": "seed/score.json"},
                     sample, now - 7 * DAY, rng)  # fmt: skip
         if connector is not None:
