@@ -1,0 +1,313 @@
+"""The bounded tool-calling loop.
+
+``Agent.step()`` returns a tagged next step — :class:`FinalAnswer`, :class:`RunTools` or
+:class:`NeedsApproval` — and ``Agent.perform(step)`` carries out a tool step; ``Agent.ask(text)``
+drives both until an answer or the turn limit. The loop never prints: it emits events
+(:mod:`cargo_shell.agent.events`). Every command goes through the executor; approvals come only
+from the person's confirmer, never from model text or workspace data.
+
+Errors: arguments the model can fix and API errors go back to the model as tool results;
+anything else (a bug, a broken config, the model being unreachable, Ctrl-C) stops the turn and
+reaches the user, after the conversation is closed off so it stays valid for the next turn.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+from cargo_shell.agent import events as ev
+from cargo_shell.agent.conversation import Conversation
+from cargo_shell.agent.masking import Masker
+from cargo_shell.agent.model import ChatModel, Message, ModelReply, TextDelta, ToolCall, Usage
+from cargo_shell.agent.prompts import system_prompt
+from cargo_shell.agent.runner import ActionRunner, PlanView
+from cargo_shell.agent.tools import Decoded, HelpReply, InvalidCall, PreparedCall, Toolbox
+from cargo_shell.agent.trimming import DEFAULT_BUDGET, trim_for_model
+from cargo_shell.errors import (
+    ApiStatusError,
+    ApprovalRequired,
+    CargoShellError,
+    Declined,
+    JobFailed,
+    NetworkError,
+    UsageError,
+)
+from cargo_shell.executor.confirm import Approval, Confirmer, InterruptAware, InterruptChoice
+from cargo_shell.executor.plan import Plan, arg_values
+
+DEFAULT_MAX_TURNS = 12
+DECLINED = "declined by the user"
+
+
+@dataclass(frozen=True)
+class FinalAnswer:
+    text: str
+    reason: ev.FinalReason = "answer"
+
+
+@dataclass(frozen=True)
+class RunTools:
+    """Calls that need no decision from the person (reads, help, invalid arguments)."""
+
+    calls: tuple[Decoded, ...]
+
+
+@dataclass(frozen=True)
+class NeedsApproval:
+    """The next call writes, destroys or spends: the executor will ask the person first."""
+
+    call: PreparedCall
+    plan: PlanView
+
+
+Step = FinalAnswer | RunTools | NeedsApproval
+
+
+def quote_data(payload: dict[str, Any]) -> str:
+    """Tool results as JSON text; ``<`` is escaped so no text in the data can fake a tag."""
+    text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=str)
+    return text.replace("<", "\\u003c")
+
+
+class _Relay:
+    """The confirmer the executor sees: relays the person's answer and reports it as events."""
+
+    def __init__(self, user: Confirmer, emit: ev.AgentSink, call_id: str) -> None:
+        self.user = user
+        self.emit = emit
+        self.call_id = call_id
+        self.answers: list[str] = []
+
+    def confirm(self, plan: Plan) -> Approval:
+        self.emit(ev.ConfirmationAsked(self.call_id, plan.command, plan.effect, plan.render()))
+        approval = self.user.confirm(plan)
+        self.answers.append(approval.decision)
+        self.emit(ev.ConfirmationAnswered(self.call_id, plan.command, approval.decision))
+        return approval
+
+    def on_interrupt(self, kind: str, job_id: str) -> InterruptChoice:
+        if isinstance(self.user, InterruptAware):
+            return self.user.on_interrupt(kind, job_id)
+        return "detach"
+
+
+class Agent:
+    def __init__(
+        self,
+        model: ChatModel,
+        runner: ActionRunner,
+        confirmer: Confirmer,
+        *,
+        toolbox: Toolbox | None = None,
+        masker: Masker | None = None,
+        emit: ev.AgentSink = ev.ignore,
+        conversation: Conversation | None = None,
+        max_turns: int = DEFAULT_MAX_TURNS,
+        result_budget: int = DEFAULT_BUDGET,
+    ) -> None:
+        self.model = model
+        self.runner = runner
+        self.confirmer = confirmer
+        self.toolbox = toolbox or Toolbox()
+        self.masker = masker or Masker()
+        self.emit = emit
+        self.conversation = conversation or Conversation()
+        self.max_turns = max_turns
+        self.result_budget = result_budget
+        self._tools = self.toolbox.schemas()
+        self._queue: deque[Decoded] = deque()
+        self._plans: dict[str, PlanView] = {}
+        self._turns = 0
+
+    # -- driving ---------------------------------------------------------------------------------
+
+    def ask(self, text: str) -> FinalAnswer:
+        """Run one user message to a final answer (or the turn limit)."""
+        self.conversation.add({"role": "user", "content": self.masker.text(text)})
+        self._turns = 0
+        self._queue.clear()
+        try:
+            while True:
+                step = self.step()
+                if isinstance(step, FinalAnswer):
+                    self.emit(ev.Final(step.text, step.reason))
+                    return step
+                self.perform(step)
+        except BaseException:
+            self._close_pending("not run: the turn was stopped before this call")
+            raise
+
+    def step(self) -> Step:
+        if self._queue:
+            head = self._queue[0]
+            if isinstance(head, PreparedCall):
+                plan = self._preview(head)
+                if plan.verdict == "ask":
+                    self._queue.popleft()
+                    return NeedsApproval(head, plan)
+            batch: list[Decoded] = []
+            while self._queue and not self._needs_person(self._queue[0]):
+                batch.append(self._queue.popleft())
+            return RunTools(tuple(batch))
+        if self._turns >= self.max_turns:
+            text = (
+                f"I stopped after {self.max_turns} model calls without reaching an answer. "
+                "Tell me how to continue, or ask a narrower question."
+            )
+            return FinalAnswer(text, "max_turns")
+        reply = self._call_model()
+        if not reply.tool_calls:
+            return FinalAnswer(reply.text)
+        for call in reply.tool_calls:
+            decoded = self.toolbox.decode(call)
+            if isinstance(decoded, PreparedCall):
+                plan = self._preview(decoded)
+                self.emit(
+                    ev.ToolCallPlanned(
+                        call.id,
+                        call.name,
+                        decoded.spec.name,
+                        dict(decoded.args),
+                        decoded.spec.effect,
+                        plan.command_line,
+                    )
+                )
+            self._queue.append(decoded)
+        return self.step()
+
+    def perform(self, step: RunTools | NeedsApproval) -> None:
+        if isinstance(step, NeedsApproval):
+            self._run_prepared(step.call)
+            return
+        for decoded in step.calls:
+            if isinstance(decoded, HelpReply):
+                self._answer(decoded.call, None, "help", decoded.content, decoded.content, raw=True)
+            elif isinstance(decoded, InvalidCall):
+                payload = {"status": "invalid_arguments", "message": decoded.message}
+                self._answer(decoded.call, None, "invalid", payload, payload)
+            else:
+                self._run_prepared(decoded)
+
+    # -- internals -------------------------------------------------------------------------------
+
+    def _needs_person(self, decoded: Decoded) -> bool:
+        if not isinstance(decoded, PreparedCall):
+            return False
+        return self._preview(decoded).verdict == "ask"
+
+    def _preview(self, prepared: PreparedCall) -> PlanView:
+        """The plan of a call, built once (it may look names up)."""
+        key = prepared.call.id
+        if key not in self._plans:
+            self._plans[key] = self.runner.preview(prepared.spec, prepared.params)
+        return self._plans[key]
+
+    def _messages(self) -> list[Message]:
+        return [{"role": "system", "content": system_prompt()}, *self.conversation.messages]
+
+    def _call_model(self) -> ModelReply:
+        self._turns += 1
+        reply = ModelReply()
+        for item in self.model.stream(self._messages(), self._tools):
+            if isinstance(item, TextDelta):
+                reply.text += item.text
+                self.emit(ev.TextDelta(item.text))
+            elif isinstance(item, ToolCall):
+                reply.tool_calls.append(item)
+            elif isinstance(item, Usage):
+                reply.usage = item
+        self.conversation.record_usage(self.model.name, reply.usage)
+        self.emit(ev.ModelCalled(self.model.name, reply.usage))
+        message = reply.to_message()
+        if message["content"]:
+            message["content"] = self.masker.text(message["content"])
+        for part in message.get("tool_calls", []):
+            part["function"]["arguments"] = self.masker.text(part["function"]["arguments"])
+        self.conversation.add(message)
+        return reply
+
+    def _run_prepared(self, prepared: PreparedCall) -> None:
+        call, spec = prepared.call, prepared.spec
+        relay = _Relay(self.confirmer, self.emit, call.id)
+        try:
+            outcome = self.runner.run(
+                spec, prepared.params, confirmer=relay, on_event=lambda e: self.emit(ev.ExecutorEvent(call.id, e))
+            )
+        except (Declined, ApprovalRequired, JobFailed, ApiStatusError, NetworkError, UsageError) as exc:
+            failed, full, reply = _error_result(spec.name, exc, declined_by_user=relay.answers[-1:] == ["no"])
+            self._answer(call, spec.name, failed, full, reply)
+            return
+        payload: dict[str, Any] = {"status": "ok", "command": spec.name, "result": outcome.data}
+        if outcome.job_id:
+            job: dict[str, Any] = {"kind": outcome.job_kind, "uuid": outcome.job_id, "status": outcome.job_status}
+            if outcome.detached:
+                job["note"] = "the user stopped waiting; the job keeps running"
+            if outcome.partial_failure:
+                job["partial_failure"] = True
+            if outcome.credits is not None:
+                job["credits_used"] = outcome.credits
+            payload["job"] = job
+        ran_with = arg_values(outcome.spec, outcome.params)
+        if outcome.spec.name != spec.name or ran_with != arg_values(spec, prepared.params):
+            payload["note"] = "the user edited the arguments before approving"
+            payload["ran_with"] = ran_with
+        if outcome.notices:
+            payload["notices"] = list(outcome.notices)
+        status: ev.ResultStatus = "job_failed" if outcome.job_failed else "ok"
+        self._answer(call, spec.name, status, outcome.data, payload)
+
+    def _answer(
+        self,
+        call: ToolCall,
+        command: str | None,
+        status: ev.ResultStatus,
+        full: Any,
+        payload: Any,
+        *,
+        raw: bool = False,
+    ) -> None:
+        trimmed = False
+        if raw:
+            content = self.masker.text(str(payload))
+        else:
+            masked = self.masker.data(payload)
+            if isinstance(masked, dict) and "result" in masked:
+                masked["result"], trimmed = trim_for_model(masked["result"], self.result_budget)
+            content = quote_data(masked)
+        self.conversation.add({"role": "tool", "tool_call_id": call.id, "content": content})
+        self.emit(ev.ToolResult(call.id, call.name, command, status, full, content, trimmed))
+
+    def _close_pending(self, reason: str) -> None:
+        """Give every tool call of the last assistant message a result, so the history stays valid."""
+        answered = {m.get("tool_call_id") for m in self.conversation.messages if m.get("role") == "tool"}
+        for message in reversed(self.conversation.messages):
+            if message.get("role") == "assistant":
+                for part in message.get("tool_calls", []):
+                    if part["id"] not in answered:
+                        content = quote_data({"status": "not_run", "message": reason})
+                        self.conversation.add({"role": "tool", "tool_call_id": part["id"], "content": content})
+                break
+        self._queue.clear()
+
+
+def _error_result(command: str, exc: CargoShellError, *, declined_by_user: bool) -> tuple[ev.ResultStatus, Any, Any]:
+    """(event status, what the user sees, what the model reads) for an error it can act on."""
+    base: dict[str, Any] = {"command": command, "message": exc.message}
+    if isinstance(exc, Declined):
+        if declined_by_user:
+            payload = {**base, "status": "declined", "message": DECLINED}
+            return "declined", payload, payload
+        return "denied", exc.to_json(), {**base, "status": "not_run"}
+    if isinstance(exc, ApprovalRequired):
+        return "denied", exc.to_json(), {**base, "status": "not_run"}
+    if isinstance(exc, JobFailed):
+        return "job_failed", exc.job, {**base, "status": "job_failed", "job": exc.job}
+    if isinstance(exc, ApiStatusError):
+        payload = {**base, "status": "api_error", "http_status": exc.status, "reason": exc.reason}
+        return "api_error", exc.to_json(), payload
+    if isinstance(exc, NetworkError):
+        return "api_error", exc.to_json(), {**base, "status": "network_error"}
+    return "invalid", exc.to_json(), {**base, "status": "invalid_arguments"}

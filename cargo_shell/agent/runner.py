@@ -1,0 +1,93 @@
+"""The agent's seam to the executor: plan, classify and run one command.
+
+Every tool call goes through :class:`cargo_shell.executor.Executor`, so the confirmation policy,
+guards, retries, staged rollouts and job polling are exactly those of the command line. The
+loop only adds its relay confirmer (which turns the executor's question into loop events) and
+routes the executor's progress events to the tool call that caused them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+from pydantic import BaseModel
+
+from cargo_shell.errors import CargoShellError
+from cargo_shell.executor import Confirmer, Executor, Outcome
+from cargo_shell.executor.plan import arg_values, command_line
+from cargo_shell.registry import CommandSpec
+
+Verdict = Literal["allow", "ask", "deny"]
+
+
+@dataclass(frozen=True)
+class PlanView:
+    command_line: str
+    text: str
+    verdict: Verdict
+    reason: str = ""
+
+
+class ActionRunner(Protocol):
+    def preview(self, spec: CommandSpec, params: BaseModel) -> PlanView:
+        """The plan as text and whether the policy will allow, ask or deny it (no side effects)."""
+        ...
+
+    def run(
+        self,
+        spec: CommandSpec,
+        params: BaseModel,
+        *,
+        confirmer: Confirmer,
+        on_event: Callable[[Any], None],
+    ) -> Outcome:
+        """Run through the executor; raises ``Declined`` when the person (or a rule) says no."""
+        ...
+
+
+class ExecutorRunner:
+    def __init__(self, executor: Executor) -> None:
+        self.executor = executor
+
+    def preview(self, spec: CommandSpec, params: BaseModel) -> PlanView:
+        try:
+            plan = self.executor.prepare(spec, params)
+        except CargoShellError as exc:
+            # The same error comes back from run() and is reported to the model there.
+            return PlanView(command_line(spec, arg_values(spec, params)), f"cannot plan: {exc.message}", "allow")
+        verdict = self.executor.policy.decide(plan)
+        return PlanView(plan.command_line, plan.render(), verdict.kind, verdict.reason)
+
+    def run(
+        self,
+        spec: CommandSpec,
+        params: BaseModel,
+        *,
+        confirmer: Confirmer,
+        on_event: Callable[[Any], None],
+    ) -> Outcome:
+        with self._routed(on_event):
+            return self.executor.run(spec, params, confirmer=confirmer)
+
+    @contextlib.contextmanager
+    def _routed(self, on_event: Callable[[Any], None]) -> Iterator[None]:
+        """Send the executor's events to ``on_event`` too, for the duration of one call.
+
+        The executor takes its sink at construction only; this swaps it for the call and puts
+        the front end's own sink back afterwards.
+        """
+        previous = self.executor._events
+
+        def both(event: Any) -> None:
+            on_event(event)
+            if previous is not None:
+                previous(event)
+
+        self.executor._events = both
+        try:
+            yield
+        finally:
+            self.executor._events = previous

@@ -1,0 +1,66 @@
+"""Shrink a large tool result for the model's context; the user still sees the whole result.
+
+Shrinking is progressive: long lists keep their first rows plus a marker saying how many rows
+there were and listing the identifiers (uuid, name, slug, ...) of the rows left out; long strings
+are cut. Each level is tried in turn until the JSON text fits the budget.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+#: Keys that identify a row; kept for the rows that are not shown in full.
+IDENTITY_KEYS = ("uuid", "id", "name", "slug", "title", "status", "email", "kind")
+
+#: (rows kept per list, characters kept per string, identifiers listed for the rest)
+_LEVELS = ((20, 400, 200), (10, 200, 100), (5, 120, 50), (3, 80, 20), (1, 60, 0))
+
+DEFAULT_BUDGET = 8_000
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def _identity(row: Any) -> Any:
+    if isinstance(row, dict):
+        ident = {k: row[k] for k in IDENTITY_KEYS if k in row and not isinstance(row[k], dict | list)}
+        return ident or None
+    if isinstance(row, str | int | float):
+        return row
+    return None
+
+
+def _shrink(value: Any, rows: int, chars: int, idents: int) -> Any:
+    if isinstance(value, str):
+        if len(value) <= chars:
+            return value
+        return value[:chars] + f"…(+{len(value) - chars} chars)"
+    if isinstance(value, dict):
+        return {k: _shrink(v, rows, chars, idents) for k, v in value.items()}
+    if isinstance(value, list):
+        if len(value) <= rows:
+            return [_shrink(v, rows, chars, idents) for v in value]
+        kept = [_shrink(v, rows, chars, idents) for v in value[:rows]]
+        rest = value[rows:]
+        marker: dict[str, Any] = {"_trimmed": f"{len(rest)} more rows not shown ({len(value)} in total)"}
+        listed = [i for i in (_identity(r) for r in rest[:idents]) if i is not None]
+        if listed:
+            marker["more"] = listed
+            if len(rest) > idents:
+                marker["more_not_listed"] = len(rest) - idents
+        return [*kept, marker]
+    return value
+
+
+def trim_for_model(data: Any, budget: int = DEFAULT_BUDGET) -> tuple[Any, bool]:
+    """Return ``(data for the model, whether it was trimmed)``."""
+    if len(_dumps(data)) <= budget:
+        return data, False
+    for rows, chars, idents in _LEVELS:
+        shrunk = _shrink(data, rows, chars, idents)
+        if len(_dumps(shrunk)) <= budget:
+            return shrunk, True
+    text = _dumps(_shrink(data, 1, 40, 0))
+    return {"_trimmed": "result too large to show; narrow the query", "preview": text[:budget]}, True

@@ -1,0 +1,107 @@
+"""Fixtures for agent tests: the real sandbox in tmp_path, the real executor on a fake clock,
+and a factory wiring a scripted model and a scripted person into the real loop."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from cargo_shell.agent import events as ev
+from cargo_shell.agent.loop import Agent
+from cargo_shell.agent.masking import Masker
+from cargo_shell.agent.runner import ExecutorRunner
+from cargo_shell.api.client import CargoClient
+from cargo_shell.executor import Executor, Policy
+from cargo_shell.sandbox.runtime import Sandbox
+from tests.agent.fakes import ScriptedModel, ScriptedPerson, Step
+
+START = 1736935200.0  # 2025-01-15T10:00:00Z
+
+
+class FakeClock:
+    def __init__(self, start: float = START) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture(scope="session")
+def _seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("agent-sandbox") / "sandbox"
+    Sandbox.open(path, clock=FakeClock()).close()
+    return path
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path, clock: FakeClock, _seeded: Path) -> Iterator[Sandbox]:
+    data_dir = tmp_path / "sandbox"
+    shutil.copytree(_seeded, data_dir)
+    box = Sandbox.open(data_dir, clock=clock)
+    yield box
+    box.close()
+
+
+@pytest.fixture
+def client(sandbox: Sandbox) -> Iterator[CargoClient]:
+    http = httpx.Client(transport=httpx.WSGITransport(app=sandbox.app))
+    cargo = CargoClient(http, base_url=sandbox.base_url, token=sandbox.token, workspace_uuid=sandbox.workspace_uuid)
+    yield cargo
+    cargo.close()
+
+
+@pytest.fixture
+def executor(client: CargoClient, clock: FakeClock) -> Executor:
+    return Executor(client, policy=Policy(), sleep=clock.sleep, clock=clock)
+
+
+class Harness:
+    """One wired agent plus everything a test wants to look at afterwards."""
+
+    def __init__(self, agent: Agent, model: ScriptedModel, person: ScriptedPerson, events: list[Any]) -> None:
+        self.agent = agent
+        self.model = model
+        self.person = person
+        self.events = events
+
+    def of(self, kind: type[Any]) -> list[Any]:
+        return [e for e in self.events if isinstance(e, kind)]
+
+    def results(self) -> list[ev.ToolResult]:
+        return self.of(ev.ToolResult)
+
+
+MakeAgent = Callable[..., Harness]
+
+
+@pytest.fixture
+def make_agent(executor: Executor, sandbox: Sandbox) -> Iterator[MakeAgent]:
+    made: list[Harness] = []
+
+    def factory(steps: Sequence[Step], answers: Sequence[str | dict[str, Any]] = (), **options: Any) -> Harness:
+        model = ScriptedModel(steps)
+        person = ScriptedPerson(list(answers))
+        events: list[Any] = []
+        masker = Masker([sandbox.token])
+        agent = Agent(model, ExecutorRunner(executor), person, masker=masker, emit=events.append, **options)
+        harness = Harness(agent, model, person, events)
+        made.append(harness)
+        return harness
+
+    yield factory
+    for harness in made:
+        harness.model.assert_done()
+        harness.person.assert_done()

@@ -1,0 +1,128 @@
+"""The seven skill tools: generated schemas (snapshot), decoding of calls, help, budget."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from cargo_shell.agent.model import ToolCall
+from cargo_shell.agent.prompts import system_prompt
+from cargo_shell.agent.tools import HelpReply, InvalidCall, PreparedCall, Toolbox, build_tool_schemas
+from cargo_shell.registry import SKILLS, get_registry
+
+SNAPSHOT = Path(__file__).with_name("tool_schemas.json")
+UPDATE_ENV = "CARGO_SHELL_UPDATE_SNAPSHOTS"
+SEGMENT = "05d7d99a-733e-40d2-a4aa-5165711f7dc5"
+
+
+def _call(tool: str, payload: object) -> ToolCall:
+    return ToolCall("c1", tool, payload if isinstance(payload, str) else json.dumps(payload))
+
+
+@pytest.fixture(scope="module")
+def toolbox() -> Toolbox:
+    return Toolbox()
+
+
+def test_schemas_match_snapshot() -> None:
+    """Regenerate with CARGO_SHELL_UPDATE_SNAPSHOTS=1 after changing the registry or a skill description."""
+    current = json.dumps(build_tool_schemas(), indent=1, ensure_ascii=False) + "\n"
+    if os.environ.get(UPDATE_ENV) == "1":
+        SNAPSHOT.write_text(current, encoding="utf-8")
+    assert SNAPSHOT.exists(), f"no snapshot yet: run with {UPDATE_ENV}=1"
+    assert current == SNAPSHOT.read_text(encoding="utf-8")
+
+
+def test_one_tool_per_skill_covering_every_api_command() -> None:
+    schemas = build_tool_schemas()
+    assert [s["function"]["name"] for s in schemas] == list(SKILLS)
+    text = json.dumps(schemas)
+    for spec in get_registry():
+        if spec.http is not None:
+            group = " ".join(spec.words[:-1])
+            assert group in text, spec.name
+    assert all(s["function"]["parameters"]["required"] == ["command"] for s in schemas)
+
+
+def test_prompt_and_schemas_fit_the_character_budget() -> None:
+    """A tokenizer-free proxy of the 4,000-token budget (benchmarks/bench_tokens.py counts real tokens):
+    English and JSON run at well over 3 characters per cl100k token."""
+    size = len(system_prompt()) + len(json.dumps(build_tool_schemas()))
+    assert size <= 12_000, size
+
+
+def test_decodes_a_valid_call(toolbox: Toolbox) -> None:
+    decoded = toolbox.decode(
+        _call("orchestration", {"command": "segmentation segment get", "args": {"segment-uuid": SEGMENT}})
+    )
+    assert isinstance(decoded, PreparedCall)
+    assert decoded.spec.name == "segmentation segment get"
+    assert decoded.params.model_dump()["segment_uuid"] == SEGMENT
+
+
+def test_accepts_a_command_without_its_domain_and_json_sent_as_text(toolbox: Toolbox) -> None:
+    decoded = toolbox.decode(
+        _call(
+            "orchestration",
+            {
+                "command": "segment fetch",
+                "args": {"model-uuid": SEGMENT, "filter": '{"conjonction":"and","groups":[]}'},
+            },
+        )
+    )
+    assert isinstance(decoded, PreparedCall)
+    assert decoded.args["filter"] == {"conjonction": "and", "groups": []}
+
+
+@pytest.mark.parametrize(
+    ("tool", "payload", "fragment"),
+    [
+        ("storage", {"command": "storage column list"}, "--model-uuid is required"),
+        ("storage", {"command": "storage model get", "args": {"model-uuid": "nope"}}, "expected a UUID"),
+        ("storage", {"command": "storage model list", "args": {"colour": "red"}}, "is not an argument"),
+        ("storage", {"command": "segmentation segment list"}, "belongs to the orchestration tool"),
+        ("storage", {"command": "storage modle list"}, "Did you mean: storage model list"),
+        ("workspace", {"command": "login", "args": {"token": "x"}}, "local cargo-shell command"),
+        ("payments", {"command": "x"}, "no tool named 'payments'"),
+        ("storage", "{not json", "not valid JSON"),
+        ("storage", {"command": "storage model list", "args": ["x"]}, "`args` must be an object"),
+    ],
+)
+def test_problems_come_back_as_messages_the_model_can_act_on(
+    toolbox: Toolbox, tool: str, payload: object, fragment: str
+) -> None:
+    decoded = toolbox.decode(_call(tool, payload))
+    assert isinstance(decoded, InvalidCall)
+    assert fragment in decoded.message
+
+
+def test_validation_message_points_to_help(toolbox: Toolbox) -> None:
+    decoded = toolbox.decode(_call("storage", {"command": "storage column list"}))
+    assert isinstance(decoded, InvalidCall)
+    assert '"help": true' in decoded.message
+
+
+def test_help_without_a_command_returns_the_skill_guide(toolbox: Toolbox) -> None:
+    decoded = toolbox.decode(_call("storage", {"command": "help"}))
+    assert isinstance(decoded, HelpReply)
+    assert decoded.content == toolbox.skills["storage"].body
+    assert "storage model list" in decoded.content
+
+
+def test_help_on_a_command_returns_its_full_arguments(toolbox: Toolbox) -> None:
+    for payload in (
+        {"command": "orchestration batch create", "help": True},
+        {"command": "help", "args": {"command": "orchestration batch create"}},
+    ):
+        decoded = toolbox.decode(_call("orchestration", payload))
+        assert isinstance(decoded, HelpReply)
+        info = json.loads(decoded.content)
+        assert info["effect"] == "cost"
+        assert info["args"]["data"]["required"] is True
+        assert "wait-until-finished" in info["args"]
+        assert "batch_data_kinds" in info["details"]
+        assert "notEnoughCredits" in info["error_reasons"]
+        assert "background_job" in info
