@@ -46,9 +46,8 @@ def main(count: int = 10_000) -> None:
             total_s = time.perf_counter() - started
         box.close()
     print(f"records:            {count}")
-    print(
-        f"status:             {batch['status']} (executed {batch['executedRunsCount']}, failed {batch['failedRunsCount']})"
-    )
+    executed, failed = batch["executedRunsCount"], batch["failedRunsCount"]
+    print(f"status:             {batch['status']} (executed {executed}, failed {failed})")
     print(f"create request:     {create_s:.2f} s")
     print(f"create -> terminal: {total_s:.2f} s  (target <= 10 s)")
     print(f"throughput:         {count / total_s:,.0f} runs/s")
