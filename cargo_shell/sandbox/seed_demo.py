@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import secrets
 from datetime import UTC, datetime
 from typing import Any
 
@@ -90,8 +89,8 @@ def _month_start(ts: float, shift: int = 0) -> float:
 def seed_billing(db: Database, ws: str, connectors: dict[str, str], models: dict[str, str], now: float,
                  rng: random.Random) -> None:  # fmt: skip
     start, reset = _month_start(now), _month_start(now, 1)
-    data = {"provider": "stripe", "customerOrbId": "", "customerStripeId": "cus_sandbox" + secrets.token_hex(4),
-            "subscriptionStatus": "active", "subscriptionStripeId": "sub_sandbox" + secrets.token_hex(4),
+    data = {"provider": "stripe", "customerOrbId": "", "customerStripeId": "cus_sandbox" + f"{rng.getrandbits(32):08x}",
+            "subscriptionStatus": "active", "subscriptionStripeId": "sub_sandbox" + f"{rng.getrandbits(32):08x}",
             "creditsOverageBehaviors": [{"unit": "billing.credits", "action": "deny"}],
             "creditsConsumptionBehaviors": [], "plan": "self-serve", "cadence": "monthly", "fixedPrice": 9900,
             "conversionRate": 1, "hasPendingChange": False, "futureChange": None,
@@ -125,7 +124,7 @@ def seed_billing(db: Database, ws: str, connectors: dict[str, str], models: dict
         issued = _month_start(now, -months_ago + 1)
         amount = 9900 + rng.randint(0, 40) * 100 if months_ago < 4 else 9900
         db.execute("INSERT INTO invoices VALUES (?, ?, ?, 'usd', ?, ?, NULL, ?)",
-                   (f"inv_sbx{secrets.token_hex(6)}", ws, int(months_ago > 1), amount, iso(issued + 14 * DAY),
+                   (f"inv_sbx{rng.getrandbits(48):012x}", ws, int(months_ago > 1), amount, iso(issued + 14 * DAY),
                     iso(issued)))  # fmt: skip
     db.execute("INSERT INTO credit_cards VALUES (?, 'visa', 12, 2028, '4242')", (ws,))
 

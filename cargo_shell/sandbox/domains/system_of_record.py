@@ -1,0 +1,185 @@
+"""System of record: read-only SQL over the workspace's model tables.
+
+Each query runs on a private in-memory connection that attaches only this workspace's
+dataset files, read-only, as ``datasets_<slug>`` (so ``datasets_crm.models_contacts`` works),
+under an authorizer that allows reads only and a progress handler that stops long queries.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from cargo_shell.sandbox.db import Database, loads, read_only_authorizer
+from cargo_shell.sandbox.domains.segmentation import csv_chunks
+from cargo_shell.sandbox.downloads import create_download, register_download_kind
+from cargo_shell.sandbox.http import ApiError, Request, Router, StreamResponse, bad_request, not_found
+from cargo_shell.sandbox.util import as_int, require
+
+QUERY_TIMEOUT_S = 30.0
+MAX_ROWS = 10_000
+MAX_ATTACHED = 10
+
+
+class SqlRefused(ApiError):
+    pass
+
+
+def _execute(conn: sqlite3.Connection, sql: str, params: Iterable[Any] = ()) -> sqlite3.Cursor:
+    """Run user SQL; writes, several statements and timeouts are refused with 400."""
+    try:
+        return conn.execute(sql, tuple(params))
+    except sqlite3.ProgrammingError as exc:
+        if "one statement" in str(exc):
+            raise SqlRefused(400, "Only one SQL statement per query is allowed", "multipleStatements") from None
+        raise
+    except sqlite3.DatabaseError as exc:
+        text = str(exc)
+        if "not authorized" in text or "readonly" in text or "read-only" in text:
+            raise SqlRefused(400, "The system of record is read-only: only SELECT queries are allowed",
+                             "readOnlyQuery") from None  # fmt: skip
+        if "interrupted" in text:
+            raise SqlRefused(400, f"The query ran longer than {QUERY_TIMEOUT_S:.0f} s and was stopped",
+                             "queryTimeout") from None  # fmt: skip
+        raise
+
+
+def _query_text(body: dict[str, Any]) -> str:
+    sql: str = require(body, "query")
+    stripped = sql.strip().rstrip(";").strip()
+    if not stripped:
+        raise bad_request("query is empty", "missingField")
+    return str(stripped)
+
+
+def _rows(cursor: sqlite3.Cursor, limit: int) -> list[dict[str, Any]]:
+    return [dict(row) for row in cursor.fetchmany(limit)]
+
+
+def _connect(db: Database, ws: str) -> sqlite3.Connection:
+    conn = sqlite3.connect("file::memory:?cache=private", uri=True, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    datasets = db.all("SELECT uuid, slug FROM datasets WHERE workspace_uuid = ? AND deleted_at IS NULL"
+                      " ORDER BY created_at", (ws,))  # fmt: skip
+    for ds in datasets[:MAX_ATTACHED]:
+        path = db.dataset_path(ds["uuid"])
+        if path.exists():
+            conn.execute(f'ATTACH DATABASE ? AS "datasets_{ds["slug"]}"', (f"file:{path}?mode=ro",))
+    conn.set_authorizer(read_only_authorizer)
+    deadline = time.monotonic() + QUERY_TIMEOUT_S
+    conn.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
+    return conn
+
+
+def list_systems(req: Request) -> dict[str, Any]:
+    rows = req.ctx.db.all("SELECT * FROM system_of_records WHERE workspace_uuid = ? ORDER BY created_at",
+                          (req.ctx.workspace_uuid,))  # fmt: skip
+    out = []
+    for r in rows:
+        data = loads(r["data"], {})
+        out.append({"uuid": r["uuid"], "workspaceUuid": r["workspace_uuid"], "kind": r["kind"], **data,
+                    "createdAt": r["created_at"], "updatedAt": r["updated_at"], "deletedAt": None})  # fmt: skip
+    return {"systemOfRecords": out}
+
+
+def query(req: Request) -> dict[str, Any]:
+    sql = _query_text(req.body())
+    conn = _connect(req.ctx.db, req.ctx.workspace_uuid)
+    try:
+        try:
+            cursor = _execute(conn, sql)
+            rows = _rows(cursor, MAX_ROWS)
+        except SqlRefused:
+            raise
+        except sqlite3.Error as exc:
+            return {"outcome": "notQueried", "errorMessage": f"SQL error: {exc}"}
+        return {"outcome": "queried", "rows": rows}
+    finally:
+        conn.close()
+
+
+def fetch(req: Request) -> dict[str, Any]:
+    body = req.body()
+    sql = _query_text(body)
+    limit = as_int(body.get("limit"), "limit", 100, minimum=0, maximum=MAX_ROWS)
+    offset = as_int(body.get("offset"), "offset", 0)
+    conn = _connect(req.ctx.db, req.ctx.workspace_uuid)
+    try:
+        _execute(conn, sql).close()  # refuse writes / several statements before wrapping
+        try:
+            count = int(_execute(conn, f"SELECT COUNT(*) FROM ({sql})").fetchone()[0])
+            records = _rows(_execute(conn, f"SELECT * FROM ({sql}) LIMIT ? OFFSET ?", (limit, offset)), limit)
+        except SqlRefused:
+            raise
+        except sqlite3.Error as exc:
+            raise bad_request(f"SQL error: {exc}", "invalidQuery") from None
+        return {"records": records, "count": count}
+    except SqlRefused:
+        raise
+    except sqlite3.Error as exc:
+        raise bad_request(f"SQL error: {exc}", "invalidQuery") from None
+    finally:
+        conn.close()
+
+
+def download(req: Request) -> dict[str, Any]:
+    sql = _query_text(req.body())
+    conn = _connect(req.ctx.db, req.ctx.workspace_uuid)
+    try:
+        _execute(conn, sql).close()
+    except sqlite3.Error as exc:
+        raise bad_request(f"SQL error: {exc}", "invalidQuery") from None
+    finally:
+        conn.close()
+    return {"urls": [create_download(req.ctx, "sor", {"query": sql})]}
+
+
+@register_download_kind("sor")
+def _stream(db: Database, ws: str, spec: dict[str, Any]) -> tuple[Iterable[bytes], str, str]:
+    conn = _connect(db, ws)
+    cursor = _execute(conn, spec["query"])
+    header = [d[0] for d in cursor.description or ()]
+
+    def rows() -> Iterator[dict[str, Any]]:
+        try:
+            while batch := cursor.fetchmany(2000):
+                yield from (dict(r) for r in batch)
+        finally:
+            conn.close()
+
+    return csv_chunks(header, rows()), "text/csv; charset=utf-8", "query.csv"
+
+
+def documentation(req: Request) -> StreamResponse:
+    db, ws = req.ctx.db, req.ctx.workspace_uuid
+    system = db.one("SELECT * FROM system_of_records WHERE workspace_uuid = ? AND (slug = ? OR kind = ?)",
+                    (ws, req.path_params["slug"], req.path_params["slug"]))  # fmt: skip
+    if system is None:
+        raise not_found("System of record client", "clientNotFound")
+    lines = ["# Sandbox warehouse (SQLite dialect)", "",
+             "Read-only SQL. One statement per query; INSERT/UPDATE/DELETE/DDL are refused.",
+             "Tables are named `datasets_<dataset slug>.models_<model slug>` (see `storage model get-ddl`).",
+             "Metric and lookup columns are computed by segment fetch, not stored: join the tables instead.",
+             "Booleans are 0/1, dates ISO 8601 text, objects and arrays JSON text (use json_extract).", "",
+             "## Tables", ""]  # fmt: skip
+    models = db.all("SELECT m.uuid, m.slug, d.slug AS ds FROM models m JOIN datasets d ON d.uuid = m.dataset_uuid"
+                    " WHERE m.workspace_uuid = ? AND m.deleted_at IS NULL ORDER BY d.slug, m.slug", (ws,))  # fmt: skip
+    for model in models:
+        cols = db.all("SELECT slug, type FROM columns WHERE model_uuid = ? AND kind IN ('original', 'custom',"
+                      " 'computed') ORDER BY position", (model["uuid"],))  # fmt: skip
+        listed = ", ".join(f"{c['slug']} ({c['type']})" for c in cols)
+        lines.append(f"- `datasets_{model['ds']}.models_{model['slug']}`: _id, _title, _emitted_at, {listed}")
+    lines.append("")
+    return StreamResponse(["\n".join(lines).encode()], "text/markdown; charset=utf-8")
+
+
+def register(router: Router) -> None:
+    r = router.route
+    base = "/v1/systemOfRecordIntegration"
+    r("GET", f"{base}/systemOfRecords")(list_systems)
+    r("POST", f"{base}/clients/query")(query)
+    r("POST", f"{base}/clients/fetch")(fetch)
+    r("POST", f"{base}/clients/download")(download)
+    r("GET", f"{base}/clients/{{slug}}/documentation")(documentation)

@@ -1,0 +1,343 @@
+"""Workspace domain: current user/workspace, users, roles, tokens, folders, workspace files."""
+
+from __future__ import annotations
+
+import csv
+import io
+import secrets
+from typing import Any
+
+from cargo_shell.sandbox.app import hash_token
+from cargo_shell.sandbox.db import Database, dumps, loads
+from cargo_shell.sandbox.http import ApiError, JsonResponse, Request, Router, bad_request, not_found
+from cargo_shell.sandbox.util import iso, new_uuid, require
+
+FOLDER_KINDS = ("tool", "play", "agent", "file", "mcpServer", "model", "app", "worker", "alert")
+TOKEN_PREFIX = "cai_sandbox_"
+MAX_UPLOAD = 50 * 1024 * 1024
+EMPTY = JsonResponse({})
+
+
+def _require_admin(req: Request) -> None:
+    if not req.ctx.is_admin:
+        raise ApiError(403, "Only workspace admins can manage users", "forbidden")
+
+
+def _role(db: Database, ws: str, role_uuid: str | None) -> dict[str, Any] | None:
+    row = db.one("SELECT * FROM roles WHERE uuid = ? AND workspace_uuid = ?", (role_uuid, ws))
+    if row is None:
+        return None
+    return {"uuid": row["uuid"], "workspaceUuid": ws, "slug": row["slug"], "permissions": loads(row["permissions"]),
+            "createdAt": row["created_at"]}  # fmt: skip
+
+
+def user_json(db: Database, ws: str, row: dict[str, Any], role_uuid: str | None) -> dict[str, Any]:
+    data, role = loads(row["data"], {}), _role(db, ws, role_uuid)
+    return {
+        "uuid": row["uuid"], "email": row["email"], "firstName": row["first_name"], "lastName": row["last_name"],
+        "picture": data.get("picture"), "lastSignInAt": data.get("lastSignInAt"), "createdAt": row["created_at"],
+        "updatedAt": row["updated_at"], "webExtensionData": None, "workspaceUuid": ws,
+        "permissions": role["permissions"] if role else [], "role": role,
+    }  # fmt: skip
+
+
+def _member(db: Database, ws: str, user_uuid: Any) -> dict[str, Any]:
+    row = db.one(
+        "SELECT u.*, m.role_uuid FROM users u JOIN memberships m ON m.user_uuid = u.uuid"
+        " WHERE m.workspace_uuid = ? AND u.uuid = ?",
+        (ws, user_uuid),
+    )
+    if row is None:
+        raise not_found("User", "userNotFound")
+    return row
+
+
+def workspace_json(db: Database, ws: str) -> dict[str, Any]:
+    row = db.one("SELECT * FROM workspaces WHERE uuid = ?", (ws,))
+    if row is None:
+        raise not_found("Workspace", "workspaceNotFound")
+    data = loads(row["data"], {})
+    defaults: dict[str, Any] = {"syncs": [], "temporalNamespace": "sandbox", "temporalTaskQueuePrefix": None,
+                "openAiVectorStoreId": None, "chromeExtensionMasterAgentUuid": None,
+                "chromeExtensionAvailableAgentUuids": None}  # fmt: skip
+    return {"uuid": row["uuid"], "name": row["name"], **defaults, **data, "createdAt": row["created_at"],
+            "updatedAt": row["updated_at"]}  # fmt: skip
+
+
+# -- current -------------------------------------------------------------------------
+def current_user(req: Request) -> dict[str, Any]:
+    db, ws = req.ctx.db, req.ctx.workspace_uuid
+    row = _member(db, ws, req.ctx.user_uuid)
+    return {"user": user_json(db, ws, row, row["role_uuid"])}
+
+
+def current_workspace(req: Request) -> dict[str, Any]:
+    return {"workspace": workspace_json(req.ctx.db, req.ctx.workspace_uuid)}
+
+
+# -- users ---------------------------------------------------------------------------
+def list_users(req: Request) -> dict[str, Any]:
+    db, ws = req.ctx.db, req.ctx.workspace_uuid
+    rows = db.all(
+        "SELECT u.*, m.role_uuid FROM users u JOIN memberships m ON m.user_uuid = u.uuid"
+        " WHERE m.workspace_uuid = ? ORDER BY m.created_at, u.email",
+        (ws,),
+    )
+    return {"users": [user_json(db, ws, r, r["role_uuid"]) for r in rows]}
+
+
+def _role_uuid(db: Database, ws: str, slug: Any) -> str:
+    uuid = db.scalar("SELECT uuid FROM roles WHERE workspace_uuid = ? AND slug = ?", (ws, slug))
+    if uuid is None:
+        slugs = [r["slug"] for r in db.all("SELECT slug FROM roles WHERE workspace_uuid = ?", (ws,))]
+        raise ApiError(400, f"Unknown role {slug!r}; roles: {', '.join(slugs)}", "roleNotFound")
+    return str(uuid)
+
+
+def _admins(db: Database, ws: str) -> int:
+    return int(db.scalar("SELECT COUNT(*) FROM memberships m JOIN roles r ON r.uuid = m.role_uuid"
+                         " WHERE m.workspace_uuid = ? AND r.slug = 'admin'", (ws,)))  # fmt: skip
+
+
+def create_user(req: Request) -> JsonResponse:
+    _require_admin(req)
+    db, ws, body, now = req.ctx.db, req.ctx.workspace_uuid, req.body(), iso(req.ctx.clock())
+    email = require(body, "userEmail").strip().lower()
+    if "@" not in email or " " in email:
+        raise ApiError(400, f"Invalid email {email!r}", "invalidUserEmail")
+    role = _role_uuid(db, ws, require(body, "roleSlug"))
+    with db.transaction():
+        user = db.scalar("SELECT uuid FROM users WHERE email = ?", (email,))
+        if user is None:
+            user = new_uuid()
+            db.execute("INSERT INTO users VALUES (?, ?, NULL, NULL, ?, ?, ?)",
+                       (user, email, dumps({"invitedAt": now}), now, now))  # fmt: skip
+        if db.scalar("SELECT 1 FROM memberships WHERE workspace_uuid = ? AND user_uuid = ?", (ws, user)):
+            raise ApiError(400, f"{email} is already a member of this workspace", "userAlreadyInWorkspace")
+        db.execute("INSERT INTO memberships VALUES (?, ?, ?, ?, ?)", (ws, user, role, now, now))
+    return EMPTY
+
+
+def update_user(req: Request) -> JsonResponse:
+    _require_admin(req)
+    db, ws, body = req.ctx.db, req.ctx.workspace_uuid, req.body()
+    member = _member(db, ws, req.path_params["userUuid"])
+    role = _role_uuid(db, ws, require(body, "roleSlug"))
+    current = _role(db, ws, member["role_uuid"])
+    if current and current["slug"] == "admin" and body["roleSlug"] != "admin" and _admins(db, ws) <= 1:
+        raise ApiError(400, "This is the last admin of the workspace; promote someone else first", "lastAdmin")
+    db.execute("UPDATE memberships SET role_uuid = ?, updated_at = ? WHERE workspace_uuid = ? AND user_uuid = ?",
+               (role, iso(req.ctx.clock()), ws, member["uuid"]))  # fmt: skip
+    return EMPTY
+
+
+def remove_user(req: Request) -> JsonResponse:
+    _require_admin(req)
+    db, ws, body = req.ctx.db, req.ctx.workspace_uuid, req.body()
+    member = _member(db, ws, require(body, "userUuid"))
+    role = _role(db, ws, member["role_uuid"])
+    if role and role["slug"] == "admin" and _admins(db, ws) <= 1:
+        raise ApiError(400, "This is the last admin of the workspace; promote someone else first", "lastAdmin")
+    db.execute("DELETE FROM memberships WHERE workspace_uuid = ? AND user_uuid = ?", (ws, member["uuid"]))
+    return EMPTY
+
+
+def list_roles(req: Request) -> dict[str, Any]:
+    db, ws = req.ctx.db, req.ctx.workspace_uuid
+    rows = db.all("SELECT uuid FROM roles WHERE workspace_uuid = ? ORDER BY created_at, slug", (ws,))
+    return {"roles": [_role(db, ws, r["uuid"]) for r in rows]}
+
+
+# -- tokens --------------------------------------------------------------------------
+def token_json(row: dict[str, Any]) -> dict[str, Any]:
+    return {"uuid": row["uuid"], "name": row["name"], "description": row["description"],
+            "permissions": loads(row["permissions"]), "workspaceUuid": row["workspace_uuid"],
+            "userUuid": row["user_uuid"], "createdAt": row["created_at"], "deletedAt": row["deleted_at"]}  # fmt: skip
+
+
+def list_tokens(req: Request) -> dict[str, Any]:
+    rows = req.ctx.db.all("SELECT * FROM tokens WHERE workspace_uuid = ? AND deleted_at IS NULL ORDER BY created_at",
+                          (req.ctx.workspace_uuid,))  # fmt: skip
+    return {"tokens": [token_json(r) for r in rows]}
+
+
+def _check_permissions(value: Any) -> None:
+    if value is None:
+        return
+    ok = isinstance(value, list) and all(
+        isinstance(p, dict) and p.get("effect") in ("allow", "deny") and isinstance(p.get("actions"), list)
+        for p in value
+    )
+    if not ok:
+        raise bad_request("permissions must be null or a list of {effect: allow|deny, actions: [...], resources}")
+
+
+def create_token(req: Request) -> dict[str, Any]:
+    db, ws, body = req.ctx.db, req.ctx.workspace_uuid, req.body()
+    name = require(body, "name")
+    _check_permissions(body.get("permissions"))
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    uuid, now = new_uuid(), iso(req.ctx.clock())
+    db.execute(
+        "INSERT INTO tokens VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)",
+        (uuid, ws, req.ctx.user_uuid, name, body.get("description"), hash_token(secret),
+         dumps(body.get("permissions")) if body.get("permissions") is not None else None, now),
+    )  # fmt: skip
+    row = db.one("SELECT * FROM tokens WHERE uuid = ?", (uuid,))
+    assert row is not None
+    return {"token": {**token_json(row), "token": secret}}
+
+
+def remove_token(req: Request) -> JsonResponse:
+    db, ws = req.ctx.db, req.ctx.workspace_uuid
+    row = db.one("SELECT * FROM tokens WHERE uuid = ? AND workspace_uuid = ? AND deleted_at IS NULL",
+                 (req.path_params["uuid"], ws))  # fmt: skip
+    if row is None:
+        raise not_found("Token", "tokenNotFound")
+    db.execute("UPDATE tokens SET deleted_at = ? WHERE uuid = ?", (iso(req.ctx.clock()), row["uuid"]))
+    return EMPTY
+
+
+# -- folders -------------------------------------------------------------------------
+def folder_json(row: dict[str, Any]) -> dict[str, Any]:
+    return {"uuid": row["uuid"], "parentUuid": row["parent_uuid"], "kind": row["kind"],
+            "workspaceUuid": row["workspace_uuid"], "name": row["name"], "emojiSlug": row["emoji_slug"],
+            "isReadOnly": bool(row["is_read_only"]), "order": row["position"], "createdAt": row["created_at"],
+            "updatedAt": row["updated_at"], "deletedAt": row["deleted_at"]}  # fmt: skip
+
+
+def _folder(db: Database, ws: str, uuid: Any) -> dict[str, Any]:
+    row = db.one("SELECT * FROM folders WHERE uuid = ? AND workspace_uuid = ? AND deleted_at IS NULL", (uuid, ws))
+    if row is None:
+        raise not_found("Folder", "folderNotFound")
+    return row
+
+
+def _check_name(db: Database, ws: str, kind: str, name: str, parent: Any, exclude: str = "") -> None:
+    if db.scalar("SELECT 1 FROM folders WHERE workspace_uuid = ? AND kind = ? AND name = ? AND uuid <> ? AND"
+                 " parent_uuid IS ? AND deleted_at IS NULL", (ws, kind, name, exclude, parent)):  # fmt: skip
+        raise ApiError(400, f"A {kind} folder named {name!r} already exists here", "duplicateName")
+
+
+def list_folders(req: Request) -> dict[str, Any]:
+    rows = req.ctx.db.all("SELECT * FROM folders WHERE workspace_uuid = ? AND deleted_at IS NULL"
+                          " ORDER BY kind, position, name", (req.ctx.workspace_uuid,))  # fmt: skip
+    return {"folders": [folder_json(r) for r in rows]}
+
+
+def get_folder(req: Request) -> dict[str, Any]:
+    return {"folder": folder_json(_folder(req.ctx.db, req.ctx.workspace_uuid, req.path_params["uuid"]))}
+
+
+def create_folder(req: Request) -> dict[str, Any]:
+    db, ws, body = req.ctx.db, req.ctx.workspace_uuid, req.body()
+    name, emoji, kind = require(body, "name"), require(body, "emojiSlug"), require(body, "kind")
+    if kind not in FOLDER_KINDS:
+        raise bad_request(f"kind must be one of {', '.join(FOLDER_KINDS)}")
+    parent = body.get("parentUuid")
+    if parent is not None and _folder(db, ws, parent)["kind"] != kind:
+        raise bad_request("A folder must have the same kind as its parent", "folderNotCompatible")
+    _check_name(db, ws, kind, name, parent)
+    uuid, now = new_uuid(), iso(req.ctx.clock())
+    position = db.scalar("SELECT COUNT(*) FROM folders WHERE workspace_uuid = ? AND kind = ?", (ws, kind))
+    db.execute("INSERT INTO folders VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, NULL)",
+               (uuid, ws, parent, kind, name, emoji, position, now, now))  # fmt: skip
+    return {"folder": folder_json(_folder(db, ws, uuid))}
+
+
+def update_folder(req: Request) -> dict[str, Any]:
+    db, ws, body = req.ctx.db, req.ctx.workspace_uuid, req.body()
+    row = _folder(db, ws, req.path_params["uuid"])
+    if row["is_read_only"]:
+        raise ApiError(400, "This folder is read-only", "folderIsReadOnly")
+    name = body.get("name", row["name"])
+    parent = body.get("parentUuid", row["parent_uuid"])
+    if parent is not None and (parent == row["uuid"] or _folder(db, ws, parent)["kind"] != row["kind"]):
+        raise bad_request("Invalid parent folder", "folderNotCompatible")
+    order = body.get("order", row["position"])
+    if not isinstance(order, int) or isinstance(order, bool):
+        raise bad_request("order must be an integer")
+    _check_name(db, ws, row["kind"], name, parent, row["uuid"])
+    db.execute("UPDATE folders SET name = ?, emoji_slug = ?, parent_uuid = ?, position = ?, updated_at = ?"
+               " WHERE uuid = ?", (name, body.get("emojiSlug", row["emoji_slug"]), parent, order,
+                                   iso(req.ctx.clock()), row["uuid"]))  # fmt: skip
+    return {"folder": folder_json(_folder(db, ws, row["uuid"]))}
+
+
+def _exists(db: Database, table: str) -> bool:
+    found = db.scalar("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)) is not None
+    if found:
+        names = {r["name"] for r in db.all(f"PRAGMA table_info({table})")}
+        found = {"folder_uuid", "deleted_at"} <= names
+    return found
+
+
+def remove_folder(req: Request) -> JsonResponse:
+    db, ws = req.ctx.db, req.ctx.workspace_uuid
+    row = _folder(db, ws, req.path_params["uuid"])
+    tables = ["folders", "models"] + [t for t in ("wf_plays", "wf_tools", "ai_agents") if _exists(db, t)]
+    column = {"folders": "parent_uuid"}
+    if any(
+        db.scalar(f"SELECT 1 FROM {t} WHERE {column.get(t, 'folder_uuid')} = ? AND deleted_at IS NULL", (row["uuid"],))
+        for t in tables
+    ):
+        raise ApiError(400, "The folder is not empty; move or remove its content first", "folderNotEmpty")
+    now = iso(req.ctx.clock())
+    db.execute("UPDATE folders SET deleted_at = ?, updated_at = ? WHERE uuid = ?", (now, now, row["uuid"]))
+    return EMPTY
+
+
+# -- files ---------------------------------------------------------------------------
+def upload_file(req: Request) -> dict[str, Any]:
+    part = req.files.get("file")
+    if part is None:
+        raise ApiError(400, "No file part named 'file' in the multipart body", "noFile")
+    filename, content, content_type = part
+    if len(content) > MAX_UPLOAD:
+        raise ApiError(413, "Files of 50 MiB or more use the multipart S3 upload, which the sandbox does not offer",
+                       "unavailableInSandbox")  # fmt: skip
+    s3_filename = f"uploads/{req.ctx.workspace_uuid}/{new_uuid()}/{filename}"
+    content_type = content_type or "application/octet-stream"
+    req.ctx.db.execute(
+        "INSERT INTO workspace_files VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (new_uuid(), req.ctx.workspace_uuid, s3_filename, filename, content_type, len(content), content,
+         iso(req.ctx.clock())),
+    )  # fmt: skip
+    return {"s3Filename": s3_filename, "contentType": content_type, "name": filename}
+
+
+def list_file_columns(req: Request) -> dict[str, Any]:
+    name = req.query.get("s3Filename")
+    row = req.ctx.db.one("SELECT content FROM workspace_files WHERE s3_filename = ? AND workspace_uuid = ?",
+                         (name, req.ctx.workspace_uuid))  # fmt: skip
+    if row is None:
+        raise not_found("File", "fileNotFound")
+    text = bytes(row["content"]).decode("utf-8-sig", "replace")
+    header = next(csv.reader(io.StringIO(text)), [])
+    columns = [{"name": h.strip(), "type": "string"} for h in header if h.strip()]
+    if not columns:
+        raise ApiError(400, "No columns found: the file has no CSV header row", "noColumnsFound")
+    return {"columns": columns}
+
+
+def register(router: Router) -> None:
+    r = router.route
+    base = "/v1/workspaceManagement"
+    r("GET", "/v1/userManagement/users/current")(current_user)
+    r("GET", f"{base}/workspaces/current")(current_workspace)
+    r("GET", f"{base}/users/current")(current_user)
+    r("GET", f"{base}/users/list")(list_users)
+    r("POST", f"{base}/users")(create_user)
+    r("PUT", f"{base}/users/{{userUuid}}")(update_user)
+    r("DELETE", f"{base}/users")(remove_user)
+    r("GET", f"{base}/roles/list")(list_roles)
+    r("GET", f"{base}/tokens/list")(list_tokens)
+    r("POST", f"{base}/tokens")(create_token)
+    r("DELETE", f"{base}/tokens/{{uuid}}")(remove_token)
+    r("GET", f"{base}/folders/list")(list_folders)
+    r("GET", f"{base}/folders/{{uuid}}")(get_folder)
+    r("POST", f"{base}/folders")(create_folder)
+    r("PUT", f"{base}/folders/{{uuid}}")(update_folder)
+    r("DELETE", f"{base}/folders/{{uuid}}")(remove_folder)
+    r("POST", f"{base}/files/upload")(upload_file)
+    r("GET", f"{base}/files/listColumns")(list_file_columns)
