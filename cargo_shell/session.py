@@ -7,8 +7,7 @@ from typing import IO, Any
 
 from cargo_shell.config import ConfigStore, Resolved, resolve
 from cargo_shell.environment import Environment
-from cargo_shell.errors import ExitStatus
-from cargo_shell.executor import Executor
+from cargo_shell.executor import AuditLog, Confirmer, EventSink, Executor, JobStore, Policy, RetryConfig, RunContext
 from cargo_shell.registry import CommandSpec, Registry, get_registry
 from cargo_shell.render.output import write_result
 from cargo_shell.target import SANDBOX_NOTICE, Target, open_target
@@ -58,9 +57,54 @@ class Context:
         return self._target
 
     def executor(self) -> Executor:
+        """The process's executor (one-shot CLI: stdin confirmer on a TTY, stderr progress)."""
         if self._executor is None:
-            self._executor = Executor(self.target().client, notice=self.env.warn)
+            self._executor = self.make_executor()
         return self._executor
+
+    def make_executor(
+        self,
+        *,
+        confirmer: Confirmer | None = None,
+        events: EventSink | None = None,
+        front_end: str = "cli",
+    ) -> Executor:
+        """An executor on this context's target with the profile's policy, job store and audit log.
+
+        Front ends pass their own ``confirmer`` and ``events``; by default the CLI's are used:
+        a y/n/e/a prompt when stdin is a terminal (else none: approval-needing actions exit 3)
+        and stderr progress. ``--yes`` is honoured here and only here.
+        """
+        from cargo_shell.executor.confirm import StdinConfirmer
+        from cargo_shell.executor.progress import CliEvents
+
+        target = self.target()
+        resolved = target.resolved
+        paths = self.env.paths
+        if confirmer is None and front_end == "cli" and self.env.stdin_isatty:
+            confirmer = StdinConfirmer(self.env.stdin, self.env.stderr, self.env.environ)
+        if events is None:
+            events = CliEvents(self.env.stderr, no_color=self.env.no_color)
+        context = RunContext(
+            profile=resolved.profile,
+            workspace_uuid=target.client.workspace_uuid,
+            base_url=target.client.base_url,
+            front_end=front_end,
+        )
+        return Executor(
+            target.client,
+            policy=Policy.load(paths.config_dir, profile=resolved.profile, assume_yes=bool(self.globals.get("yes"))),
+            confirmer=confirmer,
+            events=events,
+            jobs=JobStore(paths.jobs_db),
+            audit=AuditLog(paths.audit_log, profile=resolved.profile, workspace_uuid=target.client.workspace_uuid),
+            retry=RetryConfig.from_environ(self.env.environ),
+            context=context,
+        )
+
+    @property
+    def strict(self) -> bool:
+        return bool(self.globals.get("strict"))
 
     def output_format(self) -> str:
         value = self.globals.get("output") or self.resolved().settings.get("output") or "json"
@@ -77,16 +121,12 @@ class Context:
                 else:
                     sink = self.env.binary_stdout()
                 outcome = executor.run(spec, params, download_to=sink)
-            for notice in outcome.notices:
-                self.env.warn(notice)
             if output_file and output_file != "-":
                 write_result(self.env, {**outcome.data, "path": output_file})
-            return ExitStatus.OK
+            return outcome.exit_status(strict=self.strict)
         outcome = executor.run(spec, params)
-        for notice in outcome.notices:
-            self.env.warn(notice)
         write_result(self.env, outcome.data, output=self.output_format(), key=spec.response_key)
-        return ExitStatus.OK
+        return outcome.exit_status(strict=self.strict)
 
     def _sandbox_notice(self) -> None:
         marker = self.env.paths.sandbox_dir / ".notice-shown"

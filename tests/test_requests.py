@@ -162,7 +162,7 @@ def test_relationship_set_builds_one_relationship(tmp_path: Path) -> None:
     }
     capture = Capture()
     client = CargoClient(httpx.Client(transport=httpx.MockTransport(capture)), token=TOKEN)
-    ex = Executor(client)
+    ex = Executor(client, policy=Policy(assume_yes=True), checks=False)
     ex.run(spec, ex.validate(spec, executor_values))
     body = json.loads(capture.requests[0].content)
     assert body["relationships"] == [
@@ -178,7 +178,7 @@ def test_whoami_pairs_user_and_workspace() -> None:
         return httpx.Response(200, json={"workspace": {"uuid": "w1", "name": "Demo"}})
 
     client = CargoClient(httpx.Client(transport=httpx.MockTransport(handler)), token=TOKEN)
-    ex = Executor(client)
+    ex = Executor(client, policy=Policy(assume_yes=True), checks=False)
     spec = get_registry().get("whoami")
     out = ex.run(spec, ex.validate(spec, {})).data
     assert out == {"user": {"uuid": "u1", "email": "ada@example.com"}, "workspace": {"uuid": "w1", "name": "Demo"}}

@@ -1,0 +1,197 @@
+"""The platform's known traps, as code. Guards run after validation and before planning.
+
+A guard may rewrite argument values (with a visible notice) or block the action with a
+:class:`UsageError` that says what to do instead. Guards that need workspace data use
+:class:`Lookups` and stay silent when a lookup is unavailable.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from cargo_shell.errors import UsageError
+from cargo_shell.executor.lookups import Lookups
+from cargo_shell.registry.spec import CommandSpec
+
+
+@dataclass
+class GuardResult:
+    values: dict[str, Any]
+    notices: list[str] = field(default_factory=list)
+
+
+Guard = Callable[[CommandSpec, dict[str, Any], Lookups | None, list[str]], dict[str, Any]]
+
+
+def _rename_key(value: Any, old: str, new: str) -> tuple[Any, int]:
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        count = 0
+        for k, v in value.items():
+            v2, n = _rename_key(v, old, new)
+            count += n
+            if k == old and new not in value:
+                out[new] = v2
+                count += 1
+            else:
+                out[k] = v2
+        return out, count
+    if isinstance(value, list):
+        items = [_rename_key(v, old, new) for v in value]
+        return [i for i, _ in items], sum(n for _, n in items)
+    return value, 0
+
+
+def fix_conjunction(
+    spec: CommandSpec, values: dict[str, Any], _lk: Lookups | None, notices: list[str]
+) -> dict[str, Any]:
+    """Filters spell the key ``conjonction``; the English spelling silently matches nothing."""
+    out = dict(values)
+    for arg in spec.args:
+        if arg.type == "json" and arg.name in out:
+            fixed, count = _rename_key(out[arg.name], "conjunction", "conjonction")
+            if count:
+                out[arg.name] = fixed
+                notices.append(
+                    f"{arg.flag}: corrected filter key `conjunction` to `conjonction` (the API's spelling; "
+                    "the English spelling silently matches nothing)"
+                )
+    return out
+
+
+def play_not_runnable(spec: CommandSpec, values: dict[str, Any], lk: Lookups | None, _n: list[str]) -> dict[str, Any]:
+    if spec.name != "orchestration run create" or lk is None or "workflow-uuid" not in values:
+        return values
+    kind, name = lk.workflow(values["workflow-uuid"])
+    if kind == "play":
+        wf = values["workflow-uuid"]
+        example = json.dumps({"kind": "recordIds", "modelUuid": "<model uuid>", "ids": ["<record id>"]})
+        raise UsageError(
+            f"Workflow {wf} belongs to the play {name!r}: plays cannot be started with `run create` "
+            "(the API answers playNotCompatible). Start a batch instead.",
+            hint=f"cargo-shell orchestration batch create --workflow-uuid {wf} --data {shlex.quote(example)}",
+        )
+    return values
+
+
+def segment_is_not_model(
+    spec: CommandSpec, values: dict[str, Any], lk: Lookups | None, _n: list[str]
+) -> dict[str, Any]:
+    if spec.name not in ("segmentation segment fetch", "segmentation segment download") or lk is None:
+        return values
+    given = values.get("model-uuid")
+    if not given or lk.by_uuid("model", given) is not None:
+        return values
+    segment = lk.by_uuid("segment", given)
+    if segment is None:
+        return values
+    model_uuid = segment.get("modelUuid")
+    model_name = lk.name("model", model_uuid) if model_uuid else None
+    raise UsageError(
+        f"--model-uuid {given} is the segment {segment.get('name')!r}, not a model: `{spec.name}` takes "
+        f"the model UUID ({model_uuid}{f', model {model_name!r}' if model_name else ''}) and a --filter.",
+        hint=f"Use --model-uuid {model_uuid} and pass the segment's filter "
+        f"(cargo-shell segmentation segment get {given}).",
+    )
+
+
+_TABLE_RE = re.compile(r"\b(?:from|join)\s+([`\"\[]?[\w.\-`\"\]]+)", re.I)
+
+
+def sql_tables_exist(spec: CommandSpec, values: dict[str, Any], lk: Lookups | None, _n: list[str]) -> dict[str, Any]:
+    if not spec.name.startswith("system-of-record client ") or lk is None:
+        return values
+    sql = values.get("sql") or values.get("query")
+    if not isinstance(sql, str):
+        return values
+    known = lk.table_names()
+    if not known:
+        return values
+    for raw in _TABLE_RE.findall(sql):
+        name = raw.strip('`"[]').replace("`", "").replace('"', "")
+        parts = name.split(".")
+        if not any(p.startswith(("datasets_", "models_")) for p in parts) and len(parts) < 2:
+            continue  # a CTE or subquery alias
+        tail = ".".join(parts[-2:])
+        if tail not in known:
+            listing = ", ".join(f"{t} ({m})" for t, m in sorted(known.items()))
+            raise UsageError(
+                f"The SQL names the table {name!r}, which does not exist in this workspace. Tables: {listing}",
+                hint="Get a model's exact table name with `cargo-shell storage model get-ddl <model uuid>`.",
+            )
+    return values
+
+
+def batch_data_kind(spec: CommandSpec, values: dict[str, Any], lk: Lookups | None, _n: list[str]) -> dict[str, Any]:
+    kinds = spec.extra.get("batch_data_kinds")
+    data = values.get("data")
+    if not isinstance(kinds, dict) or not isinstance(data, dict):
+        return values
+    shapes = {k: v for k, v in kinds.items() if isinstance(v, str)}
+    kind = data.get("kind")
+    if kind not in shapes:
+        listing = "; ".join(f"{k}: {v}" for k, v in shapes.items())
+        what = "has no kind" if kind is None else f"has the unknown kind {kind!r}"
+        raise UsageError(f"--data {what}. Batch data kinds: {listing}")
+    if kind == "recordIds" and "ids" not in data and "recordIds" in data:
+        raise UsageError(
+            '--data kind recordIds takes {"kind": "recordIds", "modelUuid": ..., "ids": [...]}, not "recordIds": [...]'
+        )
+    play_kinds = list(kinds.get("allowed_for_play") or [])
+    tool_kinds = list(kinds.get("allowed_for_tool_or_no_workflow") or [])
+    if kind not in play_kinds + tool_kinds:
+        return values  # kinds the catalogue does not restrict (runs, schedule, form, change)
+    wf = values.get("workflow-uuid")
+    if wf is None:
+        wf_kind: str | None = "tool"
+        label = "a batch without --workflow-uuid"
+    elif lk is not None:
+        wf_kind, name = lk.workflow(wf)
+        label = f"the {wf_kind} {name!r}" if wf_kind else ""
+    else:
+        wf_kind, label = None, ""
+    allowed = play_kinds if wf_kind == "play" else tool_kinds if wf_kind == "tool" else None
+    if allowed is not None and kind not in allowed:
+        raise UsageError(
+            f"--data kind {kind!r} cannot be used for {label} (the API answers invalidDataKind); "
+            f"use one of: {', '.join(allowed)}"
+        )
+    return values
+
+
+GUARDS: tuple[Guard, ...] = (
+    fix_conjunction,
+    play_not_runnable,
+    segment_is_not_model,
+    sql_tables_exist,
+    batch_data_kind,
+)
+
+
+def apply_guards(spec: CommandSpec, values: dict[str, Any], lookups: Lookups | None) -> GuardResult:
+    notices: list[str] = []
+    for guard in GUARDS:
+        values = guard(spec, values, lookups, notices)
+    return GuardResult(values, notices)
+
+
+def post_process(spec: CommandSpec, data: Any) -> Any:
+    """Additions to responses: invoice amounts (cents) also in dollars."""
+    if spec.name == "billing subscription get-invoices" and isinstance(data, dict):
+        invoices = data.get("invoices")
+        if isinstance(invoices, list):
+            data = {
+                **data,
+                "invoices": [
+                    {**inv, "amountInDollars": f"{inv['amount'] / 100:.2f}"}
+                    if isinstance(inv, dict) and isinstance(inv.get("amount"), int | float)
+                    else inv
+                    for inv in invoices
+                ],
+            }
+    return data

@@ -1,0 +1,55 @@
+"""What an executed action returns to its front end."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+
+from cargo_shell.errors import ExitStatus
+from cargo_shell.executor.confirm import Approval
+from cargo_shell.executor.plan import Plan
+from cargo_shell.registry.spec import CommandSpec
+
+
+@dataclass
+class Outcome:
+    """The result of :meth:`Executor.run`.
+
+    ``data`` is what the CLI prints (for an awaited job: the final job response).
+    ``job`` is the job object (run/batch/message) when one was started; ``job_status`` its
+    last known status. ``partial_failure`` is set for a batch that ended ``success`` with
+    failed runs (and for a staged rollout with failures). ``detached`` means the user stopped
+    waiting; the job keeps running and is tracked in the job store.
+    """
+
+    spec: CommandSpec
+    params: BaseModel
+    data: Any = None
+    request_ids: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    job: dict[str, Any] | None = None
+    plan: Plan | None = None
+    approval: Approval | None = None
+    job_id: str | None = None
+    job_kind: str | None = None
+    job_status: str | None = None
+    detached: bool = False
+    cancelled: bool = False
+    partial_failure: bool = False
+    credits: float | None = None
+    stages: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def job_failed(self) -> bool:
+        return self.job_status == "error"
+
+    def exit_status(self, *, strict: bool = False) -> ExitStatus:
+        if self.job_failed:
+            return ExitStatus.ERROR
+        if self.detached:
+            return ExitStatus.INTERRUPTED
+        if self.partial_failure and strict:
+            return ExitStatus.PARTIAL_FAILURE
+        return ExitStatus.OK

@@ -1,0 +1,193 @@
+"""Confirmation policy: built-in defaults plus persistent per-profile rules.
+
+Order of decision (first match wins, fail closed):
+
+1. a matching **deny** rule → denied (nothing overrides it, not even ``--yes``);
+2. ``read`` actions → allowed (default);
+3. a matching **allow** rule → allowed (source ``rule``);
+4. "always" given earlier in this session for this command → allowed (source ``user``);
+5. ``--yes`` → allowed (source ``flag``);
+6. otherwise → ask a person; with nobody to ask the action is not run (exit 3).
+
+Rules live in ``<config dir>/policy.json``. A rule matches a command glob (``billing *``),
+optionally an effect, a profile and argument values (``workflow-uuid=<uuid>``; globs allowed;
+a list argument matches when every item matches). An unreadable policy file is an error
+for every action: we do not guess which rules were meant.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from cargo_shell.errors import ConfigError
+from cargo_shell.executor.plan import Plan, arg_values
+from cargo_shell.registry.spec import EFFECTS
+
+RuleAction = Literal["allow", "deny"]
+VerdictKind = Literal["allow", "ask", "deny"]
+VerdictSource = Literal["default", "rule", "user", "flag"]
+POLICY_FILE = "policy.json"
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: int
+    action: RuleAction
+    command: str = "*"
+    effect: str | None = None
+    profile: str | None = None
+    args: dict[str, str] = field(default_factory=dict)
+    note: str = ""
+
+    def matches(self, plan: Plan, profile: str) -> bool:
+        if self.profile is not None and self.profile != profile:
+            return False
+        if self.effect is not None and self.effect != plan.effect:
+            return False
+        if not fnmatch.fnmatchcase(plan.command, self.command):
+            return False
+        values = arg_values(plan.spec, plan.params)
+        for name, pattern in self.args.items():
+            key = name.lstrip("-")
+            if key not in values:
+                return False
+            value = values[key]
+            items = value if isinstance(value, list) else [value]
+            if not items or not all(fnmatch.fnmatchcase(_text(v), pattern) for v in items):
+                return False
+        return True
+
+    def describe(self) -> str:
+        parts = [f"#{self.id} {self.action} {self.command!r}"]
+        if self.effect:
+            parts.append(f"effect={self.effect}")
+        if self.profile:
+            parts.append(f"profile={self.profile}")
+        parts += [f"{k}={v}" for k, v in self.args.items()]
+        return " ".join(parts)
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v not in (None, "", {})}
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+def rule_from_json(raw: Any) -> Rule:
+    if not isinstance(raw, dict):
+        raise ValueError("a rule must be an object")
+    known = {"id", "action", "command", "effect", "profile", "args", "note"}
+    unknown = set(raw) - known
+    if unknown:
+        raise ValueError(f"unknown rule keys: {', '.join(sorted(unknown))}")
+    action = raw.get("action")
+    if action not in ("allow", "deny"):
+        raise ValueError(f"rule action must be allow or deny, got {action!r}")
+    effect = raw.get("effect")
+    if effect is not None and effect not in EFFECTS:
+        raise ValueError(f"rule effect must be one of {', '.join(EFFECTS)}, got {effect!r}")
+    args = raw.get("args") or {}
+    if not isinstance(args, dict) or not all(isinstance(v, str) for v in args.values()):
+        raise ValueError("rule args must map flag names to strings")
+    return Rule(
+        id=int(raw["id"]),
+        action=action,
+        command=str(raw.get("command") or "*"),
+        effect=effect,
+        profile=raw.get("profile"),
+        args={str(k): v for k, v in args.items()},
+        note=str(raw.get("note") or ""),
+    )
+
+
+class PolicyStore:
+    """Reads and writes ``policy.json`` (atomic replace; private file mode)."""
+
+    def __init__(self, config_dir: Path) -> None:
+        self.path = config_dir / POLICY_FILE
+
+    def load(self) -> list[Rule]:
+        if not self.path.exists():
+            return []
+        try:
+            raw = json.loads(self.path.read_text(encoding="utf-8"))
+            rules = raw.get("rules", []) if isinstance(raw, dict) else None
+            if not isinstance(rules, list):
+                raise ValueError('expected {"rules": [...]}')
+            return [rule_from_json(r) for r in rules]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ConfigError(
+                f"The policy file {self.path} cannot be read ({exc}); no action runs until it is fixed",
+                hint="Fix the JSON by hand, or move the file away to start over with the defaults.",
+            ) from None
+
+    def save(self, rules: list[Rule]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump({"rules": [r.to_json() for r in rules]}, handle, indent=2)
+            handle.write("\n")
+        os.replace(tmp, self.path)
+
+    def add(self, action: RuleAction, **fields: Any) -> Rule:
+        rules = self.load()
+        rule = rule_from_json({"id": max((r.id for r in rules), default=0) + 1, "action": action, **fields})
+        self.save([*rules, rule])
+        return rule
+
+    def remove(self, rule_id: int) -> bool:
+        rules = self.load()
+        kept = [r for r in rules if r.id != rule_id]
+        if len(kept) == len(rules):
+            return False
+        self.save(kept)
+        return True
+
+
+@dataclass(frozen=True)
+class Verdict:
+    kind: VerdictKind
+    source: VerdictSource
+    reason: str
+    rule: Rule | None = None
+
+
+class Policy:
+    """Decides allow / ask / deny for a plan. Holds the session's "always" answers."""
+
+    def __init__(self, rules: list[Rule] | None = None, *, profile: str = "default", assume_yes: bool = False) -> None:
+        self.rules = list(rules or [])
+        self.profile = profile
+        self.assume_yes = assume_yes
+        self.session_always: set[str] = set()
+
+    @classmethod
+    def load(cls, config_dir: Path, *, profile: str, assume_yes: bool = False) -> Policy:
+        return cls(PolicyStore(config_dir).load(), profile=profile, assume_yes=assume_yes)
+
+    def remember_always(self, command: str) -> None:
+        self.session_always.add(command)
+
+    def decide(self, plan: Plan) -> Verdict:
+        for rule in self.rules:
+            if rule.action == "deny" and rule.matches(plan, self.profile):
+                return Verdict("deny", "rule", f"denied by policy rule {rule.describe()}", rule)
+        if plan.effect == "read":
+            return Verdict("allow", "default", "read actions run without asking")
+        for rule in self.rules:
+            if rule.action == "allow" and rule.matches(plan, self.profile):
+                return Verdict("allow", "rule", f"allowed by policy rule {rule.describe()}", rule)
+        if plan.command in self.session_always:
+            return Verdict("allow", "user", f"you answered 'always' for {plan.command} in this session")
+        if self.assume_yes:
+            return Verdict("allow", "flag", "approved with --yes")
+        return Verdict("ask", "default", f"{plan.effect} actions need approval")
