@@ -26,6 +26,9 @@ LOCAL_COMMANDS: dict[str, str] = {
     "config": "cargo_shell.local_commands:config",
     "completion": "cargo_shell.local_commands:completion",
     "sandbox": "cargo_shell.local_commands:sandbox",
+    "jobs": "cargo_shell.executor.commands:jobs",
+    "log": "cargo_shell.executor.commands:log",
+    "policy": "cargo_shell.executor.commands:policy",
 }
 
 
@@ -51,6 +54,14 @@ def _split_globals(argv: list[str]) -> tuple[dict[str, Any], list[str]]:
             opts["help"] = True
         elif name == "--version":
             opts["version"] = True
+        elif name in ("-p", "--prompt"):  # scripted prompt: cargo-shell -p "PROMPT" [--yes] [--output json]
+            if not inline and i + 1 >= len(argv):
+                raise UsageError(f"{name} needs a prompt", hint='cargo-shell -p "list my models"')
+            if not inline:
+                i += 1
+            opts["prompt"] = inline or argv[i]
+        elif name == "--resume":  # continue the last conversation (shell, -p or run)
+            opts["resume"] = True
         else:
             break
         i += 1
@@ -120,6 +131,8 @@ def dispatch(ctx: Context, argv: list[str]) -> int:
 
         ctx.env.stdout.write(f"cargo-shell {__version__}\n")
         return ExitStatus.OK
+    if "prompt" in opts:
+        return _load("cargo_shell.repl.oneshot:prompt_command")(ctx, rest)
     if not rest:
         if opts.get("help"):
             ctx.env.stdout.write(cli_help.root_help(ctx.registry))

@@ -1,0 +1,1 @@
+"""The conversational shell: prompt, completion, toolbar, slash commands and rendering."""

@@ -1,0 +1,74 @@
+"""The shell's wiring to the shared executor: one executor per shell, its confirmer and events.
+
+Every direct command, replayed line and agent tool call runs through
+:meth:`cargo_shell.executor.Executor.run` with the policy, the job store and the audit log.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from cargo_shell.executor import (
+    Approval,
+    AuditLog,
+    Confirmer,
+    EventSink,
+    Executor,
+    JobStore,
+    Outcome,
+    Plan,
+    Policy,
+    RunContext,
+)
+
+if TYPE_CHECKING:
+    from cargo_shell.session import Context
+
+__all__ = ["Approval", "Confirmer", "Outcome", "Plan", "created_uuid", "make_executor", "script_argv"]
+
+
+def make_executor(
+    ctx: Context,
+    *,
+    confirmer: Confirmer | None,
+    events: EventSink | None,
+    front_end: str,
+    assume_yes: bool = False,
+    sleep: Callable[[float], None] | None = None,
+) -> Executor:
+    target = ctx.target()
+    resolved = target.resolved
+    client = target.client
+    paths = ctx.env.paths
+    extra: dict[str, Any] = {"sleep": sleep} if sleep is not None else {}
+    return Executor(
+        client,
+        policy=Policy.load(paths.config_dir, profile=resolved.profile, assume_yes=assume_yes),
+        confirmer=confirmer,
+        events=events,
+        jobs=JobStore(paths.jobs_db),
+        audit=AuditLog(paths.audit_log, profile=resolved.profile, workspace_uuid=client.workspace_uuid),
+        context=RunContext(resolved.profile, client.workspace_uuid, client.base_url, front_end),
+        **extra,
+    )
+
+
+def script_argv(outcome: Outcome) -> list[str]:
+    """The words of the command that ran, as they go into a saved script."""
+    if outcome.plan is not None:
+        words = shlex.split(outcome.plan.command_line)
+        return words[1:] if words and words[0] == "cargo-shell" else words
+    return list(outcome.spec.words)
+
+
+def created_uuid(outcome: Outcome) -> str | None:
+    """The UUID of what a write created (so a replay can map it to the new one)."""
+    if outcome.spec.effect == "read" or not isinstance(outcome.data, dict):
+        return None
+    key = outcome.spec.response_key
+    obj = outcome.data.get(key) if key else None
+    if isinstance(obj, dict) and isinstance(obj.get("uuid"), str):
+        return str(obj["uuid"])
+    return None

@@ -1,0 +1,365 @@
+"""The conversational shell: read a line, route it, show what happened, repeat.
+
+``Repl`` takes prompt_toolkit ``input``/``output`` (or a ``session_factory``) so tests drive it
+with a pipe; nothing is monkeypatched. Without a terminal on stdin it reads plain lines and
+never asks for approval (actions that need it are refused, like the one-shot CLI).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from cargo_shell.errors import CargoShellError, Declined, ExitStatus, Interrupted
+from cargo_shell.repl.completer import ShellCompleter
+from cargo_shell.repl.parse import ParsedInput, parse_line
+from cargo_shell.repl.render.console import make_console
+from cargo_shell.repl.render.errors import show_error
+from cargo_shell.repl.render.progress import JobProgress
+from cargo_shell.repl.toolbar import ToolbarState, toolbar_fragments
+from cargo_shell.repl.transcript import ConversationStore, Transcript
+
+if TYPE_CHECKING:
+    from prompt_toolkit import PromptSession
+    from prompt_toolkit.input import Input
+    from prompt_toolkit.output import Output
+    from rich.console import Console
+
+    from cargo_shell.agent.conversation import Conversation
+    from cargo_shell.executor import Approval, Executor, InterruptChoice, Plan
+    from cargo_shell.repl.resources import Snapshot
+    from cargo_shell.session import Context
+
+SessionFactory = Callable[..., "PromptSession[str]"]
+
+
+class ExitShell(Exception):
+    pass
+
+
+class Repl:
+    def __init__(
+        self,
+        ctx: Context,
+        *,
+        input: Input | None = None,
+        output: Output | None = None,
+        session_factory: SessionFactory | None = None,
+        console: Console | None = None,
+        model: Any = None,
+        transcript: Transcript | None = None,
+        conversation: Conversation | None = None,
+        refresh: bool = True,
+        interactive: bool | None = None,
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
+        from cargo_shell.repl.slash import SLASH_HELP
+
+        self.ctx = ctx
+        self.registry = ctx.registry
+        self.console = console or make_console(ctx.env)
+        self._input = input
+        self._output = output
+        self._factory = session_factory
+        piped = input is not None or session_factory is not None
+        self.interactive = interactive if interactive is not None else (piped or ctx.env.interactive)
+        self.line_mode = not piped and not ctx.env.interactive
+        from cargo_shell.agent.conversation import Conversation
+
+        self.conversation = conversation or Conversation()
+        self.transcript = transcript or Transcript(conversation_id=self.conversation.id)
+        self.store = ConversationStore(ctx.env.paths.conversations_dir)
+        self.snapshot: Snapshot | None = None
+        self.completer = ShellCompleter(self.registry, SLASH_HELP)
+        resolved = ctx.resolved()
+        self.state = ToolbarState(profile=resolved.profile, target=resolved.target)
+        self._model = model
+        self._sleep = sleep
+        self._executor: Executor | None = None
+        self.event_hook: Callable[[Any], None] | None = None
+        self.progress = JobProgress(self.console)
+        self._brain: Any = None
+        self._session: PromptSession[str] | None = None
+        self._default_text = ""
+        self.refresher = None
+        if refresh:
+            from cargo_shell.repl.resources import Refresher
+
+            self.refresher = Refresher(ctx, self._swap_snapshot)
+
+    # -- prompt plumbing ------------------------------------------------------------------
+    def _make_session(self, **kwargs: Any) -> PromptSession[str]:
+        if self._factory is not None:
+            return self._factory(**kwargs)
+        from prompt_toolkit import PromptSession
+
+        return PromptSession(input=self._input, output=self._output, **kwargs)
+
+    def session(self) -> PromptSession[str]:
+        if self._session is None:
+            from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
+            from prompt_toolkit.completion import DynamicCompleter
+            from prompt_toolkit.history import FileHistory
+            from prompt_toolkit.styles import Style
+
+            from cargo_shell.repl.keys import shell_bindings
+
+            history_file = self.ctx.env.paths.history_file
+            history_file.parent.mkdir(parents=True, exist_ok=True)
+            style = Style.from_dict(
+                {
+                    "bottom-toolbar": "noreverse bg:#1f2430 #c0c5ce",
+                    "toolbar.label": "bg:#1f2430 #65737e",
+                    "toolbar.value": "bg:#1f2430 #e0e0e0 bold",
+                    "toolbar.sandbox": "#a3be8c",
+                    "toolbar.busy": "bg:#ebcb8b #1f2430",
+                    "prompt": "#88c0d0 bold",
+                }
+            )
+            self._session = self._make_session(
+                history=FileHistory(str(history_file)),
+                auto_suggest=AutoSuggestFromHistory(),
+                completer=DynamicCompleter(lambda: self.completer),
+                complete_while_typing=True,
+                bottom_toolbar=lambda: toolbar_fragments(self.state),
+                key_bindings=shell_bindings(),
+                multiline=True,
+                style=style,
+                prompt_continuation="… ",
+                enable_history_search=False,
+            )
+        return self._session
+
+    def read(self) -> str:
+        if self.line_mode:
+            line = self.ctx.env.stdin.readline()
+            if not line:
+                raise EOFError
+            return line.rstrip("\n")
+        default, self._default_text = self._default_text, ""
+        return self.session().prompt([("class:prompt", "cargo› ")], default=default)
+
+    def ask(self, question: str, *, is_password: bool = False) -> str:
+        """A one-line answer from the person at the keyboard (confirmations, onboarding)."""
+        if not self.interactive or self.line_mode:
+            raise EOFError
+        return self._make_session().prompt(question, is_password=is_password)
+
+    # -- the executor and its confirmer ----------------------------------------------------------
+    def executor(self) -> Executor:
+        if self._executor is None:
+            from cargo_shell.repl.actions import make_executor
+
+            self._executor = make_executor(
+                self.ctx,
+                confirmer=self,
+                events=self.on_event,
+                front_end="repl",
+                assume_yes=bool(self.ctx.globals.get("yes")),
+                sleep=self._sleep,
+            )
+        return self._executor
+
+    def reset_target(self) -> None:
+        """After a profile or login change: reconnect on next use."""
+        self.ctx.close()
+        self._executor = None
+        resolved = self.ctx.resolved()
+        self.state.profile, self.state.target, self.state.workspace = resolved.profile, resolved.target, None
+        if self.refresher is not None:
+            self.refresher.refresh()
+
+    def confirm(self, plan: Plan) -> Approval:
+        from cargo_shell.executor import Approval
+        from cargo_shell.repl.render.plan import PROMPT, parse_answer, plan_panel
+
+        self.progress.stop()
+        self.console.print(plan_panel(plan))
+        while True:
+            try:
+                answer = parse_answer(self.ask(PROMPT))
+            except (EOFError, KeyboardInterrupt):
+                answer = "no"
+            if answer == "edit":
+                edited = self._edit(plan)
+                if edited is None:
+                    continue
+                return Approval("edit", edited_args=edited)
+            if answer is not None:
+                break
+            self.console.print("Please answer y, n, a or e.")
+        self.console.print(f"[dim]→ {answer}[/dim]")
+        return Approval(answer)  # type: ignore[arg-type]
+
+    def _edit(self, plan: Plan) -> dict[str, Any] | None:
+        """Edit the command line in place; the executor re-plans and asks again."""
+        from cargo_shell.cli_args import parse_command_args
+        from cargo_shell.repl.parse import split_words
+
+        text = self._make_session().prompt("edit› ", default=plan.command_line.removeprefix("cargo-shell "))
+        words, error = split_words(text)
+        spec, used = self.registry.match(words)
+        if error or spec is None or spec.name != plan.spec.name:
+            self.console.print(
+                f"[yellow]Keep the command words `{plan.spec.name}`; only the arguments can change.[/yellow]"
+            )
+            return None
+        try:
+            raw, _opts = parse_command_args(spec, words[used:], self.ctx.env.stdin)
+        except CargoShellError as exc:
+            show_error(self.console, exc)
+            return None
+        return raw
+
+    def on_interrupt(self, kind: str, job_id: str) -> InterruptChoice:
+        self.progress.stop()
+        try:
+            answer = self.ask(
+                f"Stop waiting for {kind} {job_id}: [c]ancel it / [d]etach (keeps running) / [w]ait? "
+            )
+        except (EOFError, KeyboardInterrupt):
+            answer = "d"
+        word = answer.strip().lower()
+        if word in ("c", "cancel"):
+            return "cancel"
+        if word in ("w", "wait"):
+            return "continue"
+        return "detach"
+
+    def on_event(self, event: Any) -> None:
+        from cargo_shell.repl.render.progress import describe
+
+        name = type(event).__name__
+        if name == "JobProgress":
+            self.progress.update(
+                event.kind,
+                event.job_id,
+                event.status,
+                done=event.done,
+                failed=event.failed,
+                total=event.total,
+            )
+            self.state.running_jobs = max(self.state.running_jobs, 1)
+        elif name == "JobFinished":
+            self.progress.update(
+                event.kind,
+                event.job_id,
+                event.status,
+                done=event.total,
+                failed=event.failed,
+                total=event.total,
+                finished=True,
+            )
+            self.state.running_jobs = max(self.state.running_jobs - 1, 0)
+        elif name == "JobStarted":
+            self.state.running_jobs += 1
+        else:
+            text = describe(event)
+            if text:
+                self.progress.stop()
+                self.console.print(f"[dim]{text}[/dim]", highlight=False)
+        if self.event_hook is not None:
+            self.event_hook(event)
+
+    # -- the loop -------------------------------------------------------------------------
+    def banner(self) -> None:
+        from cargo_shell.repl.render.banner import banner
+
+        self.console.print(banner(self.state, has_model=self.brain_available()))
+
+    def run(self) -> int:
+        self.banner()
+        if self.refresher is not None:
+            self.refresher.refresh()
+        try:
+            while True:
+                try:
+                    text = self.read()
+                except KeyboardInterrupt:
+                    continue
+                except EOFError:
+                    break
+                try:
+                    self.handle(text)
+                except ExitShell:
+                    break
+        finally:
+            self.save_conversation()
+        return int(ExitStatus.OK)
+
+    def handle(self, text: str) -> None:
+        parsed = parse_line(text, self.registry)
+        if parsed.kind == "empty":
+            return
+        self.transcript.inputs.append(parsed.text)
+        try:
+            if parsed.error:
+                raise CargoShellError(
+                    parsed.error, hint="Close the quote, or end the line with \\ to continue it."
+                )
+            if parsed.kind == "slash":
+                from cargo_shell.repl.slash import run_slash
+
+                run_slash(self, parsed)
+            elif parsed.kind == "direct":
+                self.run_direct(parsed)
+            else:
+                self.run_natural(parsed.text)
+        except ExitShell:
+            raise
+        except KeyboardInterrupt:
+            self.console.print("[yellow]Cancelled.[/yellow]")
+        except Declined as exc:
+            self.console.print(f"[yellow]{exc.message}[/yellow]")
+        except Interrupted as exc:
+            self.console.print(f"[yellow]{exc.message}[/yellow]")
+        except CargoShellError as exc:
+            show_error(self.console, exc)
+        except Exception as exc:
+            show_error(self.console, exc)
+        finally:
+            self.progress.stop()
+
+    # -- direct commands ----------------------------------------------------------------------
+    def run_direct(self, parsed: ParsedInput) -> None:
+        from cargo_shell.repl.direct import run_direct
+
+        run_direct(self, parsed.argv)
+        if self.refresher is not None:
+            self.refresher.refresh()
+
+    # -- natural language -----------------------------------------------------------------------
+    def brain_available(self) -> bool:
+        from cargo_shell.repl.llm import model_configured
+
+        return self._model is not None or model_configured(self.ctx)
+
+    def run_natural(self, text: str) -> None:
+        from cargo_shell.repl.brain import Brain
+        from cargo_shell.repl.llm import explain_no_model
+
+        if not self.brain_available():
+            explain_no_model(self.console)
+            return
+        if self._brain is None:
+            self._brain = Brain(self, self._model)
+        self._brain.turn(text)
+        if self.refresher is not None:
+            self.refresher.refresh()
+
+    # -- state ------------------------------------------------------------------------------
+    def _swap_snapshot(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+        self.completer = ShellCompleter(self.registry, self.completer.slash, snapshot)
+        self.state.credits = snapshot.credits
+        self.state.workspace = snapshot.workspace_name or self.state.workspace
+        if self._session is not None:
+            app = self._session.app
+            if app.is_running:
+                app.invalidate()
+
+    def save_conversation(self) -> None:
+        try:
+            self.store.save(self.conversation, self.transcript)
+        except OSError as exc:
+            self.console.print(f"[dim]Could not save the conversation: {exc}[/dim]")

@@ -1,0 +1,209 @@
+"""`cargo-shell -p PROMPT` and `cargo-shell run FILE`: prompts without an interactive shell.
+
+Exit status: 0 when every action ran; 3 when one needed approval that was not given; 1 when
+an action failed or the assistant gave up. Without a terminal nobody is asked anything: an
+action that needs approval is refused (``--yes`` approves, policy rules still apply).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cargo_shell.errors import ApprovalRequired, ConfigError, ExitStatus, UsageError
+
+if TYPE_CHECKING:
+    from cargo_shell.executor import Approval, Plan
+    from cargo_shell.session import Context
+
+_FAILED = ("api_error", "job_failed")
+_NOT_APPROVED = ("declined", "denied")
+
+
+class _NobodyToAsk:
+    """Confirmer when there is no terminal: refuses, and says so in the event stream."""
+
+    def __init__(self, session: OneShot) -> None:
+        self.session = session
+
+    def confirm(self, plan: Plan) -> Approval:
+        self.session.approval_missing = True
+        self.session.emit_json("decision", command=plan.command, decision="approval_required")
+        raise ApprovalRequired(
+            f"`{plan.command}` is a {plan.effect} action and needs approval; nobody can be asked here",
+            plan=plan.to_json(),
+            hint="Re-run with --yes to approve, or run it in the interactive shell.",
+        )
+
+
+class OneShot:
+    def __init__(self, ctx: Context, *, json_output: bool, resume: bool = False) -> None:
+        from cargo_shell.repl.llm import model_configured
+        from cargo_shell.repl.render.console import make_console
+        from cargo_shell.repl.render.progress import JobProgress
+        from cargo_shell.repl.scripted import JsonLines
+
+        if not model_configured(ctx):
+            raise ConfigError(
+                "No language model is configured, so a prompt cannot be answered",
+                hint="Set OPENAI_API_KEY (or OPENAI_BASE_URL for Ollama etc.), or run `cargo-shell onboard`; "
+                "commands work without one: cargo-shell storage model list",
+            )
+        self.ctx = ctx
+        self.console = make_console(ctx.env)
+        self.json = JsonLines(ctx) if json_output else None
+        self.progress = JobProgress(self.console)
+        self.resume = resume
+        self.approval_missing = False
+        self.failed = False
+        self._text = ""
+        self._final: Any = None
+
+    def emit_json(self, event_type: str, **fields: Any) -> None:
+        if self.json is None:
+            return
+        if event_type != "assistant" and self._text:
+            text, self._text = self._text, ""
+            self.json.emit("assistant", text=text)
+        self.json.emit(event_type, **fields)
+
+    # -- agent events -----------------------------------------------------------------------
+    def _on_agent(self, event: Any) -> None:
+        name = type(event).__name__
+        if name == "ToolResult":
+            self.failed |= event.status in _FAILED
+            self.approval_missing |= event.status in _NOT_APPROVED
+        if name == "Final":
+            self._final = event
+        if self.json is None:
+            if name != "Final" or event.reason != "answer":
+                self.renderer(event)
+            else:
+                self.renderer.flush()
+            return
+        if name == "TextDelta":
+            self._text += event.text
+        elif name == "ToolCallPlanned":
+            self.emit_json(
+                "tool_call",
+                callId=event.call_id,
+                skill=event.skill,
+                command=event.command,
+                args=event.args,
+                effect=event.effect,
+                commandLine=event.command_line,
+            )
+        elif name == "ConfirmationAsked":
+            self.emit_json(
+                "plan", callId=event.call_id, command=event.command, effect=event.effect, plan=event.plan_text
+            )
+        elif name == "ConfirmationAnswered":
+            self.emit_json("decision", callId=event.call_id, command=event.command, decision=event.decision)
+        elif name == "ToolResult":
+            self.emit_json(
+                "result", callId=event.call_id, command=event.command, status=event.status, data=event.data
+            )
+
+    def run(self, prompts: list[str]) -> int:
+        from cargo_shell.agent.conversation import Conversation
+        from cargo_shell.repl.actions import make_executor
+        from cargo_shell.repl.brain import make_agent
+        from cargo_shell.repl.llm import make_model
+        from cargo_shell.repl.render.events import EventRenderer
+        from cargo_shell.repl.scripted import event_printer, tty_confirmer
+        from cargo_shell.repl.transcript import ConversationStore, Transcript
+
+        store = ConversationStore(self.ctx.env.paths.conversations_dir)
+        resumed = store.latest() if self.resume else None
+        conversation, transcript = resumed if resumed else (Conversation(), None)
+        transcript = transcript or Transcript(conversation_id=conversation.id)
+        self.renderer = EventRenderer(self.console)
+        executor = make_executor(
+            self.ctx,
+            confirmer=None,
+            events=event_printer(self.console, self.progress, self.json),
+            front_end="prompt",
+            assume_yes=bool(self.ctx.globals.get("yes")),
+        )
+        confirmer = tty_confirmer(self.ctx) or _NobodyToAsk(self)
+        agent = make_agent(
+            make_model(self.ctx),
+            executor,
+            confirmer,
+            emit=self._on_agent,
+            conversation=conversation,
+            transcript=lambda: transcript,
+            wait_for_jobs=True,
+        )
+        status = ExitStatus.OK
+        try:
+            for prompt in prompts:
+                transcript.inputs.append(prompt)
+                answer = agent.ask(prompt)
+                if answer.reason != "answer":
+                    self.failed = True
+                status = self._status()
+                if status != ExitStatus.OK:
+                    break
+        finally:
+            self.progress.stop()
+            store.save(conversation, transcript)
+        final_text = self._final.text if self._final is not None else ""
+        self.emit_json(
+            "final",
+            text=final_text,
+            exitStatus=int(status),
+            conversation=conversation.id,
+            usage=conversation.totals(),
+        )
+        return int(status)
+
+    def _status(self) -> ExitStatus:
+        if self.approval_missing:
+            return ExitStatus.APPROVAL_REQUIRED
+        if self.failed:
+            return ExitStatus.ERROR
+        return ExitStatus.OK
+
+
+def prompt_command(ctx: Context, argv: list[str]) -> int:
+    """`cargo-shell -p PROMPT [--yes] [--output json] [--resume]` (the prompt is in ctx.globals)."""
+    if argv:
+        raise UsageError(
+            f"Unexpected arguments after -p PROMPT: {' '.join(argv)}",
+            hint='Quote the whole prompt: cargo-shell -p "list my models"',
+        )
+    prompt = str(ctx.globals.get("prompt") or "").strip()
+    if not prompt:
+        raise UsageError("-p needs a prompt", hint='cargo-shell -p "list my models"')
+    json_output = ctx.globals.get("output") == "json"
+    return OneShot(ctx, json_output=json_output, resume=bool(ctx.globals.get("resume"))).run([prompt])
+
+
+def run_command(ctx: Context, argv: list[str]) -> int:
+    """`cargo-shell run FILE`: each non-empty, non-# line is a prompt, all in one conversation."""
+    parser = argparse.ArgumentParser(prog="cargo-shell run", description="Run prompts from a file, in order.")
+    parser.add_argument("file")
+    parser.add_argument("--yes", action="store_true", help="approve the actions that would ask")
+    parser.add_argument("--output", choices=["json", "text"], default=None)
+    parser.add_argument("--resume", action="store_true", help="continue the last conversation")
+    if any(a in ("-h", "--help") for a in argv):
+        ctx.env.stdout.write(parser.format_help())
+        return int(ExitStatus.OK)
+    try:
+        ns = parser.parse_args(argv)
+    except SystemExit:
+        raise UsageError("cargo-shell run: invalid arguments", hint="See `cargo-shell run --help`.") from None
+    try:
+        text = Path(ns.file).expanduser().read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"Cannot read {ns.file}: {exc.strerror or exc}") from None
+    prompts = [
+        line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")
+    ]
+    if ns.yes:
+        ctx.globals["yes"] = True
+    json_output = (ns.output or ctx.globals.get("output")) == "json"
+    resume = bool(ns.resume or ctx.globals.get("resume"))
+    return OneShot(ctx, json_output=json_output, resume=resume).run(prompts)

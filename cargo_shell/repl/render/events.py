@@ -1,0 +1,120 @@
+"""Agent events on screen: streamed Markdown replies, each tool call as it happens, results.
+
+Executor progress (job bars, notices) is drawn by the shell's executor sink, so
+``ExecutorEvent`` is ignored here.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.live import Live
+
+_STATUS_MARK = {
+    "ok": ("✓", "green"),
+    "help": ("?", "dim"),
+    "invalid": ("✗", "yellow"),
+    "declined": ("–", "yellow"),
+    "denied": ("✗", "red"),
+    "api_error": ("✗", "red"),
+    "job_failed": ("✗", "red"),
+}
+
+
+def result_summary(data: Any, command: str | None) -> str:
+    """A few words about a tool result: '2 models', 'batch 1a2b3c4d success', 'done'."""
+    from cargo_shell.render.tables import find_rows
+
+    if isinstance(data, dict):
+        for key in ("batch", "run", "message"):
+            job = data.get(key)
+            if isinstance(job, dict) and "status" in job:
+                extra = ""
+                if job.get("runsCount") is not None:
+                    extra = f", {job.get('executedRunsCount', 0)}/{job['runsCount']} runs"
+                    if job.get("failedRunsCount"):
+                        extra += f", {job['failedRunsCount']} failed"
+                return f"{key} {str(job.get('uuid', ''))[:8]} {job['status']}{extra}"
+        if isinstance(data.get("message"), str) and len(data) <= 3:
+            return str(data["message"])[:120]
+    rows = find_rows(data)
+    if rows is not None:
+        noun = (command or "").split()[-2] if command and len(command.split()) >= 2 else "item"
+        return f"{len(rows)} {noun}{'s' if len(rows) != 1 and not noun.endswith('s') else ''}"
+    return "done"
+
+
+class EventRenderer:
+    """Turns the agent's events into terminal output (or plain lines when not a terminal)."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self._text = ""
+        self._live: Live | None = None
+        self._plain_open = False
+
+    def __call__(self, event: Any) -> None:
+        handler = getattr(self, "_on_" + type(event).__name__, None)
+        if handler is not None:
+            handler(event)
+
+    # -- streaming text ----------------------------------------------------------------------
+    def _on_TextDelta(self, event: Any) -> None:
+        self._text += event.text
+        if not self.console.is_terminal:
+            self.console.file.write(event.text)
+            self.console.file.flush()
+            self._plain_open = True
+            return
+        from rich.live import Live
+        from rich.markdown import Markdown
+
+        if self._live is None:
+            self._live = Live(console=self.console, refresh_per_second=10, vertical_overflow="visible")
+            self._live.start()
+        self._live.update(Markdown(self._text))
+
+    def flush(self) -> None:
+        """End the current streamed paragraph."""
+        if self._live is not None:
+            self._live.stop()
+            self._live = None
+        if self._plain_open:
+            self.console.file.write("\n")
+            self._plain_open = False
+        self._text = ""
+
+    # -- tool calls ----------------------------------------------------------------------------
+    def _on_ToolCallPlanned(self, event: Any) -> None:
+        self.flush()
+        style = {"read": "cyan", "write": "yellow", "destructive": "red", "cost": "magenta"}.get(
+            event.effect, ""
+        )
+        self.console.print(
+            f"[{style}]⚙[/{style}] [bold]{event.command}[/bold] [dim]{event.command_line}[/dim]",
+            highlight=False,
+        )
+
+    def _on_ConfirmationAsked(self, event: Any) -> None:
+        self.flush()
+
+    def _on_ToolResult(self, event: Any) -> None:
+        self.flush()
+        mark, style = _STATUS_MARK.get(event.status, ("•", ""))
+        if event.status in ("ok", "job_failed"):
+            text = result_summary(event.data, event.command)
+        elif event.status == "help":
+            text = f"read the guide of {event.skill}"
+        elif isinstance(event.data, dict):
+            text = str(event.data.get("message") or event.data.get("errorMessage") or event.status)
+        else:
+            text = event.status
+        label = event.command or event.skill
+        self.console.print(f"  [{style}]{mark}[/{style}] {label}: {text}", highlight=False, markup=True)
+
+    def _on_Final(self, event: Any) -> None:
+        self.flush()
+        if event.reason not in ("answer",):
+            self.console.print(f"[yellow]{event.text}[/yellow]" if event.reason != "interrupted" else "")

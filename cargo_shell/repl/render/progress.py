@@ -1,0 +1,104 @@
+"""Live progress of the runs and batches the executor follows, fed by its events."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress, TaskID
+
+
+def job_line(
+    kind: str, job_id: str, status: str, done: int | None, failed: int | None, total: int | None
+) -> str:
+    """One-line status, used when the output is not a terminal and when a job ends."""
+    parts = [f"{kind} {job_id[:8]} {status}"]
+    if total:
+        parts.append(f"{done or 0}/{total} runs")
+    if failed:
+        parts.append(f"{failed} failed")
+    return ", ".join(parts)
+
+
+class JobProgress:
+    """A progress bar per job on a terminal; one line per status change otherwise."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self._progress: Progress | None = None
+        self._tasks: dict[str, TaskID] = {}
+        self._last: dict[str, str] = {}
+
+    def update(
+        self,
+        kind: str,
+        job_id: str,
+        status: str,
+        *,
+        done: int | None = None,
+        failed: int | None = None,
+        total: int | None = None,
+        finished: bool = False,
+    ) -> None:
+        line = job_line(kind, job_id, status, done, failed, total)
+        if not self.console.is_terminal:
+            if self._last.get(job_id) != line:
+                self._last[job_id] = line
+                self.console.print(line, highlight=False)
+            return
+        progress = self._ensure()
+        label = f"{kind} {job_id[:8]} [{status}]" + (f" {failed} failed" if failed else "")
+        if job_id not in self._tasks:
+            self._tasks[job_id] = progress.add_task(label, total=total)
+        task = self._tasks[job_id]
+        if finished and not total:
+            total, done = 1, 1
+        progress.update(task, description=label, total=total, completed=done or 0)
+        if finished:
+            progress.remove_task(task)
+            del self._tasks[job_id]
+            if not self._tasks:
+                self.stop()
+            self.console.print(("✓ " if status == "success" and not failed else "• ") + line, highlight=False)
+
+    def _ensure(self) -> Progress:
+        if self._progress is None:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
+
+            self._progress = Progress(
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                console=self.console,
+                transient=True,
+            )
+            self._progress.start()
+        return self._progress
+
+    def stop(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+            self._tasks.clear()
+
+
+def describe(event: Any) -> str | None:
+    """Text for executor events that are not progress bars (None: nothing to show)."""
+    name = type(event).__name__
+    if name == "Notice":
+        return f"note: {event.message}"
+    if name == "RetryScheduled":
+        return f"retrying {event.method} {event.path} in {event.delay_s:.1f}s ({event.reason})"
+    if name == "JobStarted":
+        return f"started {event.kind} {event.job_id} ({event.command})"
+    if name == "JobDetached":
+        return f"{event.kind} {event.job_id} keeps running in the background (/jobs)"
+    if name == "JobCancelled":
+        return f"cancel requested for {event.kind} {event.job_id}"
+    if name == "StageStarted":
+        return f"stage {event.index}/{event.count}: {event.size} of {event.total} records"
+    if name == "StageFinished":
+        return f"stage {event.index}/{event.count} {event.status}, {event.failed} failed"
+    return None

@@ -1,0 +1,222 @@
+"""Non-interactive use: `cargo-shell -p PROMPT`, `cargo-shell run FILE`, `cargo-shell replay FILE`.
+
+Exit status: 0 when everything ran; 3 when an action needed approval that nobody gave (or was
+declined); 1 when an action failed. Without a terminal nothing ever waits for an answer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cargo_shell.errors import ApprovalRequired, CargoShellError, Declined, ExitStatus, UsageError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from cargo_shell.executor import Confirmer, EventSink, Executor
+    from cargo_shell.repl.render.progress import JobProgress
+    from cargo_shell.repl.transcript import Transcript
+    from cargo_shell.session import Context
+
+
+class JsonLines:
+    """``--output json``: one JSON event per line on stdout."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.out = ctx.env.stdout
+
+    def emit(self, event_type: str, **fields: Any) -> None:
+        self.out.write(json.dumps({"type": event_type, **fields}, ensure_ascii=False, default=str) + "\n")
+        self.out.flush()
+
+
+def event_printer(console: Console, progress: JobProgress, events: JsonLines | None = None) -> EventSink:
+    """An executor event sink for one-shot use: progress bars/lines, or JSON events."""
+    from cargo_shell.repl.render.progress import describe
+
+    def sink(event: Any) -> None:
+        name = type(event).__name__
+        if events is not None:
+            if name in ("JobStarted", "JobProgress", "JobFinished", "JobDetached", "JobCancelled", "Notice"):
+                events.emit("progress" if name.startswith("Job") else "notice", event=name, **vars(event))
+            return
+        if name in ("JobProgress", "JobFinished"):
+            finished = name == "JobFinished"
+            done = event.total if finished else event.done
+            progress.update(
+                event.kind,
+                event.job_id,
+                event.status,
+                done=done,
+                failed=event.failed,
+                total=event.total,
+                finished=finished,
+            )
+            return
+        text = describe(event)
+        if text:
+            progress.stop()
+            console.print(text, style="dim", highlight=False)
+
+    return sink
+
+
+def replay_script(
+    ctx: Context,
+    path: Path,
+    *,
+    console: Console,
+    executor: Executor,
+    dry_run: bool = False,
+    transcript: Transcript | None = None,
+    events: JsonLines | None = None,
+) -> int:
+    """Run a saved script through the executor and its policy; no language model.
+
+    UUIDs that earlier lines created (``#> created`` marks) are replaced by the new ones.
+    """
+    from cargo_shell.cli_args import parse_command_args
+    from cargo_shell.repl.actions import created_uuid
+    from cargo_shell.repl.render.plan import plan_panel
+    from cargo_shell.repl.render.results import show_result
+    from cargo_shell.repl.transcript import read_script
+
+    try:
+        lines = read_script(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise UsageError(f"Cannot read {path}: {exc.strerror or exc}") from None
+    except ValueError as exc:
+        raise UsageError(f"{path}: {exc}") from None
+    mapping: dict[str, str] = {}
+    status = ExitStatus.OK
+    for step, line in enumerate(lines, 1):
+        argv = [_substitute(word, mapping) for word in line.argv]
+        spec, used = ctx.registry.match(argv)
+        if spec is None or spec.http is None:
+            raise UsageError(f"{path.name} line {line.number}: `{' '.join(argv)}` is not a Cargo API command")
+        raw, _opts = parse_command_args(spec, argv[used:], ctx.env.stdin)
+        if dry_run:
+            plan = executor.prepare(spec, raw)
+            if events is not None:
+                events.emit("plan", step=step, **plan.to_json())
+            else:
+                console.print(f"[bold]{step}.[/bold] {plan.command_line}", highlight=False)
+                if plan.effect != "read":
+                    console.print(plan_panel(plan))
+            continue
+        if events is None:
+            console.print(f"[bold]{step}.[/bold] cargo-shell {' '.join(argv)}", highlight=False)
+        try:
+            outcome = executor.run(spec, raw, wait=True if spec.job is not None else None)
+        except (ApprovalRequired, Declined) as exc:
+            _report(console, events, exc, step)
+            return int(ExitStatus.APPROVAL_REQUIRED)
+        except CargoShellError as exc:
+            _report(console, events, exc, step)
+            return int(exc.exit_status)
+        new = created_uuid(outcome)
+        if line.created and new:
+            mapping[line.created] = new
+        if transcript is not None:
+            transcript.record(outcome)
+        if events is not None:
+            events.emit("result", step=step, command=spec.name, data=outcome.data)
+        else:
+            show_result(console, outcome.data, key=spec.response_key)
+        if outcome.job_failed:
+            status = ExitStatus.ERROR
+    if events is not None:
+        events.emit("final", exitStatus=int(status), commands=len(lines), dryRun=dry_run)
+    elif dry_run:
+        console.print(f"[dim]Dry run: {len(lines)} command(s) planned, none sent.[/dim]")
+    return int(status)
+
+
+def _substitute(word: str, mapping: dict[str, str]) -> str:
+    for old, new in mapping.items():
+        if old in word:
+            word = word.replace(old, new)
+    return word
+
+
+def _job_failed(data: Any) -> bool:
+    if not isinstance(data, dict):
+        return False
+    for key in ("batch", "run", "message"):
+        job = data.get(key)
+        if isinstance(job, dict) and job.get("status") == "error":
+            return True
+    return False
+
+
+def _report(console: Console, events: JsonLines | None, exc: CargoShellError, step: int) -> None:
+    from cargo_shell.repl.render.errors import show_error
+
+    if events is not None:
+        kind = "decision" if isinstance(exc, ApprovalRequired | Declined) else "error"
+        events.emit(kind, step=step, **exc.to_json())
+    else:
+        show_error(console, exc)
+
+
+def _console(ctx: Context) -> Console:
+    from cargo_shell.repl.render.console import make_console
+
+    return make_console(ctx.env)
+
+
+def replay_command(ctx: Context, argv: list[str]) -> int:
+    from cargo_shell.repl.actions import make_executor
+    from cargo_shell.repl.render.progress import JobProgress
+
+    parser = argparse.ArgumentParser(prog="cargo-shell replay", description="Run a script saved with /save.")
+    parser.add_argument("file")
+    parser.add_argument("--dry-run", action="store_true", help="show the plans, send nothing")
+    parser.add_argument("--yes", action="store_true", help="approve the actions that would ask")
+    parser.add_argument("--output", choices=["json", "text", "table"], default=None)
+    ns = _parse(parser, ctx, argv)
+    if ns is None:
+        return int(ExitStatus.OK)
+    console = _console(ctx)
+    progress = JobProgress(console)
+    events = JsonLines(ctx) if (ns.output or ctx.globals.get("output")) == "json" else None
+    executor = make_executor(
+        ctx,
+        confirmer=tty_confirmer(ctx),
+        events=event_printer(console, progress, events),
+        front_end="replay",
+        assume_yes=bool(ns.yes or ctx.globals.get("yes")),
+    )
+    try:
+        return replay_script(
+            ctx,
+            Path(ns.file).expanduser(),
+            console=console,
+            executor=executor,
+            dry_run=ns.dry_run,
+            events=events,
+        )
+    finally:
+        progress.stop()
+
+
+def _parse(parser: argparse.ArgumentParser, ctx: Context, argv: list[str]) -> argparse.Namespace | None:
+    if any(a in ("-h", "--help") for a in argv):
+        ctx.env.stdout.write(parser.format_help())
+        return None
+    try:
+        return parser.parse_args(argv)
+    except SystemExit:
+        raise UsageError(f"{parser.prog}: invalid arguments", hint=f"See `{parser.prog} --help`.") from None
+
+
+def tty_confirmer(ctx: Context) -> Confirmer | None:
+    """The executor's terminal confirmer when a person is there; None (refuse, exit 3) otherwise."""
+    if not ctx.env.interactive:
+        return None
+    from cargo_shell.executor import StdinConfirmer
+
+    return StdinConfirmer(ctx.env.stdin, ctx.env.stderr, ctx.env.environ)

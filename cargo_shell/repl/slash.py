@@ -1,0 +1,235 @@
+"""Slash commands: the shell's own controls (/help, /jobs, /save, /cost ...)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from cargo_shell.errors import UsageError
+
+if TYPE_CHECKING:
+    from cargo_shell.repl.app import Repl
+    from cargo_shell.repl.parse import ParsedInput
+
+SLASH_HELP: dict[str, str] = {
+    "help": "what you can type here",
+    "skills": "the seven skills the assistant can use, and their commands",
+    "jobs": "runs and batches started from here (and still running)",
+    "history": "what you typed in this session",
+    "log": "the audit log of actions (cargo-shell log)",
+    "policy": "which actions run without asking",
+    "model": "show or set the language model: /model NAME",
+    "profile": "show or switch the profile: /profile NAME",
+    "login": "log in to Cargo, or go back to the sandbox (guided)",
+    "clear": "clear the screen and start a new conversation",
+    "save": "save the commands that ran as a replayable script: /save FILE",
+    "replay": "run a saved script: /replay FILE [--dry-run]",
+    "cost": "tokens used and estimated cost of this conversation",
+    "exit": "leave the shell (Ctrl-D works too)",
+}
+
+Handler = Callable[["Repl", list[str]], None]
+
+
+def _help(repl: Repl, args: list[str]) -> None:
+    from rich.table import Table
+
+    repl.console.print(
+        "Three kinds of input:\n"
+        "  • plain words → the assistant plans and runs commands (asks before changing anything)\n"
+        "  • a command → runs directly, no model: [bold]storage model list --output table[/bold] "
+        "or [bold]!whoami[/bold]\n"
+        "  • a slash command → controls the shell:"
+    )
+    table = Table.grid(padding=(0, 2))
+    for name, text in SLASH_HELP.items():
+        table.add_row(f"  /{name}", text)
+    repl.console.print(table)
+    repl.console.print(
+        "[dim]Tab completes commands, flags and resource names; ↑ recalls history; end a line with \\ "
+        "to continue it; Ctrl-C cancels the current turn.[/dim]"
+    )
+
+
+def _skills(repl: Repl, args: list[str]) -> None:
+    from rich.table import Table
+
+    from cargo_shell.registry import SKILLS
+
+    table = Table("skill", "commands", "examples", header_style="bold")
+    for skill in SKILLS:
+        specs = repl.registry.by_skill(skill)
+        table.add_row(
+            skill, str(len(specs)), ", ".join(s.name for s in specs[:3]) + (" …" if len(specs) > 3 else "")
+        )
+    repl.console.print(table)
+
+
+def _jobs(repl: Repl, args: list[str]) -> None:
+    from cargo_shell import cli
+    from cargo_shell.repl.render.progress import job_line
+
+    if "jobs" in cli.LOCAL_COMMANDS:
+        from cargo_shell.repl.direct import run_local
+
+        run_local(repl, ["jobs", *args])
+        return
+    from cargo_shell.executor import JobStore
+
+    records = JobStore(repl.ctx.env.paths.jobs_db).list(limit=20)
+    if not records:
+        repl.console.print("No job started from cargo-shell yet.")
+    for rec in records:
+        repl.console.print(
+            job_line(rec.kind, rec.job_id, rec.status, rec.done, rec.failed, rec.total), highlight=False
+        )
+
+
+def _history(repl: Repl, args: list[str]) -> None:
+    for number, text in enumerate(repl.transcript.inputs[:-1], 1):
+        repl.console.print(f"[dim]{number:>3}[/dim]  {text}", highlight=False)
+    if repl.transcript.commands:
+        repl.console.print("[bold]Commands that ran:[/bold]")
+        for argv in repl.transcript.commands:
+            import shlex
+
+            repl.console.print("  cargo-shell " + shlex.join(argv), highlight=False, markup=False)
+
+
+def _log(repl: Repl, args: list[str]) -> None:
+    from cargo_shell import cli
+
+    if "log" in cli.LOCAL_COMMANDS:
+        from cargo_shell.repl.direct import run_local
+
+        run_local(repl, ["log", *args])
+        return
+    _history(repl, [])
+
+
+def _policy(repl: Repl, args: list[str]) -> None:
+    repl.console.print(
+        "read actions run without asking; write, destructive and cost actions ask first "
+        "(y / n / a = always for this command in this session / e = edit)."
+    )
+    policy = repl.executor().policy
+    if policy.session_always:
+        repl.console.print("Always approved in this session: " + ", ".join(sorted(policy.session_always)))
+    for rule in policy.rules:
+        repl.console.print(f"  rule {rule.describe()}", highlight=False)
+    if not policy.rules:
+        repl.console.print("[dim]No saved rules (`cargo-shell policy allow|deny ...` adds some).[/dim]")
+
+
+def _model(repl: Repl, args: list[str]) -> None:
+    from cargo_shell.repl.llm import current_model_name, set_model
+
+    if args:
+        set_model(repl.ctx, args[0])
+        repl._brain = None
+    name = current_model_name(repl.ctx) if repl.brain_available() else None
+    repl.state.model = name
+    repl.console.print(f"model: {name or 'none configured'}")
+
+
+def _profile(repl: Repl, args: list[str]) -> None:
+    if args:
+        profiles = repl.ctx.store.load()["profiles"]
+        if args[0] not in profiles and args[0] != "default":
+            raise UsageError(
+                f"No profile named {args[0]!r}", hint=f"Known: {', '.join(sorted(profiles)) or 'none'}"
+            )
+        repl.ctx.globals["profile"] = args[0]
+        repl.reset_target()
+    resolved = repl.ctx.resolved()
+    repl.console.print(
+        f"profile {resolved.profile}: {resolved.target} ({resolved.base_url})", highlight=False
+    )
+
+
+def _login(repl: Repl, args: list[str]) -> None:
+    from cargo_shell.repl.onboard import Onboarding
+
+    Onboarding(repl.ctx, ask=repl.ask, console=repl.console).choose_target()
+    repl.reset_target()
+
+
+def _clear(repl: Repl, args: list[str]) -> None:
+    from cargo_shell.agent.conversation import Conversation
+    from cargo_shell.repl.transcript import Transcript
+
+    repl.save_conversation()
+    repl.console.clear()
+    repl.conversation = Conversation()
+    repl.transcript = Transcript(conversation_id=repl.conversation.id)
+    repl._brain = None
+    repl.console.print("[dim]New conversation.[/dim]")
+
+
+def _save(repl: Repl, args: list[str]) -> None:
+    if not args:
+        raise UsageError("/save needs a file name", hint="e.g. /save session.cargo")
+    path = Path(args[0]).expanduser()
+    count = repl.transcript.save_script(path)
+    repl.console.print(f"Saved {count} command(s) to {path}. Replay with: cargo-shell replay {path}")
+
+
+def _replay(repl: Repl, args: list[str]) -> None:
+    from cargo_shell.repl.scripted import replay_script
+
+    paths = [a for a in args if not a.startswith("-")]
+    if not paths:
+        raise UsageError("/replay needs a file name", hint="e.g. /replay session.cargo --dry-run")
+    replay_script(
+        repl.ctx,
+        Path(paths[0]).expanduser(),
+        console=repl.console,
+        executor=repl.executor(),
+        dry_run="--dry-run" in args,
+        transcript=repl.transcript,
+    )
+
+
+def _cost(repl: Repl, args: list[str]) -> None:
+    from cargo_shell.repl.llm import usage_report
+
+    repl.console.print(usage_report(repl.conversation), highlight=False)
+
+
+def _exit(repl: Repl, args: list[str]) -> None:
+    from cargo_shell.repl.app import ExitShell
+
+    raise ExitShell
+
+
+HANDLERS: dict[str, Handler] = {
+    "help": _help,
+    "skills": _skills,
+    "jobs": _jobs,
+    "history": _history,
+    "log": _log,
+    "policy": _policy,
+    "model": _model,
+    "profile": _profile,
+    "login": _login,
+    "clear": _clear,
+    "save": _save,
+    "replay": _replay,
+    "cost": _cost,
+    "exit": _exit,
+    "quit": _exit,
+}
+
+
+def run_slash(repl: Repl, parsed: ParsedInput) -> None:
+    name = parsed.command
+    handler = HANDLERS.get(name)
+    if handler is None:
+        import difflib
+
+        close = difflib.get_close_matches(name, list(SLASH_HELP), n=1)
+        raise UsageError(
+            f"Unknown command /{name}", hint=f"Did you mean /{close[0]}?" if close else "Type /help."
+        )
+    handler(repl, parsed.argv[1:])
