@@ -170,7 +170,7 @@ class Agent:
                         call.id,
                         call.name,
                         decoded.spec.name,
-                        dict(decoded.args),
+                        self.masker.data(decoded.args),
                         decoded.spec.effect,
                         plan.command_line,
                     )
@@ -225,9 +225,16 @@ class Agent:
         if message["content"]:
             message["content"] = self.masker.text(message["content"])
         for part in message.get("tool_calls", []):
-            part["function"]["arguments"] = self.masker.text(part["function"]["arguments"])
+            part["function"]["arguments"] = self._mask_arguments(part["function"]["arguments"])
         self.conversation.add(message)
         return reply
+
+    def _mask_arguments(self, text: str) -> str:
+        try:
+            value = json.loads(text)
+        except ValueError:
+            return self.masker.text(text)
+        return json.dumps(self.masker.data(value), ensure_ascii=False)
 
     def _run_prepared(self, prepared: PreparedCall) -> None:
         call, spec = prepared.call, prepared.spec

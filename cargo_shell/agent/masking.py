@@ -19,6 +19,8 @@ _SECRET_KEYS = re.compile(
     r"passwd|privatekey|authorization|credentials?|bearer|sessiontoken|signingsecret)$",
     re.IGNORECASE,
 )
+#: Secret keys whose object value is a bag of credentials as a whole.
+_CREDENTIAL_BAGS = re.compile(r"^(credentials?|authorization|secret)$", re.IGNORECASE)
 #: Strings that look like bearer tokens whatever key they sit under.
 _TOKEN_SHAPES = re.compile(
     r"\b(?:cai_[A-Za-z0-9_]*_[A-Za-z0-9_-]{16,}|sk-[A-Za-z0-9_-]{16,}|eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]+)"
@@ -50,7 +52,10 @@ class Masker:
             out: dict[str, Any] = {}
             for key, item in value.items():
                 secret = isinstance(key, str) and bool(_SECRET_KEYS.match(key)) and item not in (None, "", [], {})
-                if secret or (connector and key == "config"):
+                if secret and isinstance(item, dict | list) and not _CREDENTIAL_BAGS.match(str(key)):
+                    # e.g. {"token": {uuid, name, token}}: the object is not the secret, its field is
+                    out[key] = self.data(item)
+                elif secret or (connector and key == "config"):
                     out[key] = _mask_all(item)
                 else:
                     out[key] = self.data(item)
