@@ -10,18 +10,7 @@ import shlex
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from cargo_shell.executor import (
-    Approval,
-    AuditLog,
-    Confirmer,
-    EventSink,
-    Executor,
-    JobStore,
-    Outcome,
-    Plan,
-    Policy,
-    RunContext,
-)
+from cargo_shell.executor import Approval, Confirmer, EventSink, Executor, Outcome, Plan
 
 if TYPE_CHECKING:
     from cargo_shell.session import Context
@@ -38,21 +27,19 @@ def make_executor(
     assume_yes: bool = False,
     sleep: Callable[[float], None] | None = None,
 ) -> Executor:
-    target = ctx.target()
-    resolved = target.resolved
-    client = target.client
-    paths = ctx.env.paths
-    extra: dict[str, Any] = {"sleep": sleep} if sleep is not None else {}
-    return Executor(
-        client,
-        policy=Policy.load(paths.config_dir, profile=resolved.profile, assume_yes=assume_yes),
-        confirmer=confirmer,
-        events=events,
-        jobs=JobStore(paths.jobs_db),
-        audit=AuditLog(paths.audit_log, profile=resolved.profile, workspace_uuid=client.workspace_uuid),
-        context=RunContext(resolved.profile, client.workspace_uuid, client.base_url, front_end),
-        **extra,
-    )
+    """The context's executor (profile policy, job store, audit log) with this front end's hooks.
+
+    ``sleep`` replaces the polling pause (tests pass a no-op).
+    """
+    executor = ctx.make_executor(confirmer=confirmer, events=events or _ignore, front_end=front_end)
+    executor.policy.assume_yes = executor.policy.assume_yes or assume_yes
+    if sleep is not None:
+        executor.sleep = sleep
+    return executor
+
+
+def _ignore(_event: Any) -> None:
+    pass
 
 
 def script_argv(outcome: Outcome) -> list[str]:

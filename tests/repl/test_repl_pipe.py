@@ -1,0 +1,132 @@
+"""The shell object driven through a prompt_toolkit pipe, on the real sandbox and executor."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from cargo_shell.agent import events as ev
+from cargo_shell.executor import JobStore
+from tests.agent.fakes import ScriptedModel, call, calls, last_result, say
+from tests.repl.conftest import RunRepl, World
+
+ENRICH_RECORDS = [{"domain": "acme.com", "name": "Acme"}, {"domain": "globex.com", "name": "Globex"}]
+
+
+def test_direct_command_renders_a_table_with_names_first(run_repl: RunRepl) -> None:
+    driven = run_repl("storage model list\r")
+    lines = driven.text.splitlines()
+    header = next(line for line in lines if "name" in line and "uuid" in line)
+    assert header.index("name") < header.index("uuid")
+    assert "Companies" in driven.text and "Contacts" in driven.text
+    assert driven.repl.transcript.commands == [["storage", "model", "list"]]
+
+
+def test_direct_command_errors_are_one_line_with_a_fix(run_repl: RunRepl) -> None:
+    driven = run_repl("storage model get not-a-uuid\r!storage modle list\r")
+    errors = [line for line in driven.text.splitlines() if line.startswith("✗")]
+    assert len(errors) == 2
+    assert "expected a UUID" in errors[0]
+    assert "Did you mean model" in errors[1]
+    assert driven.repl.transcript.commands == []
+
+
+def test_slash_commands(run_repl: RunRepl, world: World, tmp_path: Any) -> None:
+    script = tmp_path / "s.cargo"
+    driven = run_repl(f"/help\r/skills\rwhoami\r/history\r/save {script}\r/cost\r/nope\r/exit\rstorage model list\r")
+    text = driven.text
+    assert "/replay" in text and "orchestration" in text
+    assert "Did you mean" in text or "Type /help" in text
+    assert "No model calls" in text
+    assert script.read_text().splitlines()[1:] == ["cargo-shell whoami"]
+    # /exit stops the loop: the command typed after it never ran
+    assert driven.repl.transcript.commands == [["whoami"]]
+
+
+def test_natural_language_without_a_model_explains_how_to_configure(run_repl: RunRepl) -> None:
+    driven = run_repl("which models do I have?\r")
+    assert "No language model is configured" in driven.text
+    assert "OPENAI_API_KEY" in driven.text and "11434" in driven.text
+
+
+def _enrich_script(tool_name: str = "Enrich company") -> list[Any]:
+    found: dict[str, Any] = {}
+
+    def start(msgs: list[Any]) -> list[Any]:
+        tools = last_result(msgs)["result"]["tools"]
+        found["tool"] = next(t for t in tools if t["name"] == tool_name)
+        args = {"workflow-uuid": found["tool"]["workflowUuid"], "data": {"kind": "records", "records": ENRICH_RECORDS}}
+        return calls(call("orchestration", "orchestration batch create", args))
+
+    def after_no(msgs: list[Any]) -> list[Any]:
+        assert last_result(msgs)["status"] == "declined"
+        return start_again(msgs)
+
+    def start_again(msgs: list[Any]) -> list[Any]:
+        args = {"workflow-uuid": found["tool"]["workflowUuid"], "data": {"kind": "records", "records": ENRICH_RECORDS}}
+        return calls(call("orchestration", "orchestration batch create", args))
+
+    def report(msgs: list[Any]) -> list[Any]:
+        batch = last_result(msgs)["result"]["batch"]
+        return say(f"Enriched **{batch['runsCount']}** companies, status {batch['status']}.")
+
+    return [calls(call("orchestration", "orchestration tool list")), start, after_no, report]
+
+
+def test_natural_language_runs_a_batch_after_no_then_yes(run_repl: RunRepl, world: World, tmp_path: Any) -> None:
+    model = ScriptedModel(_enrich_script())
+    script = tmp_path / "session.cargo"
+    keys = "enrich acme and globex with the Enrich company tool\rn\ry\r" + f"/save {script}\r/cost\r"
+    driven = run_repl(keys, model=model)
+    model.assert_done()
+    text = driven.text
+    assert text.count("Approve this action?") == 2
+    assert "spends credits" in text
+    assert "Enriched 2 companies, status success." in text or "Enriched **2** companies" in text
+    assert "batch" in text and "2/2 runs" in text
+    assert "model call(s)" in text
+    lines = script.read_text().splitlines()
+    assert lines[1] == "cargo-shell orchestration tool list"
+    assert lines[2].startswith("cargo-shell orchestration batch create --workflow-uuid ")
+    assert lines[3].startswith("#> created ")
+    jobs = JobStore(world.ctx.env.paths.jobs_db).list()
+    assert [(j.kind, j.status) for j in jobs] == [("batch", "success")]
+
+
+def test_ctrl_c_while_following_a_job_offers_to_cancel_it(run_repl: RunRepl, world: World) -> None:
+    tools = world.ctx.executor().read("orchestration tool list", {})["tools"]
+    workflow = next(t for t in tools if t["name"] == "Enrich company")["workflowUuid"]
+    data = json.dumps({"kind": "records", "records": ENRICH_RECORDS})
+    presses = {"n": 0}
+
+    def interrupting_sleep(seconds: float) -> None:
+        presses["n"] += 1
+        if presses["n"] == 1:
+            raise KeyboardInterrupt
+        world.clock.sleep(seconds)
+
+    line = f"orchestration batch create --workflow-uuid {workflow} --data '{data}'\r"
+    driven = run_repl(line + "y\rc\r", sleep=interrupting_sleep)
+    assert "cancel requested for batch" in driven.text
+    batch = world.ctx.executor().read("orchestration batch list", {})["batches"][0]
+    assert batch["status"] in ("cancelled", "cancelling")
+    [job] = JobStore(world.ctx.env.paths.jobs_db).list()
+    assert job.status in ("cancelled", "cancelling")
+
+
+def test_agent_events_reach_the_hook(run_repl: RunRepl, world: World) -> None:
+    model = ScriptedModel([calls(call("storage", "storage model list")), say("You have 2 models.")])
+    events: list[Any] = []
+    from prompt_toolkit.input import create_pipe_input
+    from prompt_toolkit.output import DummyOutput
+
+    from cargo_shell.repl.app import Repl
+
+    with create_pipe_input() as pipe:
+        pipe.send_text("what models do I have\r\x04")
+        repl = Repl(world.ctx, input=pipe, output=DummyOutput(), model=model, refresh=False)
+        repl.event_hook = events.append
+        repl.run()
+    kinds = {type(e).__name__ for e in events}
+    assert {"ToolCallPlanned", "ToolResult", "Final"} <= kinds
+    assert any(isinstance(e, ev.ToolResult) and e.status == "ok" for e in events)
