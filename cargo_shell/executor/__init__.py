@@ -27,6 +27,7 @@ from cargo_shell.executor.events import (
     RetryScheduled,
     StageFinished,
     StageStarted,
+    WaitInterrupted,
 )
 from cargo_shell.executor.jobstore import JobRecord, JobStore
 from cargo_shell.executor.outcome import Outcome
@@ -67,6 +68,7 @@ __all__ = [
     "StdinConfirmer",
     "Touch",
     "Verdict",
+    "WaitInterrupted",
     "WriteOutcomeUnknown",
     "dig",
 ]

@@ -70,6 +70,14 @@ class JobFinished:
 
 
 @dataclass(frozen=True)
+class WaitInterrupted:
+    """Ctrl-C while waiting: the front end should clear live progress before the question is asked."""
+
+    kind: str
+    job_id: str
+
+
+@dataclass(frozen=True)
 class JobDetached:
     """The user stopped waiting; the job keeps running and can be re-attached."""
 
@@ -109,6 +117,7 @@ Event = (
     | JobStarted
     | JobProgress
     | JobFinished
+    | WaitInterrupted
     | JobDetached
     | JobCancelled
     | StageStarted

@@ -12,7 +12,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from cargo_shell.executor.confirm import InterruptChoice
-from cargo_shell.executor.events import EventSink, JobCancelled, JobDetached, JobFinished, JobProgress
+from cargo_shell.executor.events import (
+    EventSink,
+    JobCancelled,
+    JobDetached,
+    JobFinished,
+    JobProgress,
+    WaitInterrupted,
+)
 from cargo_shell.registry.jobs import JobKind
 
 
@@ -94,6 +101,7 @@ class Poller:
                 self.emit(JobProgress(kind.kind, job_id, str(status), self.clock() - started, done, failed, total))
                 self.sleep(self.interval(kind, self.clock() - started))
             except KeyboardInterrupt:
+                self.emit(WaitInterrupted(kind.kind, job_id))
                 choice = "detach" if cancelled else self.on_interrupt(kind.kind, job_id)
                 if choice == "continue":
                     continue

@@ -15,6 +15,7 @@ from cargo_shell.executor.events import (
     RetryScheduled,
     StageFinished,
     StageStarted,
+    WaitInterrupted,
 )
 
 
@@ -56,7 +57,7 @@ class CliEvents:
             self._stop()
             counts = f" ({event.failed} of {event.total} failed)" if event.total is not None else ""
             self.line(f"{event.kind} {event.job_id} finished: {event.status}{counts}")
-        elif isinstance(event, JobDetached):
+        elif isinstance(event, WaitInterrupted | JobDetached):
             self._stop()
         elif isinstance(event, JobCancelled):
             self.line(f"cancel requested for {event.kind} {event.job_id}; waiting for it to stop")
@@ -89,7 +90,7 @@ class CliEvents:
             self._progress.start()
             self._task = self._progress.add_task(f"{event.kind} {event.job_id[:8]}", total=None, counts="")
         counts = ""
-        if event.total is not None:
+        if event.total:
             counts = f"{event.done or 0}/{event.total} done, {event.failed or 0} failed"
         self._progress.update(
             self._task,
