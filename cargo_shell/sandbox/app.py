@@ -70,9 +70,13 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-OPTIONAL_MODULES = frozenset({
-    "cargo_shell.sandbox.domains.orchestration", "cargo_shell.sandbox.domains.ai", ENGINE_MODULE,
-})  # fmt: skip
+OPTIONAL_MODULES = frozenset(
+    {
+        "cargo_shell.sandbox.domains.orchestration",
+        "cargo_shell.sandbox.domains.ai",
+        ENGINE_MODULE,
+    }
+)
 
 
 def load_modules(names: Iterable[str]) -> list[ModuleType]:

@@ -58,6 +58,10 @@ def read_only_authorizer(action: int, arg1: str | None, arg2: str | None, db: st
         return sqlite3.SQLITE_OK
     if action == sqlite3.SQLITE_PRAGMA and arg1 in ("table_info", "table_xinfo"):
         return sqlite3.SQLITE_OK
+    if action == sqlite3.SQLITE_UPDATE and arg1 == "sqlite_master":
+        # asked when a table-valued function (json_each) is set up; schema writes
+        # still need PRAGMA writable_schema, which stays denied
+        return sqlite3.SQLITE_OK
     return sqlite3.SQLITE_DENY
 
 

@@ -76,9 +76,7 @@ class FaultSpec:
             elif key == "seed":
                 seed = int(value)
             else:
-                raise ValueError(
-                    f"unknown fault {key!r}; known: {', '.join(KINDS)}, latency, retry-after, match, seed"
-                )
+                raise ValueError(f"unknown fault {key!r}; known: {', '.join(KINDS)}, latency, retry-after, match, seed")
         if sum(probs.values()) > 1.0 + 1e-9:
             raise ValueError("fault probabilities add up to more than 1")
         return cls(probs, latency, retry_after, match, seed)

@@ -354,8 +354,9 @@ class FilterCompiler:
         inner, join = self._related_cols(cols, cond["relatedModelUuid"])
         sub = FilterCompiler(self.db, self.workspace_uuid, self.now, self.depth + 1)
         local: list[Any] = []
-        where = sub._group({"conjonction": cond.get("conjonction", "and"), "conditions": cond.get("conditions", [])},
-                           inner, local)  # fmt: skip
+        where = sub._group(
+            {"conjonction": cond.get("conjonction", "and"), "conditions": cond.get("conditions", [])}, inner, local
+        )
         self.uses_raw_sql |= sub.uses_raw_sql
         time_col = inner.model.row.get("time_column_slug") or "_emitted_at"
         oldest, newest = _period_bounds(cond.get("period"), self.now)

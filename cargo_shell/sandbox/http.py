@@ -18,9 +18,7 @@ if TYPE_CHECKING:
 class ApiError(Exception):
     """An error answered as ``{"errorMessage": ..., "reason": ...}`` with the given status."""
 
-    def __init__(
-        self, status: int, message: str, reason: str | None = None, extra: dict[str, Any] | None = None
-    ):
+    def __init__(self, status: int, message: str, reason: str | None = None, extra: dict[str, Any] | None = None):
         super().__init__(message)
         self.status = status
         self.message = message
@@ -121,9 +119,7 @@ class Router:
         def decorator(handler: Handler) -> Handler:
             names = re.findall(r"{(\w+)}", template)
             regex = re.sub(r"{(\w+)}", r"(?P<\1>[^/]+)", template)
-            self.routes.append(
-                Route(method.upper(), template, re.compile(f"^{regex}$"), len(names), handler, auth)
-            )
+            self.routes.append(Route(method.upper(), template, re.compile(f"^{regex}$"), len(names), handler, auth))
             return handler
 
         return decorator
@@ -189,9 +185,7 @@ def _listify(node: Any) -> Any:
     return converted
 
 
-def parse_multipart(
-    content_type: str, body: bytes
-) -> tuple[dict[str, tuple[str, bytes, str]], dict[str, str]]:
+def parse_multipart(content_type: str, body: bytes) -> tuple[dict[str, tuple[str, bytes, str]], dict[str, str]]:
     """Split a multipart/form-data body into file parts and plain form fields."""
     message = BytesParser(policy=HTTP).parsebytes(
         b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body

@@ -19,20 +19,46 @@ def _and(*conditions: dict[str, Any]) -> dict[str, Any]:
 
 
 SEGMENTS = (
-    ("contacts", "Founders in France", _and(
-        {"kind": "string", "columnSlug": "job_title", "operator": "contains", "values": ["founder"]},
-        {"kind": "string", "columnSlug": "country", "operator": "is", "values": ["FR"]})),
+    (
+        "contacts",
+        "Founders in France",
+        _and(
+            {"kind": "string", "columnSlug": "job_title", "operator": "contains", "values": ["founder"]},
+            {"kind": "string", "columnSlug": "country", "operator": "is", "values": ["FR"]},
+        ),
+    ),
     ("contacts", "Contacts without phone", _and({"kind": "string", "columnSlug": "phone", "operator": "isNull"})),
-    ("contacts", "Hot leads", _and({"kind": "number", "columnSlug": "lead_score", "operator": "greaterThan",
-                                    "value": 80}, {"kind": "boolean", "columnSlug": "is_subscribed",
-                                                   "operator": "isTrue"})),
-    ("companies", "Enterprise software accounts", _and(
-        {"kind": "string", "columnSlug": "industry", "operator": "is", "values": ["Software", "Cybersecurity"]},
-        {"kind": "number", "columnSlug": "employees", "operator": "greaterThan", "value": 1000})),
-    ("companies", "Gold tier prospects", _and(
-        {"kind": "objectProperty", "columnSlug": "attributes", "propertyName": "tier", "operator": "is",
-         "value": "gold"}, {"kind": "boolean", "columnSlug": "is_customer", "operator": "isFalse"})),
-)  # fmt: skip
+    (
+        "contacts",
+        "Hot leads",
+        _and(
+            {"kind": "number", "columnSlug": "lead_score", "operator": "greaterThan", "value": 80},
+            {"kind": "boolean", "columnSlug": "is_subscribed", "operator": "isTrue"},
+        ),
+    ),
+    (
+        "companies",
+        "Enterprise software accounts",
+        _and(
+            {"kind": "string", "columnSlug": "industry", "operator": "is", "values": ["Software", "Cybersecurity"]},
+            {"kind": "number", "columnSlug": "employees", "operator": "greaterThan", "value": 1000},
+        ),
+    ),
+    (
+        "companies",
+        "Gold tier prospects",
+        _and(
+            {
+                "kind": "objectProperty",
+                "columnSlug": "attributes",
+                "propertyName": "tier",
+                "operator": "is",
+                "value": "gold",
+            },
+            {"kind": "boolean", "columnSlug": "is_customer", "operator": "isFalse"},
+        ),
+    ),
+)
 CONNECTORS = (
     ("HubSpot (sales team)", "hubspot_sales", "hubspot", False, {"accessToken": "sandbox-placeholder"}),
     ("Clearbit enrichment", "clearbit", "clearbit", True, None),
@@ -57,9 +83,18 @@ def seed_segments(db: Database, ws: str, user: str, models: dict[str, str], now:
         for days_ago, total, added in ((29, previous, previous), (1, count, count - previous)):
             db.execute(
                 "INSERT INTO changes VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?)",
-                (new_uuid(rng), ws, uuid, iso(now - days_ago * DAY)[:10], total, added, rng.randint(0, 3),
-                 total - added, iso(now - days_ago * DAY)),
-            )  # fmt: skip
+                (
+                    new_uuid(rng),
+                    ws,
+                    uuid,
+                    iso(now - days_ago * DAY)[:10],
+                    total,
+                    added,
+                    rng.randint(0, 3),
+                    total - added,
+                    iso(now - days_ago * DAY),
+                ),
+            )
 
 
 def seed_connectors(db: Database, ws: str, user: str, now: float, rng: random.Random) -> dict[str, str]:
@@ -69,14 +104,28 @@ def seed_connectors(db: Database, ws: str, user: str, now: float, rng: random.Ra
         rate = {"unit": "second", "max": 10, "strategy": "spread"} if integration == "hubspot" else None
         db.execute(
             "INSERT INTO connectors VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, NULL)",
-            (uuid, ws, user, name, slug, integration, int(use_credits), dumps(config) if config else None,
-             dumps(rate) if rate else None, 3600000 if use_credits else None, ts, ts),
-        )  # fmt: skip
+            (
+                uuid,
+                ws,
+                user,
+                name,
+                slug,
+                integration,
+                int(use_credits),
+                dumps(config) if config else None,
+                dumps(rate) if rate else None,
+                3600000 if use_credits else None,
+                ts,
+                ts,
+            ),
+        )
         out[integration] = uuid
     hub = new_uuid(rng)
     ts = iso(now - 50 * DAY)
-    db.execute("INSERT INTO datasets VALUES (?, ?, 'hubspot_sales', 'HubSpot (sales team)', 'connector', ?, ?, ?,"
-               " NULL)", (hub, ws, out["hubspot"], ts, ts))  # fmt: skip
+    db.execute(
+        "INSERT INTO datasets VALUES (?, ?, 'hubspot_sales', 'HubSpot (sales team)', 'connector', ?, ?, ?, NULL)",
+        (hub, ws, out["hubspot"], ts, ts),
+    )
     return out
 
 
@@ -86,21 +135,36 @@ def _month_start(ts: float, shift: int = 0) -> float:
     return datetime(dt.year + month // 12, month % 12 + 1, 1, tzinfo=UTC).timestamp()
 
 
-def seed_billing(db: Database, ws: str, connectors: dict[str, str], models: dict[str, str], now: float,
-                 rng: random.Random) -> None:  # fmt: skip
+def seed_billing(
+    db: Database, ws: str, connectors: dict[str, str], models: dict[str, str], now: float, rng: random.Random
+) -> None:
     start, reset = _month_start(now), _month_start(now, 1)
-    data = {"provider": "stripe", "customerOrbId": "", "customerStripeId": "cus_sandbox" + f"{rng.getrandbits(32):08x}",
-            "subscriptionStatus": "active", "subscriptionStripeId": "sub_sandbox" + f"{rng.getrandbits(32):08x}",
-            "creditsOverageBehaviors": [{"unit": "billing.credits", "action": "deny"}],
-            "creditsConsumptionBehaviors": [], "plan": "self-serve", "cadence": "monthly", "fixedPrice": 9900,
-            "conversionRate": 1, "hasPendingChange": False, "futureChange": None,
-            "topup": {"creditsCount": 1000, "threshold": 100}}  # fmt: skip
-    db.execute("INSERT INTO subscriptions VALUES (?, ?, 10000, 500, ?, ?, ?, ?, ?)",
-               (new_uuid(rng), ws, iso(start), iso(reset), dumps(data), iso(now - 120 * DAY), iso(now)))  # fmt: skip
-    sources = (("clearbit", connectors["clearbit"], models["companies"], 2.0),
-               ("apolloio", connectors["apolloio"], models["contacts"], 1.0),
-               ("hubspot", connectors["hubspot"], models["contacts"], 0.0),
-               ("openai", None, None, 0.5))  # fmt: skip
+    data = {
+        "provider": "stripe",
+        "customerOrbId": "",
+        "customerStripeId": "cus_sandbox" + f"{rng.getrandbits(32):08x}",
+        "subscriptionStatus": "active",
+        "subscriptionStripeId": "sub_sandbox" + f"{rng.getrandbits(32):08x}",
+        "creditsOverageBehaviors": [{"unit": "billing.credits", "action": "deny"}],
+        "creditsConsumptionBehaviors": [],
+        "plan": "self-serve",
+        "cadence": "monthly",
+        "fixedPrice": 9900,
+        "conversionRate": 1,
+        "hasPendingChange": False,
+        "futureChange": None,
+        "topup": {"creditsCount": 1000, "threshold": 100},
+    }
+    db.execute(
+        "INSERT INTO subscriptions VALUES (?, ?, 10000, 500, ?, ?, ?, ?, ?)",
+        (new_uuid(rng), ws, iso(start), iso(reset), dumps(data), iso(now - 120 * DAY), iso(now)),
+    )
+    sources = (
+        ("clearbit", connectors["clearbit"], models["companies"], 2.0),
+        ("apolloio", connectors["apolloio"], models["contacts"], 1.0),
+        ("hubspot", connectors["hubspot"], models["contacts"], 0.0),
+        ("openai", None, None, 0.5),
+    )
     rows: list[tuple[Any, ...]] = []
     for day in range(60, 0, -1):
         at = now - day * DAY
@@ -110,10 +174,21 @@ def seed_billing(db: Database, ws: str, connectors: dict[str, str], models: dict
                 continue
             stamp = iso(at + rng.randint(0, DAY - 1))
             if unit_cost:
-                rows.append((ws, stamp, round(runs * unit_cost, 2), None, connector, model, integration, None, None,
-                             "billing.credits"))  # fmt: skip
-            rows.append((ws, stamp, runs, None, connector, model, integration, None, None,
-                         "orchestration.executions"))  # fmt: skip
+                rows.append(
+                    (
+                        ws,
+                        stamp,
+                        round(runs * unit_cost, 2),
+                        None,
+                        connector,
+                        model,
+                        integration,
+                        None,
+                        None,
+                        "billing.credits",
+                    )
+                )
+            rows.append((ws, stamp, runs, None, connector, model, integration, None, None, "orchestration.executions"))
         rows.append((ws, iso(at), 2500, None, None, models["contacts"], None, None, None, "storage.records"))
     db.conn.executemany(
         "INSERT INTO credit_ledger (workspace_uuid, at, amount, workflow_uuid, connector_uuid, model_uuid,"
@@ -123,16 +198,36 @@ def seed_billing(db: Database, ws: str, connectors: dict[str, str], models: dict
     for months_ago in range(4, 0, -1):
         issued = _month_start(now, -months_ago + 1)
         amount = 9900 + rng.randint(0, 40) * 100 if months_ago < 4 else 9900
-        db.execute("INSERT INTO invoices VALUES (?, ?, ?, 'usd', ?, ?, NULL, ?)",
-                   (f"inv_sbx{rng.getrandbits(48):012x}", ws, int(months_ago > 1), amount, iso(issued + 14 * DAY),
-                    iso(issued)))  # fmt: skip
+        db.execute(
+            "INSERT INTO invoices VALUES (?, ?, ?, 'usd', ?, ?, NULL, ?)",
+            (
+                f"inv_sbx{rng.getrandbits(48):012x}",
+                ws,
+                int(months_ago > 1),
+                amount,
+                iso(issued + 14 * DAY),
+                iso(issued),
+            ),
+        )
     db.execute("INSERT INTO credit_cards VALUES (?, 'visa', 12, 2028, '4242')", (ws,))
 
 
 def seed_system_of_record(db: Database, ws: str, now: float, rng: random.Random) -> None:
     ts = iso(now - 90 * DAY)
-    data = {"config": {"dialect": "sqlite", "note": "the sandbox warehouse is SQLite (one database per dataset)"},
-            "lastMigration": {"uuid": new_uuid(rng), "status": "success", "errorMessage": None, "createdAt": ts,
-                              "finishedAt": ts}, "cutover": None, "useCredits": False, "isActive": True}  # fmt: skip
-    db.execute("INSERT INTO system_of_records VALUES (?, ?, 'sandbox', 'Sandbox warehouse', 'sqlite', ?, ?, ?)",
-               (new_uuid(rng), ws, dumps(data), ts, ts))  # fmt: skip
+    data = {
+        "config": {"dialect": "sqlite", "note": "the sandbox warehouse is SQLite (one database per dataset)"},
+        "lastMigration": {
+            "uuid": new_uuid(rng),
+            "status": "success",
+            "errorMessage": None,
+            "createdAt": ts,
+            "finishedAt": ts,
+        },
+        "cutover": None,
+        "useCredits": False,
+        "isActive": True,
+    }
+    db.execute(
+        "INSERT INTO system_of_records VALUES (?, ?, 'sandbox', 'Sandbox warehouse', 'sqlite', ?, ?, ?)",
+        (new_uuid(rng), ws, dumps(data), ts, ts),
+    )

@@ -54,9 +54,7 @@ def check_identifier(value: Any, what: str) -> str:
     return value
 
 
-def as_int(
-    value: Any, name: str, default: int | None = None, *, minimum: int = 0, maximum: int | None = None
-) -> int:
+def as_int(value: Any, name: str, default: int | None = None, *, minimum: int = 0, maximum: int | None = None) -> int:
     if value is None or value == "":
         if default is None:
             raise bad_request(f"{name} is required")
@@ -69,9 +67,7 @@ def as_int(
         raise bad_request(f"{name} must be an integer") from None
     if number < minimum or (maximum is not None and number > maximum):
         bound = f" and {maximum}" if maximum is not None else ""
-        raise bad_request(
-            f"{name} must be between {minimum}{bound}" if bound else f"{name} must be >= {minimum}"
-        )
+        raise bad_request(f"{name} must be between {minimum}{bound}" if bound else f"{name} must be >= {minimum}")
     return number
 
 

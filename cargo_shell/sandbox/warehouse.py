@@ -19,9 +19,15 @@ from cargo_shell.sandbox.http import ApiError, bad_request, not_found
 from cargo_shell.sandbox.util import check_identifier
 
 SQL_TYPES = {
-    "string": "TEXT", "number": "NUMERIC", "boolean": "INTEGER", "date": "TEXT",
-    "object": "TEXT", "array": "TEXT", "vector": "TEXT", "any": "TEXT",
-}  # fmt: skip
+    "string": "TEXT",
+    "number": "NUMERIC",
+    "boolean": "INTEGER",
+    "date": "TEXT",
+    "object": "TEXT",
+    "array": "TEXT",
+    "vector": "TEXT",
+    "any": "TEXT",
+}
 COLUMN_TYPES = tuple(SQL_TYPES)
 SYSTEM_COLUMNS = {"_id": "string", "_title": "string", "_emitted_at": "date"}
 STORED_KINDS = ("original", "custom", "computed")

@@ -60,3 +60,33 @@ def make_client(box: Sandbox, token: str | None = None, workspace_uuid: str | No
 def api(sandbox: Sandbox) -> Iterator[httpx.Client]:
     with make_client(sandbox) as client:
         yield client
+
+
+def add_workspace(box: Sandbox, name: str = "Other Co", seed: int = 99) -> tuple[str, str]:
+    """A second seeded workspace (same demo users, its own data); returns (workspace uuid, admin token)."""
+    import random
+    import secrets
+
+    from cargo_shell.sandbox.app import hash_token
+    from cargo_shell.sandbox.seed import seed_demo_data, seed_workspace
+    from cargo_shell.sandbox.util import iso, new_uuid
+
+    db, now, rng = box.app.db, box.app.clock(), random.Random(seed)
+    with db.transaction():
+        ids = seed_workspace(db, now, rng, name=name)
+        seed_demo_data(db, ids["workspace"], ids["admin"], now, rng)
+        token = "cai_sandbox_" + secrets.token_urlsafe(16)
+        db.execute(
+            "INSERT INTO tokens VALUES (?, ?, ?, 'other admin', NULL, ?, NULL, ?, NULL)",
+            (new_uuid(), ids["workspace"], ids["admin"], hash_token(token), iso(now)),
+        )
+    return ids["workspace"], token
+
+
+def model_uuid(api: httpx.Client, slug: str) -> str:
+    models = api.get("/v1/storage/models/list").json()["models"]
+    return next(m["uuid"] for m in models if m["slug"] == slug)
+
+
+def where(*conditions: dict[str, object], conj: str = "and") -> dict[str, object]:
+    return {"conjonction": "and", "groups": [{"conjonction": conj, "conditions": list(conditions)}]}

@@ -12,8 +12,13 @@ from cargo_shell.sandbox.util import iso, parse_iso
 
 UNITS = ("billing.credits", "storage.records", "orchestration.executions")
 GROUP_BY = ("workflow_uuid", "connector_uuid", "model_uuid", "integration_slug", "agent_uuid")
-FILTERS = {"workflowUuid": "workflow_uuid", "modelUuid": "model_uuid", "connectorUuid": "connector_uuid",
-           "integrationSlug": "integration_slug", "agentUuid": "agent_uuid"}  # fmt: skip
+FILTERS = {
+    "workflowUuid": "workflow_uuid",
+    "modelUuid": "model_uuid",
+    "connectorUuid": "connector_uuid",
+    "integrationSlug": "integration_slug",
+    "agentUuid": "agent_uuid",
+}
 MAX_DAYS = 366
 
 
@@ -68,15 +73,24 @@ def usage_metrics(req: Request) -> dict[str, Any]:
         bucket[item] = bucket.get(item, 0.0) + row["amount"]
     metrics = []
     for date, items in days.items():
-        metrics.append({"date": f"{date}T00:00:00.000Z", "items": [
-            {"slug": slug, "count": round(count, 4), "groupBy": group}
-            for (slug, group), count in sorted(items.items(), key=lambda kv: (kv[0][0], kv[0][1] or ""))]})  # fmt: skip
+        metrics.append(
+            {
+                "date": f"{date}T00:00:00.000Z",
+                "items": [
+                    {"slug": slug, "count": round(count, 4), "groupBy": group}
+                    for (slug, group), count in sorted(items.items(), key=lambda kv: (kv[0][0], kv[0][1] or ""))
+                ],
+            }
+        )
     return {"metrics": metrics}
 
 
 def used_credits(db: Database, ws: str, since: str) -> float:
-    value = db.scalar("SELECT COALESCE(SUM(amount), 0) FROM credit_ledger WHERE workspace_uuid = ? AND"
-                      " unit = 'billing.credits' AND at >= ?", (ws, since))  # fmt: skip
+    value = db.scalar(
+        "SELECT COALESCE(SUM(amount), 0) FROM credit_ledger WHERE workspace_uuid = ? AND"
+        " unit = 'billing.credits' AND at >= ?",
+        (ws, since),
+    )
     return float(value or 0)
 
 
@@ -93,18 +107,28 @@ def get_subscription(req: Request) -> dict[str, Any]:
     data = loads(row["data"], {})
     used = round(used_credits(db, ws, row["start_at"]), 4)
     available = row["available_credits"]
-    return {"subscription": {
-        "uuid": row["uuid"], "workspaceUuid": ws, **data,
-        "subscriptionAvailableCreditsCount": available, "subscriptionCreditsUsedCount": used,
-        "additionalAvailableCreditsCount": row["additional_credits"],
-        "hasCredits": used < available + row["additional_credits"], "startAt": row["start_at"],
-        "resetAt": row["reset_at"], "endAt": None, "createdAt": row["created_at"], "updatedAt": row["updated_at"],
-    }}  # fmt: skip
+    return {
+        "subscription": {
+            "uuid": row["uuid"],
+            "workspaceUuid": ws,
+            **data,
+            "subscriptionAvailableCreditsCount": available,
+            "subscriptionCreditsUsedCount": used,
+            "additionalAvailableCreditsCount": row["additional_credits"],
+            "hasCredits": used < available + row["additional_credits"],
+            "startAt": row["start_at"],
+            "resetAt": row["reset_at"],
+            "endAt": None,
+            "createdAt": row["created_at"],
+            "updatedAt": row["updated_at"],
+        }
+    }
 
 
 def get_invoices(req: Request) -> dict[str, Any]:
-    rows = req.ctx.db.all("SELECT * FROM invoices WHERE workspace_uuid = ? ORDER BY created_at DESC",
-                          (req.ctx.workspace_uuid,))  # fmt: skip
+    rows = req.ctx.db.all(
+        "SELECT * FROM invoices WHERE workspace_uuid = ? ORDER BY created_at DESC", (req.ctx.workspace_uuid,)
+    )
     invoices = []
     for r in rows:
         invoice = {"id": r["id"], "isPaid": bool(r["is_paid"]), "currency": r["currency"], "amount": r["amount"]}
@@ -120,14 +144,24 @@ def get_credit_card(req: Request) -> dict[str, Any]:
     row = req.ctx.db.one("SELECT * FROM credit_cards WHERE workspace_uuid = ?", (req.ctx.workspace_uuid,))
     if row is None:
         return {}
-    return {"creditCard": {"brand": row["brand"], "expMonth": row["exp_month"], "expYear": row["exp_year"],
-                           "last4": row["last4"]}}  # fmt: skip
+    return {
+        "creditCard": {
+            "brand": row["brand"],
+            "expMonth": row["exp_month"],
+            "expYear": row["exp_year"],
+            "last4": row["last4"],
+        }
+    }
 
 
 def create_portal_session(req: Request) -> dict[str, Any]:
     _subscription(req.ctx.db, req.ctx.workspace_uuid)
-    raise ApiError(501, "The billing portal is not available in the sandbox: it is hosted by the payment provider,"
-                        " which the sandbox cannot reach", "unavailableInSandbox")  # fmt: skip
+    raise ApiError(
+        501,
+        "The billing portal is not available in the sandbox: it is hosted by the payment provider,"
+        " which the sandbox cannot reach",
+        "unavailableInSandbox",
+    )
 
 
 def register(router: Router) -> None:

@@ -13,8 +13,11 @@ RATE_UNITS = ("day", "hour", "minute", "second")
 
 
 def _table_has(db: Database, table: str, *columns: str) -> bool:
-    names = {r["name"] for r in db.all(f"PRAGMA table_info({table})")} if db.scalar(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)) else set()  # fmt: skip
+    names = (
+        {r["name"] for r in db.all(f"PRAGMA table_info({table})")}
+        if db.scalar("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,))
+        else set()
+    )
     return set(columns) <= names
 
 
@@ -27,9 +30,17 @@ def _workflow_usage(db: Database, connector_uuid: str) -> tuple[int, int]:
         if not _table_has(db, table, "workflow_uuid", "deleted_at"):
             counts.append(0)
             continue
-        counts.append(int(db.scalar(
-            f"SELECT COUNT(DISTINCT p.uuid) FROM {table} p JOIN wf_releases r ON r.workflow_uuid = p.workflow_uuid"
-            " WHERE p.deleted_at IS NULL AND r.nodes LIKE ?", (f"%{connector_uuid}%",)) or 0))  # fmt: skip
+        counts.append(
+            int(
+                db.scalar(
+                    f"SELECT COUNT(DISTINCT p.uuid) FROM {table} p"
+                    " JOIN wf_releases r ON r.workflow_uuid = p.workflow_uuid"
+                    " WHERE p.deleted_at IS NULL AND r.nodes LIKE ?",
+                    (f"%{connector_uuid}%",),
+                )
+                or 0
+            )
+        )
     return counts[0], counts[1]
 
 
@@ -38,13 +49,24 @@ def connector_json(db: Database, row: dict[str, Any]) -> dict[str, Any]:
     models = db.scalar("SELECT COUNT(*) FROM models WHERE connector_uuid = ? AND deleted_at IS NULL", (row["uuid"],))
     use_credits = bool(row["use_credits"])
     return {
-        "uuid": row["uuid"], "workspaceUuid": row["workspace_uuid"], "userUuid": row["user_uuid"],
-        "name": row["name"], "slug": row["slug"], "integrationSlug": row["integration_slug"],
-        "rateLimit": loads(row["rate_limit"]), "cacheTtlMilliseconds": row["cache_ttl_ms"],
-        "isDefault": bool(row["is_default"]), "playsCount": plays, "toolsCount": tools, "modelsCount": models,
-        "useCredits": use_credits, "config": None if use_credits else _masked(loads(row["config"], {})),
-        "createdAt": row["created_at"], "updatedAt": row["updated_at"], "deletedAt": row["deleted_at"],
-    }  # fmt: skip
+        "uuid": row["uuid"],
+        "workspaceUuid": row["workspace_uuid"],
+        "userUuid": row["user_uuid"],
+        "name": row["name"],
+        "slug": row["slug"],
+        "integrationSlug": row["integration_slug"],
+        "rateLimit": loads(row["rate_limit"]),
+        "cacheTtlMilliseconds": row["cache_ttl_ms"],
+        "isDefault": bool(row["is_default"]),
+        "playsCount": plays,
+        "toolsCount": tools,
+        "modelsCount": models,
+        "useCredits": use_credits,
+        "config": None if use_credits else _masked(loads(row["config"], {})),
+        "createdAt": row["created_at"],
+        "updatedAt": row["updated_at"],
+        "deletedAt": row["deleted_at"],
+    }
 
 
 def _masked(config: Any) -> Any:
@@ -104,8 +126,10 @@ def create_connector(req: Request) -> dict[str, Any]:
     if use_credits and not integration["connector"]["credits"]["isCompatible"]:
         needed = integration["connector"]["config"]["jsonSchema"]["required"]
         if needed:
-            raise bad_request(f"{integration['name']} has no credit-based access: pass config with "
-                              f"{', '.join(needed)}", "invalidConfig")  # fmt: skip
+            raise bad_request(
+                f"{integration['name']} has no credit-based access: pass config with {', '.join(needed)}",
+                "invalidConfig",
+            )
         config, use_credits = {}, False
     if db.scalar("SELECT 1 FROM connectors WHERE workspace_uuid = ? AND slug = ? AND deleted_at IS NULL", (ws, slug)):
         raise ApiError(400, f"A connector with slug {slug!r} already exists", "duplicateSlug")
@@ -115,15 +139,33 @@ def create_connector(req: Request) -> dict[str, Any]:
     if ttl is not None and (not isinstance(ttl, int) or ttl < 0):
         raise bad_request("cacheTtlMilliseconds must be a non-negative integer")
     uuid, dataset = new_uuid(), new_uuid()
-    first = not db.scalar("SELECT 1 FROM connectors WHERE workspace_uuid = ? AND integration_slug = ? AND"
-                          " deleted_at IS NULL", (ws, integration["slug"]))  # fmt: skip
+    first = not db.scalar(
+        "SELECT 1 FROM connectors WHERE workspace_uuid = ? AND integration_slug = ? AND deleted_at IS NULL",
+        (ws, integration["slug"]),
+    )
     with db.transaction():
-        db.execute("INSERT INTO connectors VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
-                   (uuid, ws, req.ctx.user_uuid, name, slug, integration["slug"], int(use_credits), int(first),
-                    None if use_credits else dumps(config), dumps(_rate_limit(body.get("rateLimit"))), ttl, now,
-                    now))  # fmt: skip
-        db.execute("INSERT INTO datasets VALUES (?, ?, ?, ?, 'connector', ?, ?, ?, NULL)",
-                   (dataset, ws, slug, name, uuid, now, now))  # fmt: skip
+        db.execute(
+            "INSERT INTO connectors VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
+            (
+                uuid,
+                ws,
+                req.ctx.user_uuid,
+                name,
+                slug,
+                integration["slug"],
+                int(use_credits),
+                int(first),
+                None if use_credits else dumps(config),
+                dumps(_rate_limit(body.get("rateLimit"))),
+                ttl,
+                now,
+                now,
+            ),
+        )
+        db.execute(
+            "INSERT INTO datasets VALUES (?, ?, ?, ?, 'connector', ?, ?, ?, NULL)",
+            (dataset, ws, slug, name, uuid, now, now),
+        )
     from cargo_shell.sandbox.domains.storage import dataset_json
 
     dataset_row = db.one("SELECT * FROM datasets WHERE uuid = ?", (dataset,))
@@ -143,14 +185,24 @@ def update_connector(req: Request) -> dict[str, Any]:
     rate = _rate_limit(body.get("rateLimit", loads(row["rate_limit"])))
     with db.transaction():
         if is_default:
-            db.execute("UPDATE connectors SET is_default = 0 WHERE workspace_uuid = ? AND integration_slug = ?",
-                       (ws, row["integration_slug"]))  # fmt: skip
+            db.execute(
+                "UPDATE connectors SET is_default = 0 WHERE workspace_uuid = ? AND integration_slug = ?",
+                (ws, row["integration_slug"]),
+            )
         db.execute(
             "UPDATE connectors SET name = ?, config = ?, use_credits = ?, is_default = ?, rate_limit = ?,"
             " cache_ttl_ms = ?, updated_at = ? WHERE uuid = ?",
-            (name, dumps(config) if config is not None else None, use_credits, int(bool(is_default)), dumps(rate),
-             body.get("cacheTtlMilliseconds", row["cache_ttl_ms"]), iso(req.ctx.clock()), row["uuid"]),
-        )  # fmt: skip
+            (
+                name,
+                dumps(config) if config is not None else None,
+                use_credits,
+                int(bool(is_default)),
+                dumps(rate),
+                body.get("cacheTtlMilliseconds", row["cache_ttl_ms"]),
+                iso(req.ctx.clock()),
+                row["uuid"],
+            ),
+        )
     return {"connector": connector_json(db, _connector(db, ws, row["uuid"]))}
 
 
@@ -173,8 +225,10 @@ def exists_by_slug(req: Request) -> dict[str, Any]:
     slug = req.query.get("slug")
     if not isinstance(slug, str) or not slug:
         raise bad_request("slug is required", "missingField")
-    found = req.ctx.db.scalar("SELECT 1 FROM connectors WHERE workspace_uuid = ? AND slug = ? AND deleted_at IS NULL",
-                              (req.ctx.workspace_uuid, slug))  # fmt: skip
+    found = req.ctx.db.scalar(
+        "SELECT 1 FROM connectors WHERE workspace_uuid = ? AND slug = ? AND deleted_at IS NULL",
+        (req.ctx.workspace_uuid, slug),
+    )
     return {"exists": found is not None}
 
 
@@ -186,8 +240,11 @@ def autocomplete(req: Request) -> dict[str, Any]:
         raise bad_request("params must be an object")
     options = _integration(row["integration_slug"]).get("sandboxOptions", {}).get(slug)
     if options is None:
-        raise ApiError(400, f"Integration {row['integration_slug']} has no autocomplete {slug!r}",
-                       "failedToGetIntegrationAutocomplete")  # fmt: skip
+        raise ApiError(
+            400,
+            f"Integration {row['integration_slug']} has no autocomplete {slug!r}",
+            "failedToGetIntegrationAutocomplete",
+        )
     needle = str(body.get("value") or "").lower()
     return {"results": [o for o in options if needle in o["label"].lower() or needle in o["value"].lower()]}
 
@@ -221,8 +278,12 @@ def integration_documentation(req: Request) -> StreamResponse:
 
 def complete_oauth(req: Request) -> JsonResponse:
     _integration(req.path_params["slug"])
-    raise ApiError(501, "OAuth cannot be completed in the sandbox: it needs the provider's authorization server."
-                        " Create the connector with config credentials instead.", "unavailableInSandbox")  # fmt: skip
+    raise ApiError(
+        501,
+        "OAuth cannot be completed in the sandbox: it needs the provider's authorization server."
+        " Create the connector with config credentials instead.",
+        "unavailableInSandbox",
+    )
 
 
 def get_native_integration(req: Request) -> dict[str, Any]:

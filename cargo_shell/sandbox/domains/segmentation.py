@@ -25,22 +25,40 @@ def _optional_limit(value: Any) -> int | None:
 def segment_json(row: dict[str, Any], last_change: dict[str, Any] | None = None) -> dict[str, Any]:
     data = loads(row["data"], {})
     return {
-        "uuid": row["uuid"], "workspaceUuid": row["workspace_uuid"], "userUuid": row["user_uuid"],
-        "modelUuid": row["model_uuid"], "slug": row["slug"], "name": row["name"], "filter": loads(row["filter"]),
-        "sort": loads(row["sort"]), "limit": row["lim"], "recordsCount": row["records_count"],
-        "fromPlay": bool(row["from_play"]), "trackingColumnSlugs": data.get("trackingColumnSlugs"),
-        "columnSlugs": data.get("columnSlugs"), "syncedAt": row["synced_at"], "lastChange": last_change,
-        "createdAt": row["created_at"], "updatedAt": row["updated_at"], "deletedAt": row["deleted_at"],
-    }  # fmt: skip
+        "uuid": row["uuid"],
+        "workspaceUuid": row["workspace_uuid"],
+        "userUuid": row["user_uuid"],
+        "modelUuid": row["model_uuid"],
+        "slug": row["slug"],
+        "name": row["name"],
+        "filter": loads(row["filter"]),
+        "sort": loads(row["sort"]),
+        "limit": row["lim"],
+        "recordsCount": row["records_count"],
+        "fromPlay": bool(row["from_play"]),
+        "trackingColumnSlugs": data.get("trackingColumnSlugs"),
+        "columnSlugs": data.get("columnSlugs"),
+        "syncedAt": row["synced_at"],
+        "lastChange": last_change,
+        "createdAt": row["created_at"],
+        "updatedAt": row["updated_at"],
+        "deletedAt": row["deleted_at"],
+    }
 
 
 def change_json(row: dict[str, Any]) -> dict[str, Any]:
     return {
-        "uuid": row["uuid"], "workspaceUuid": row["workspace_uuid"], "segmentUuid": row["segment_uuid"],
-        "slug": row["slug"], "totalRecordsCount": row["total"], "addedRecordsCount": row["added"],
-        "updatedRecordsCount": row["updated"], "removedRecordsCount": row["removed"],
-        "unchangedRecordsCount": row["unchanged"], "createdAt": row["created_at"],
-    }  # fmt: skip
+        "uuid": row["uuid"],
+        "workspaceUuid": row["workspace_uuid"],
+        "segmentUuid": row["segment_uuid"],
+        "slug": row["slug"],
+        "totalRecordsCount": row["total"],
+        "addedRecordsCount": row["added"],
+        "updatedRecordsCount": row["updated"],
+        "removedRecordsCount": row["removed"],
+        "unchangedRecordsCount": row["unchanged"],
+        "createdAt": row["created_at"],
+    }
 
 
 def _last_change(db: Database, segment_uuid: str) -> dict[str, Any] | None:
@@ -48,8 +66,19 @@ def _last_change(db: Database, segment_uuid: str) -> dict[str, Any] | None:
     if row is None:
         return None
     change = change_json(row)
-    return {k: change[k] for k in ("uuid", "slug", "totalRecordsCount", "addedRecordsCount", "updatedRecordsCount",
-                                   "removedRecordsCount", "unchangedRecordsCount", "createdAt")}  # fmt: skip
+    return {
+        k: change[k]
+        for k in (
+            "uuid",
+            "slug",
+            "totalRecordsCount",
+            "addedRecordsCount",
+            "updatedRecordsCount",
+            "removedRecordsCount",
+            "unchangedRecordsCount",
+            "createdAt",
+        )
+    }
 
 
 def _segment(db: Database, ws: str, uuid: str) -> dict[str, Any]:
@@ -117,18 +146,35 @@ def create_segment(req: Request) -> JsonResponse:
     db.execute(
         "INSERT INTO segments (uuid, workspace_uuid, user_uuid, model_uuid, slug, name, filter, sort, lim, from_play,"
         " data, records_count, synced_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)",
-        (uuid, ws, req.ctx.user_uuid, model.uuid, slug, name, dumps(flt), dumps(body.get("sort")), limit,
-         dumps(data), count, stamp, stamp, stamp),
-    )  # fmt: skip
+        (
+            uuid,
+            ws,
+            req.ctx.user_uuid,
+            model.uuid,
+            slug,
+            name,
+            dumps(flt),
+            dumps(body.get("sort")),
+            limit,
+            dumps(data),
+            count,
+            stamp,
+            stamp,
+            stamp,
+        ),
+    )
     _record_change(db, ws, uuid, count, count, 0, 0, now)
     row = _segment(db, ws, uuid)
     return JsonResponse({"segment": segment_json(row, _last_change(db, uuid))})
 
 
-def _record_change(db: Database, ws: str, segment: str, total: int, added: int, removed: int, unchanged: int,
-                   now: float) -> None:  # fmt: skip
-    db.execute("INSERT INTO changes VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?)",
-               (new_uuid(), ws, segment, iso(now)[:10], total, added, removed, unchanged, iso(now)))  # fmt: skip
+def _record_change(
+    db: Database, ws: str, segment: str, total: int, added: int, removed: int, unchanged: int, now: float
+) -> None:
+    db.execute(
+        "INSERT INTO changes VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?)",
+        (new_uuid(), ws, segment, iso(now)[:10], total, added, removed, unchanged, iso(now)),
+    )
 
 
 def update_segment(req: Request) -> dict[str, Any]:
@@ -157,8 +203,9 @@ def update_segment(req: Request) -> dict[str, Any]:
         (name, dumps(flt), dumps(sort), limit, dumps(data), count, iso(now), iso(now), row["uuid"]),
     )
     previous = row["records_count"]
-    _record_change(db, ws, row["uuid"], count, max(0, count - previous), max(0, previous - count),
-                   min(count, previous), now)  # fmt: skip
+    _record_change(
+        db, ws, row["uuid"], count, max(0, count - previous), max(0, previous - count), min(count, previous), now
+    )
     new = _segment(db, ws, row["uuid"])
     return {"segment": segment_json(new, _last_change(db, row["uuid"]))}
 
@@ -178,13 +225,15 @@ def fetch(req: Request) -> dict[str, Any]:
     db, body = req.ctx.db, req.body()
     model = load_model(db, req.ctx.workspace_uuid, require(body, "modelUuid"))
     if body.get("enrich") or body.get("sync"):
-        raise ApiError(501, "enrich/sync refresh data from external integrations, which the sandbox cannot reach;"
-                            " fetch without them", "unavailableInSandbox")  # fmt: skip
+        raise ApiError(
+            501,
+            "enrich/sync refresh data from external integrations, which the sandbox cannot reach; fetch without them",
+            "unavailableInSandbox",
+        )
     flt = require(body, "filter", dict)
     page = as_int(body.get("fetchingLimit"), "fetchingLimit", 100, minimum=0, maximum=MAX_FETCH)
     offset = as_int(body.get("fetchingOffset"), "fetchingOffset", 0)
-    query = build_query(db, model, flt, body.get("sort"), now=req.ctx.clock(),
-                        limit=_optional_limit(body.get("limit")))  # fmt: skip
+    query = build_query(db, model, flt, body.get("sort"), now=req.ctx.clock(), limit=_optional_limit(body.get("limit")))
     records, count = fetch_page(db, model, query, offset, page)
     columns = [{"slug": c.slug, "type": c.type, "label": c.label, "modelUuid": model.uuid} for c in query.columns]
     return {"records": records, "count": count, "columns": columns, "isRefreshing": False}
@@ -196,8 +245,7 @@ def download(req: Request) -> dict[str, Any]:
     flt = require(body, "filter", dict)
     limit = _optional_limit(body.get("limit"))
     build_query(db, model, flt, body.get("sort"), now=req.ctx.clock(), limit=limit)  # validate now, not later
-    spec = {"modelUuid": model.uuid, "filter": flt, "sort": body.get("sort"), "limit": limit,
-            "now": req.ctx.clock()}  # fmt: skip
+    spec = {"modelUuid": model.uuid, "filter": flt, "sort": body.get("sort"), "limit": limit, "now": req.ctx.clock()}
     return {"urls": [create_download(req.ctx, "segment", spec)]}
 
 
@@ -216,9 +264,15 @@ def csv_chunks(header: list[str], rows: Iterable[dict[str, Any]], flush_every: i
     writer.writerow(header)
     for n, record in enumerate(rows, 1):
         writer.writerow(
-            ["" if (v := record.get(h)) is None else json.dumps(v) if isinstance(v, dict | list) else
-             ("true" if v is True else "false" if v is False else v) for h in header]
-        )  # fmt: skip
+            [
+                ""
+                if (v := record.get(h)) is None
+                else json.dumps(v)
+                if isinstance(v, dict | list)
+                else ("true" if v is True else "false" if v is False else v)
+                for h in header
+            ]
+        )
         if n % flush_every == 0:
             yield buffer.pop().encode()
     yield buffer.pop().encode()

@@ -39,10 +39,15 @@ def _count_if(db: Database, table: str, where: str, params: tuple[Any, ...]) -> 
 
 def dataset_json(row: dict[str, Any]) -> dict[str, Any]:
     out = {
-        "uuid": row["uuid"], "workspaceUuid": row["workspace_uuid"], "slug": row["slug"], "name": row["name"],
-        "kind": row["kind"], "createdAt": row["created_at"], "updatedAt": row["updated_at"],
+        "uuid": row["uuid"],
+        "workspaceUuid": row["workspace_uuid"],
+        "slug": row["slug"],
+        "name": row["name"],
+        "kind": row["kind"],
+        "createdAt": row["created_at"],
+        "updatedAt": row["updated_at"],
         "deletedAt": row["deleted_at"],
-    }  # fmt: skip
+    }
     if row["connector_uuid"]:
         out["connectorUuid"] = row["connector_uuid"]
     return out
@@ -53,18 +58,34 @@ def model_json(db: Database, model: ModelInfo) -> dict[str, Any]:
     plays = _count_if(db, "wf_plays", "model_uuid = ? AND deleted_at IS NULL", (model.uuid,))
     segments = _count_if(db, "segments", "model_uuid = ? AND deleted_at IS NULL AND from_play = 0", (model.uuid,))
     out = {
-        "uuid": model.uuid, "workspaceUuid": model.workspace_uuid, "slug": model.slug, "name": row["name"],
-        "description": row["description"], "datasetUuid": model.dataset_uuid, "extractorSlug": row["extractor_slug"],
-        "kind": row["kind"], "position": data.get("position", {"x": 0, "y": 0}), "config": data.get("config", {}),
-        "schedule": data.get("schedule"), "meta": data.get("meta"),
+        "uuid": model.uuid,
+        "workspaceUuid": model.workspace_uuid,
+        "slug": model.slug,
+        "name": row["name"],
+        "description": row["description"],
+        "datasetUuid": model.dataset_uuid,
+        "extractorSlug": row["extractor_slug"],
+        "kind": row["kind"],
+        "position": data.get("position", {"x": 0, "y": 0}),
+        "config": data.get("config", {}),
+        "schedule": data.get("schedule"),
+        "meta": data.get("meta"),
         "columns": [c.to_api() for c in model.columns if c.kind == "original"],
         "additionalColumns": [c.to_api() for c in model.columns if c.kind != "original"],
-        "idColumnSlug": row["id_column_slug"], "titleColumnSlug": row["title_column_slug"],
-        "timeColumnSlug": row["time_column_slug"], "unification": data.get("unification"),
-        "folderUuid": row["folder_uuid"], "playsCount": plays, "segmentsCount": segments,
-        "isPaused": bool(row["is_paused"]), "lastEmittedAt": row["last_emitted_at"], "lastRun": data.get("lastRun"),
-        "createdAt": row["created_at"], "updatedAt": row["updated_at"], "deletedAt": row["deleted_at"],
-    }  # fmt: skip
+        "idColumnSlug": row["id_column_slug"],
+        "titleColumnSlug": row["title_column_slug"],
+        "timeColumnSlug": row["time_column_slug"],
+        "unification": data.get("unification"),
+        "folderUuid": row["folder_uuid"],
+        "playsCount": plays,
+        "segmentsCount": segments,
+        "isPaused": bool(row["is_paused"]),
+        "lastEmittedAt": row["last_emitted_at"],
+        "lastRun": data.get("lastRun"),
+        "createdAt": row["created_at"],
+        "updatedAt": row["updated_at"],
+        "deletedAt": row["deleted_at"],
+    }
     if row["connector_uuid"]:
         out["connectorUuid"] = row["connector_uuid"]
     return out
@@ -133,10 +154,14 @@ def create_model(req: Request) -> JsonResponse:
     if dataset["kind"] == "connector":
         raise unavailable("Creating a model that syncs from a connector (an external extraction)")
     if extractor not in NATIVE_EXTRACTORS:
-        raise ApiError(400, f"Extractor {extractor!r} is not available; the sandbox supports {NATIVE_EXTRACTORS}",
-                       "integrationNotCompatible")  # fmt: skip
-    if db.scalar("SELECT 1 FROM models WHERE dataset_uuid = ? AND slug = ? AND deleted_at IS NULL",
-                 (dataset["uuid"], slug)):  # fmt: skip
+        raise ApiError(
+            400,
+            f"Extractor {extractor!r} is not available; the sandbox supports {NATIVE_EXTRACTORS}",
+            "integrationNotCompatible",
+        )
+    if db.scalar(
+        "SELECT 1 FROM models WHERE dataset_uuid = ? AND slug = ? AND deleted_at IS NULL", (dataset["uuid"], slug)
+    ):
         raise ApiError(400, f"A model with slug {slug!r} already exists in this dataset", "duplicateSlug")
     folder = body.get("folderUuid")
     if folder and not db.scalar("SELECT 1 FROM folders WHERE uuid = ? AND workspace_uuid = ?", (folder, ws)):
@@ -144,8 +169,10 @@ def create_model(req: Request) -> JsonResponse:
     rows: list[list[str]] = []
     if extractor == "file":
         header, rows = _csv_rows(db, ws, config.get("s3Filename"))
-        specs = [{"slug": _column_slug(h, i), "type": "string", "label": h or f"Column {i + 1}"}
-                 for i, h in enumerate(header)]  # fmt: skip
+        specs = [
+            {"slug": _column_slug(h, i), "type": "string", "label": h or f"Column {i + 1}"}
+            for i, h in enumerate(header)
+        ]
     else:
         specs = config.get("columns") or []
         if not isinstance(specs, list):
@@ -155,8 +182,16 @@ def create_model(req: Request) -> JsonResponse:
         if not isinstance(spec, dict) or spec.get("type", "string") not in COLUMN_TYPES:
             raise bad_request("config.columns items are {slug, type, label}", "invalidConfig")
         col_slug = check_identifier(spec.get("slug"), "column slug")
-        columns.append(Column(col_slug, "original", spec.get("type", "string"), spec.get("label") or col_slug, i,
-                              {"originalSlug": col_slug}))  # fmt: skip
+        columns.append(
+            Column(
+                col_slug,
+                "original",
+                spec.get("type", "string"),
+                spec.get("label") or col_slug,
+                i,
+                {"originalSlug": col_slug},
+            )
+        )
     if len({c.slug for c in columns}) != len(columns) or any(c.slug in SYSTEM_COLUMNS for c in columns):
         raise bad_request("column slugs must be unique and must not start with an underscore", "invalidConfig")
     now, uuid = iso(req.ctx.clock()), new_uuid()
@@ -177,19 +212,39 @@ def create_model(req: Request) -> JsonResponse:
                 values = (values + [""] * len(slugs))[: len(slugs)]
                 record = dict(zip(slugs, values, strict=True))
                 rid = record.get(id_col) or str(n + 1)
-                conn.execute(f"INSERT OR REPLACE INTO {q('models_' + slug)} ({collist}) VALUES ({marks})",
-                             [rid, record.get(title_col, rid), now, *values])  # fmt: skip
-    data = {"config": config, "position": {"x": 0, "y": 0}, "schedule": body.get("schedule"), "meta": None,
-            "lastRun": {"uuid": new_uuid(), "status": "success", "errorMessage": None, "createdAt": now,
-                        "finishedAt": now}}  # fmt: skip
+                conn.execute(
+                    f"INSERT OR REPLACE INTO {q('models_' + slug)} ({collist}) VALUES ({marks})",
+                    [rid, record.get(title_col, rid), now, *values],
+                )
+    data = {
+        "config": config,
+        "position": {"x": 0, "y": 0},
+        "schedule": body.get("schedule"),
+        "meta": None,
+        "lastRun": {"uuid": new_uuid(), "status": "success", "errorMessage": None, "createdAt": now, "finishedAt": now},
+    }
     with db.transaction():
         db.execute(
             "INSERT INTO models (uuid, workspace_uuid, dataset_uuid, slug, name, description, kind, extractor_slug,"
             " id_column_slug, title_column_slug, time_column_slug, folder_uuid, data, last_emitted_at, created_at,"
             " updated_at) VALUES (?, ?, ?, ?, ?, ?, 'native', ?, ?, ?, NULL, ?, ?, ?, ?, ?)",
-            (uuid, ws, dataset["uuid"], slug, name, body.get("description"), extractor, id_col, title_col, folder,
-             dumps(data), now if rows else None, now, now),
-        )  # fmt: skip
+            (
+                uuid,
+                ws,
+                dataset["uuid"],
+                slug,
+                name,
+                body.get("description"),
+                extractor,
+                id_col,
+                title_col,
+                folder,
+                dumps(data),
+                now if rows else None,
+                now,
+                now,
+            ),
+        )
         for c in columns:
             _insert_column(db, uuid, ws, c)
     return JsonResponse({"model": model_json(db, load_model(db, ws, uuid))})
@@ -205,8 +260,10 @@ def _column_slug(header: str, index: int) -> str:
 
 
 def _insert_column(db: Database, model_uuid: str, ws: str, c: Column) -> None:
-    db.execute("INSERT INTO columns VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-               (model_uuid, c.slug, ws, c.position, c.kind, c.type, c.label, dumps(c.data)))  # fmt: skip
+    db.execute(
+        "INSERT INTO columns VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (model_uuid, c.slug, ws, c.position, c.kind, c.type, c.label, dumps(c.data)),
+    )
 
 
 def update_model(req: Request) -> dict[str, Any]:
@@ -224,9 +281,15 @@ def update_model(req: Request) -> dict[str, Any]:
         raise not_found("Folder", "folderNotFound")
     db.execute(
         "UPDATE models SET name = ?, description = ?, folder_uuid = ?, data = ?, updated_at = ? WHERE uuid = ?",
-        (name, body.get("description", model.row["description"]), folder, dumps(data), iso(req.ctx.clock()),
-         model.uuid),
-    )  # fmt: skip
+        (
+            name,
+            body.get("description", model.row["description"]),
+            folder,
+            dumps(data),
+            iso(req.ctx.clock()),
+            model.uuid,
+        ),
+    )
     return {"model": model_json(db, load_model(db, ws, model.uuid))}
 
 
@@ -275,17 +338,22 @@ def _validate_column(db: Database, model: ModelInfo, spec: Any, *, creating: boo
         if isinstance(agg, dict) and isinstance(agg.get("function"), str):
             agg["function"] = agg["function"].upper()
         if not isinstance(agg, dict) or agg.get("function") not in AGGREGATIONS:
-            raise bad_request("metric columns need aggregation {function: AVG|COUNT|MAX|MIN|SUM, columnSlug}",
-                              "invalidColumn")  # fmt: skip
+            raise bad_request(
+                "metric columns need aggregation {function: AVG|COUNT|MAX|MIN|SUM, columnSlug}", "invalidColumn"
+            )
         extra["aggregation"] = agg
-        if not db.scalar("SELECT 1 FROM relationships WHERE uuid = ? AND workspace_uuid = ?",
-                         (extra.get("relationshipUuid"), model.workspace_uuid)):  # fmt: skip
+        if not db.scalar(
+            "SELECT 1 FROM relationships WHERE uuid = ? AND workspace_uuid = ?",
+            (extra.get("relationshipUuid"), model.workspace_uuid),
+        ):
             raise ApiError(400, "metric column: relationshipUuid does not exist", "invalidRelationship")
     if kind == "lookup":
         join = extra.get("join")
         if not isinstance(join, dict) or not isinstance(extra.get("extractColumnSlug"), str):
-            raise bad_request("lookup columns need join {toModelUuid, fromColumnSlug, toColumnSlug} and "
-                              "extractColumnSlug", "invalidColumn")  # fmt: skip
+            raise bad_request(
+                "lookup columns need join {toModelUuid, fromColumnSlug, toColumnSlug} and extractColumnSlug",
+                "invalidColumn",
+            )
         other = load_model(db, model.workspace_uuid, join.get("toModelUuid"))
         model.column(join.get("fromColumnSlug"))
         other.column(join.get("toColumnSlug"))
@@ -393,13 +461,20 @@ def reorder_columns(req: Request) -> JsonResponse:
 def relationship_json(row: dict[str, Any]) -> dict[str, Any]:
     data = loads(row["data"], {})
     return {
-        "uuid": row["uuid"], "workspaceUuid": row["workspace_uuid"], "fromDatasetUuid": row["from_dataset_uuid"],
-        "fromModelUuid": row["from_model_uuid"], "fromColumnSlug": row["from_column_slug"],
-        "fromPropertySlug": data.get("fromPropertySlug"), "toDatasetUuid": row["to_dataset_uuid"],
-        "toModelUuid": row["to_model_uuid"], "toColumnSlug": row["to_column_slug"],
-        "toPropertySlug": data.get("toPropertySlug"), "fromSelectedColumnSlugs": data.get("fromSelectedColumnSlugs"),
-        "toSelectedColumnSlugs": data.get("toSelectedColumnSlugs"), "relation": row["relation"],
-    }  # fmt: skip
+        "uuid": row["uuid"],
+        "workspaceUuid": row["workspace_uuid"],
+        "fromDatasetUuid": row["from_dataset_uuid"],
+        "fromModelUuid": row["from_model_uuid"],
+        "fromColumnSlug": row["from_column_slug"],
+        "fromPropertySlug": data.get("fromPropertySlug"),
+        "toDatasetUuid": row["to_dataset_uuid"],
+        "toModelUuid": row["to_model_uuid"],
+        "toColumnSlug": row["to_column_slug"],
+        "toPropertySlug": data.get("toPropertySlug"),
+        "fromSelectedColumnSlugs": data.get("fromSelectedColumnSlugs"),
+        "toSelectedColumnSlugs": data.get("toSelectedColumnSlugs"),
+        "relation": row["relation"],
+    }
 
 
 def list_relationships(req: Request) -> dict[str, Any]:
@@ -428,18 +503,34 @@ def set_relationships(req: Request) -> dict[str, Any]:
             raise ApiError(400, f"Invalid relationship: {exc.message}", "invalidRelationships") from None
         if dataset["uuid"] not in (src.dataset_uuid, dst.dataset_uuid):
             raise ApiError(400, "A relationship must involve a model of the dataset", "modelNotCompatible")
-        data = {k: item.get(k) for k in ("fromPropertySlug", "toPropertySlug", "fromSelectedColumnSlugs",
-                                         "toSelectedColumnSlugs")}  # fmt: skip
-        rows.append((item.get("uuid") or new_uuid(), ws, src.dataset_uuid, src.uuid, item["fromColumnSlug"],
-                     dst.dataset_uuid, dst.uuid, item["toColumnSlug"], item["relation"], dumps(data)))  # fmt: skip
+        data = {
+            k: item.get(k)
+            for k in ("fromPropertySlug", "toPropertySlug", "fromSelectedColumnSlugs", "toSelectedColumnSlugs")
+        }
+        rows.append(
+            (
+                item.get("uuid") or new_uuid(),
+                ws,
+                src.dataset_uuid,
+                src.uuid,
+                item["fromColumnSlug"],
+                dst.dataset_uuid,
+                dst.uuid,
+                item["toColumnSlug"],
+                item["relation"],
+                dumps(data),
+            )
+        )
     with db.transaction():
         db.execute(
             "DELETE FROM relationships WHERE workspace_uuid = ? AND from_dataset_uuid = ?", (ws, dataset["uuid"])
         )
         for row in rows:
             db.execute("INSERT OR REPLACE INTO relationships VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
-    kept = db.all("SELECT * FROM relationships WHERE workspace_uuid = ? AND from_dataset_uuid = ? ORDER BY uuid",
-                  (ws, dataset["uuid"]))  # fmt: skip
+    kept = db.all(
+        "SELECT * FROM relationships WHERE workspace_uuid = ? AND from_dataset_uuid = ? ORDER BY uuid",
+        (ws, dataset["uuid"]),
+    )
     return {"relationships": [relationship_json(r) for r in kept]}
 
 

@@ -38,11 +38,13 @@ def _execute(conn: sqlite3.Connection, sql: str, params: Iterable[Any] = ()) -> 
     except sqlite3.DatabaseError as exc:
         text = str(exc)
         if "not authorized" in text or "readonly" in text or "read-only" in text:
-            raise SqlRefused(400, "The system of record is read-only: only SELECT queries are allowed",
-                             "readOnlyQuery") from None  # fmt: skip
+            raise SqlRefused(
+                400, "The system of record is read-only: only SELECT queries are allowed", "readOnlyQuery"
+            ) from None
         if "interrupted" in text:
-            raise SqlRefused(400, f"The query ran longer than {QUERY_TIMEOUT_S:.0f} s and was stopped",
-                             "queryTimeout") from None  # fmt: skip
+            raise SqlRefused(
+                400, f"The query ran longer than {QUERY_TIMEOUT_S:.0f} s and was stopped", "queryTimeout"
+            ) from None
         raise
 
 
@@ -61,8 +63,9 @@ def _rows(cursor: sqlite3.Cursor, limit: int) -> list[dict[str, Any]]:
 def _connect(db: Database, ws: str) -> sqlite3.Connection:
     conn = sqlite3.connect("file::memory:?cache=private", uri=True, check_same_thread=False)
     conn.row_factory = sqlite3.Row
-    datasets = db.all("SELECT uuid, slug FROM datasets WHERE workspace_uuid = ? AND deleted_at IS NULL"
-                      " ORDER BY created_at", (ws,))  # fmt: skip
+    datasets = db.all(
+        "SELECT uuid, slug FROM datasets WHERE workspace_uuid = ? AND deleted_at IS NULL ORDER BY created_at", (ws,)
+    )
     for ds in datasets[:MAX_ATTACHED]:
         path = db.dataset_path(ds["uuid"])
         if path.exists():
@@ -74,13 +77,23 @@ def _connect(db: Database, ws: str) -> sqlite3.Connection:
 
 
 def list_systems(req: Request) -> dict[str, Any]:
-    rows = req.ctx.db.all("SELECT * FROM system_of_records WHERE workspace_uuid = ? ORDER BY created_at",
-                          (req.ctx.workspace_uuid,))  # fmt: skip
+    rows = req.ctx.db.all(
+        "SELECT * FROM system_of_records WHERE workspace_uuid = ? ORDER BY created_at", (req.ctx.workspace_uuid,)
+    )
     out = []
     for r in rows:
         data = loads(r["data"], {})
-        out.append({"uuid": r["uuid"], "workspaceUuid": r["workspace_uuid"], "kind": r["kind"], **data,
-                    "createdAt": r["created_at"], "updatedAt": r["updated_at"], "deletedAt": None})  # fmt: skip
+        out.append(
+            {
+                "uuid": r["uuid"],
+                "workspaceUuid": r["workspace_uuid"],
+                "kind": r["kind"],
+                **data,
+                "createdAt": r["created_at"],
+                "updatedAt": r["updated_at"],
+                "deletedAt": None,
+            }
+        )
     return {"systemOfRecords": out}
 
 
@@ -154,21 +167,34 @@ def _stream(db: Database, ws: str, spec: dict[str, Any]) -> tuple[Iterable[bytes
 
 def documentation(req: Request) -> StreamResponse:
     db, ws = req.ctx.db, req.ctx.workspace_uuid
-    system = db.one("SELECT * FROM system_of_records WHERE workspace_uuid = ? AND (slug = ? OR kind = ?)",
-                    (ws, req.path_params["slug"], req.path_params["slug"]))  # fmt: skip
+    system = db.one(
+        "SELECT * FROM system_of_records WHERE workspace_uuid = ? AND (slug = ? OR kind = ?)",
+        (ws, req.path_params["slug"], req.path_params["slug"]),
+    )
     if system is None:
         raise not_found("System of record client", "clientNotFound")
-    lines = ["# Sandbox warehouse (SQLite dialect)", "",
-             "Read-only SQL. One statement per query; INSERT/UPDATE/DELETE/DDL are refused.",
-             "Tables are named `datasets_<dataset slug>.models_<model slug>` (see `storage model get-ddl`).",
-             "Metric and lookup columns are computed by segment fetch, not stored: join the tables instead.",
-             "Booleans are 0/1, dates ISO 8601 text, objects and arrays JSON text (use json_extract).", "",
-             "## Tables", ""]  # fmt: skip
-    models = db.all("SELECT m.uuid, m.slug, d.slug AS ds FROM models m JOIN datasets d ON d.uuid = m.dataset_uuid"
-                    " WHERE m.workspace_uuid = ? AND m.deleted_at IS NULL ORDER BY d.slug, m.slug", (ws,))  # fmt: skip
+    lines = [
+        "# Sandbox warehouse (SQLite dialect)",
+        "",
+        "Read-only SQL. One statement per query; INSERT/UPDATE/DELETE/DDL are refused.",
+        "Tables are named `datasets_<dataset slug>.models_<model slug>` (see `storage model get-ddl`).",
+        "Metric and lookup columns are computed by segment fetch, not stored: join the tables instead.",
+        "Booleans are 0/1, dates ISO 8601 text, objects and arrays JSON text (use json_extract).",
+        "",
+        "## Tables",
+        "",
+    ]
+    models = db.all(
+        "SELECT m.uuid, m.slug, d.slug AS ds FROM models m JOIN datasets d ON d.uuid = m.dataset_uuid"
+        " WHERE m.workspace_uuid = ? AND m.deleted_at IS NULL ORDER BY d.slug, m.slug",
+        (ws,),
+    )
     for model in models:
-        cols = db.all("SELECT slug, type FROM columns WHERE model_uuid = ? AND kind IN ('original', 'custom',"
-                      " 'computed') ORDER BY position", (model["uuid"],))  # fmt: skip
+        cols = db.all(
+            "SELECT slug, type FROM columns WHERE model_uuid = ? AND kind IN ('original', 'custom',"
+            " 'computed') ORDER BY position",
+            (model["uuid"],),
+        )
         listed = ", ".join(f"{c['slug']} ({c['type']})" for c in cols)
         lines.append(f"- `datasets_{model['ds']}.models_{model['slug']}`: _id, _title, _emitted_at, {listed}")
     lines.append("")

@@ -27,18 +27,31 @@ def _role(db: Database, ws: str, role_uuid: str | None) -> dict[str, Any] | None
     row = db.one("SELECT * FROM roles WHERE uuid = ? AND workspace_uuid = ?", (role_uuid, ws))
     if row is None:
         return None
-    return {"uuid": row["uuid"], "workspaceUuid": ws, "slug": row["slug"], "permissions": loads(row["permissions"]),
-            "createdAt": row["created_at"]}  # fmt: skip
+    return {
+        "uuid": row["uuid"],
+        "workspaceUuid": ws,
+        "slug": row["slug"],
+        "permissions": loads(row["permissions"]),
+        "createdAt": row["created_at"],
+    }
 
 
 def user_json(db: Database, ws: str, row: dict[str, Any], role_uuid: str | None) -> dict[str, Any]:
     data, role = loads(row["data"], {}), _role(db, ws, role_uuid)
     return {
-        "uuid": row["uuid"], "email": row["email"], "firstName": row["first_name"], "lastName": row["last_name"],
-        "picture": data.get("picture"), "lastSignInAt": data.get("lastSignInAt"), "createdAt": row["created_at"],
-        "updatedAt": row["updated_at"], "webExtensionData": None, "workspaceUuid": ws,
-        "permissions": role["permissions"] if role else [], "role": role,
-    }  # fmt: skip
+        "uuid": row["uuid"],
+        "email": row["email"],
+        "firstName": row["first_name"],
+        "lastName": row["last_name"],
+        "picture": data.get("picture"),
+        "lastSignInAt": data.get("lastSignInAt"),
+        "createdAt": row["created_at"],
+        "updatedAt": row["updated_at"],
+        "webExtensionData": None,
+        "workspaceUuid": ws,
+        "permissions": role["permissions"] if role else [],
+        "role": role,
+    }
 
 
 def _member(db: Database, ws: str, user_uuid: Any) -> dict[str, Any]:
@@ -57,11 +70,22 @@ def workspace_json(db: Database, ws: str) -> dict[str, Any]:
     if row is None:
         raise not_found("Workspace", "workspaceNotFound")
     data = loads(row["data"], {})
-    defaults: dict[str, Any] = {"syncs": [], "temporalNamespace": "sandbox", "temporalTaskQueuePrefix": None,
-                "openAiVectorStoreId": None, "chromeExtensionMasterAgentUuid": None,
-                "chromeExtensionAvailableAgentUuids": None}  # fmt: skip
-    return {"uuid": row["uuid"], "name": row["name"], **defaults, **data, "createdAt": row["created_at"],
-            "updatedAt": row["updated_at"]}  # fmt: skip
+    defaults: dict[str, Any] = {
+        "syncs": [],
+        "temporalNamespace": "sandbox",
+        "temporalTaskQueuePrefix": None,
+        "openAiVectorStoreId": None,
+        "chromeExtensionMasterAgentUuid": None,
+        "chromeExtensionAvailableAgentUuids": None,
+    }
+    return {
+        "uuid": row["uuid"],
+        "name": row["name"],
+        **defaults,
+        **data,
+        "createdAt": row["created_at"],
+        "updatedAt": row["updated_at"],
+    }
 
 
 # -- current -------------------------------------------------------------------------
@@ -95,8 +119,13 @@ def _role_uuid(db: Database, ws: str, slug: Any) -> str:
 
 
 def _admins(db: Database, ws: str) -> int:
-    return int(db.scalar("SELECT COUNT(*) FROM memberships m JOIN roles r ON r.uuid = m.role_uuid"
-                         " WHERE m.workspace_uuid = ? AND r.slug = 'admin'", (ws,)))  # fmt: skip
+    return int(
+        db.scalar(
+            "SELECT COUNT(*) FROM memberships m JOIN roles r ON r.uuid = m.role_uuid"
+            " WHERE m.workspace_uuid = ? AND r.slug = 'admin'",
+            (ws,),
+        )
+    )
 
 
 def create_user(req: Request) -> JsonResponse:
@@ -110,8 +139,10 @@ def create_user(req: Request) -> JsonResponse:
         user = db.scalar("SELECT uuid FROM users WHERE email = ?", (email,))
         if user is None:
             user = new_uuid()
-            db.execute("INSERT INTO users VALUES (?, ?, NULL, NULL, ?, ?, ?)",
-                       (user, email, dumps({"invitedAt": now}), now, now))  # fmt: skip
+            db.execute(
+                "INSERT INTO users VALUES (?, ?, NULL, NULL, ?, ?, ?)",
+                (user, email, dumps({"invitedAt": now}), now, now),
+            )
         if db.scalar("SELECT 1 FROM memberships WHERE workspace_uuid = ? AND user_uuid = ?", (ws, user)):
             raise ApiError(400, f"{email} is already a member of this workspace", "userAlreadyInWorkspace")
         db.execute("INSERT INTO memberships VALUES (?, ?, ?, ?, ?)", (ws, user, role, now, now))
@@ -126,8 +157,10 @@ def update_user(req: Request) -> JsonResponse:
     current = _role(db, ws, member["role_uuid"])
     if current and current["slug"] == "admin" and body["roleSlug"] != "admin" and _admins(db, ws) <= 1:
         raise ApiError(400, "This is the last admin of the workspace; promote someone else first", "lastAdmin")
-    db.execute("UPDATE memberships SET role_uuid = ?, updated_at = ? WHERE workspace_uuid = ? AND user_uuid = ?",
-               (role, iso(req.ctx.clock()), ws, member["uuid"]))  # fmt: skip
+    db.execute(
+        "UPDATE memberships SET role_uuid = ?, updated_at = ? WHERE workspace_uuid = ? AND user_uuid = ?",
+        (role, iso(req.ctx.clock()), ws, member["uuid"]),
+    )
     return EMPTY
 
 
@@ -150,14 +183,23 @@ def list_roles(req: Request) -> dict[str, Any]:
 
 # -- tokens --------------------------------------------------------------------------
 def token_json(row: dict[str, Any]) -> dict[str, Any]:
-    return {"uuid": row["uuid"], "name": row["name"], "description": row["description"],
-            "permissions": loads(row["permissions"]), "workspaceUuid": row["workspace_uuid"],
-            "userUuid": row["user_uuid"], "createdAt": row["created_at"], "deletedAt": row["deleted_at"]}  # fmt: skip
+    return {
+        "uuid": row["uuid"],
+        "name": row["name"],
+        "description": row["description"],
+        "permissions": loads(row["permissions"]),
+        "workspaceUuid": row["workspace_uuid"],
+        "userUuid": row["user_uuid"],
+        "createdAt": row["created_at"],
+        "deletedAt": row["deleted_at"],
+    }
 
 
 def list_tokens(req: Request) -> dict[str, Any]:
-    rows = req.ctx.db.all("SELECT * FROM tokens WHERE workspace_uuid = ? AND deleted_at IS NULL ORDER BY created_at",
-                          (req.ctx.workspace_uuid,))  # fmt: skip
+    rows = req.ctx.db.all(
+        "SELECT * FROM tokens WHERE workspace_uuid = ? AND deleted_at IS NULL ORDER BY created_at",
+        (req.ctx.workspace_uuid,),
+    )
     return {"tokens": [token_json(r) for r in rows]}
 
 
@@ -180,9 +222,17 @@ def create_token(req: Request) -> dict[str, Any]:
     uuid, now = new_uuid(), iso(req.ctx.clock())
     db.execute(
         "INSERT INTO tokens VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)",
-        (uuid, ws, req.ctx.user_uuid, name, body.get("description"), hash_token(secret),
-         dumps(body.get("permissions")) if body.get("permissions") is not None else None, now),
-    )  # fmt: skip
+        (
+            uuid,
+            ws,
+            req.ctx.user_uuid,
+            name,
+            body.get("description"),
+            hash_token(secret),
+            dumps(body.get("permissions")) if body.get("permissions") is not None else None,
+            now,
+        ),
+    )
     row = db.one("SELECT * FROM tokens WHERE uuid = ?", (uuid,))
     assert row is not None
     return {"token": {**token_json(row), "token": secret}}
@@ -190,8 +240,10 @@ def create_token(req: Request) -> dict[str, Any]:
 
 def remove_token(req: Request) -> JsonResponse:
     db, ws = req.ctx.db, req.ctx.workspace_uuid
-    row = db.one("SELECT * FROM tokens WHERE uuid = ? AND workspace_uuid = ? AND deleted_at IS NULL",
-                 (req.path_params["uuid"], ws))  # fmt: skip
+    row = db.one(
+        "SELECT * FROM tokens WHERE uuid = ? AND workspace_uuid = ? AND deleted_at IS NULL",
+        (req.path_params["uuid"], ws),
+    )
     if row is None:
         raise not_found("Token", "tokenNotFound")
     db.execute("UPDATE tokens SET deleted_at = ? WHERE uuid = ?", (iso(req.ctx.clock()), row["uuid"]))
@@ -200,10 +252,19 @@ def remove_token(req: Request) -> JsonResponse:
 
 # -- folders -------------------------------------------------------------------------
 def folder_json(row: dict[str, Any]) -> dict[str, Any]:
-    return {"uuid": row["uuid"], "parentUuid": row["parent_uuid"], "kind": row["kind"],
-            "workspaceUuid": row["workspace_uuid"], "name": row["name"], "emojiSlug": row["emoji_slug"],
-            "isReadOnly": bool(row["is_read_only"]), "order": row["position"], "createdAt": row["created_at"],
-            "updatedAt": row["updated_at"], "deletedAt": row["deleted_at"]}  # fmt: skip
+    return {
+        "uuid": row["uuid"],
+        "parentUuid": row["parent_uuid"],
+        "kind": row["kind"],
+        "workspaceUuid": row["workspace_uuid"],
+        "name": row["name"],
+        "emojiSlug": row["emoji_slug"],
+        "isReadOnly": bool(row["is_read_only"]),
+        "order": row["position"],
+        "createdAt": row["created_at"],
+        "updatedAt": row["updated_at"],
+        "deletedAt": row["deleted_at"],
+    }
 
 
 def _folder(db: Database, ws: str, uuid: Any) -> dict[str, Any]:
@@ -214,14 +275,19 @@ def _folder(db: Database, ws: str, uuid: Any) -> dict[str, Any]:
 
 
 def _check_name(db: Database, ws: str, kind: str, name: str, parent: Any, exclude: str = "") -> None:
-    if db.scalar("SELECT 1 FROM folders WHERE workspace_uuid = ? AND kind = ? AND name = ? AND uuid <> ? AND"
-                 " parent_uuid IS ? AND deleted_at IS NULL", (ws, kind, name, exclude, parent)):  # fmt: skip
+    if db.scalar(
+        "SELECT 1 FROM folders WHERE workspace_uuid = ? AND kind = ? AND name = ? AND uuid <> ? AND"
+        " parent_uuid IS ? AND deleted_at IS NULL",
+        (ws, kind, name, exclude, parent),
+    ):
         raise ApiError(400, f"A {kind} folder named {name!r} already exists here", "duplicateName")
 
 
 def list_folders(req: Request) -> dict[str, Any]:
-    rows = req.ctx.db.all("SELECT * FROM folders WHERE workspace_uuid = ? AND deleted_at IS NULL"
-                          " ORDER BY kind, position, name", (req.ctx.workspace_uuid,))  # fmt: skip
+    rows = req.ctx.db.all(
+        "SELECT * FROM folders WHERE workspace_uuid = ? AND deleted_at IS NULL ORDER BY kind, position, name",
+        (req.ctx.workspace_uuid,),
+    )
     return {"folders": [folder_json(r) for r in rows]}
 
 
@@ -240,8 +306,10 @@ def create_folder(req: Request) -> dict[str, Any]:
     _check_name(db, ws, kind, name, parent)
     uuid, now = new_uuid(), iso(req.ctx.clock())
     position = db.scalar("SELECT COUNT(*) FROM folders WHERE workspace_uuid = ? AND kind = ?", (ws, kind))
-    db.execute("INSERT INTO folders VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, NULL)",
-               (uuid, ws, parent, kind, name, emoji, position, now, now))  # fmt: skip
+    db.execute(
+        "INSERT INTO folders VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, NULL)",
+        (uuid, ws, parent, kind, name, emoji, position, now, now),
+    )
     return {"folder": folder_json(_folder(db, ws, uuid))}
 
 
@@ -258,9 +326,10 @@ def update_folder(req: Request) -> dict[str, Any]:
     if not isinstance(order, int) or isinstance(order, bool):
         raise bad_request("order must be an integer")
     _check_name(db, ws, row["kind"], name, parent, row["uuid"])
-    db.execute("UPDATE folders SET name = ?, emoji_slug = ?, parent_uuid = ?, position = ?, updated_at = ?"
-               " WHERE uuid = ?", (name, body.get("emojiSlug", row["emoji_slug"]), parent, order,
-                                   iso(req.ctx.clock()), row["uuid"]))  # fmt: skip
+    db.execute(
+        "UPDATE folders SET name = ?, emoji_slug = ?, parent_uuid = ?, position = ?, updated_at = ? WHERE uuid = ?",
+        (name, body.get("emojiSlug", row["emoji_slug"]), parent, order, iso(req.ctx.clock()), row["uuid"]),
+    )
     return {"folder": folder_json(_folder(db, ws, row["uuid"]))}
 
 
@@ -294,22 +363,35 @@ def upload_file(req: Request) -> dict[str, Any]:
         raise ApiError(400, "No file part named 'file' in the multipart body", "noFile")
     filename, content, content_type = part
     if len(content) > MAX_UPLOAD:
-        raise ApiError(413, "Files of 50 MiB or more use the multipart S3 upload, which the sandbox does not offer",
-                       "unavailableInSandbox")  # fmt: skip
+        raise ApiError(
+            413,
+            "Files of 50 MiB or more use the multipart S3 upload, which the sandbox does not offer",
+            "unavailableInSandbox",
+        )
     s3_filename = f"uploads/{req.ctx.workspace_uuid}/{new_uuid()}/{filename}"
     content_type = content_type or "application/octet-stream"
     req.ctx.db.execute(
         "INSERT INTO workspace_files VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (new_uuid(), req.ctx.workspace_uuid, s3_filename, filename, content_type, len(content), content,
-         iso(req.ctx.clock())),
-    )  # fmt: skip
+        (
+            new_uuid(),
+            req.ctx.workspace_uuid,
+            s3_filename,
+            filename,
+            content_type,
+            len(content),
+            content,
+            iso(req.ctx.clock()),
+        ),
+    )
     return {"s3Filename": s3_filename, "contentType": content_type, "name": filename}
 
 
 def list_file_columns(req: Request) -> dict[str, Any]:
     name = req.query.get("s3Filename")
-    row = req.ctx.db.one("SELECT content FROM workspace_files WHERE s3_filename = ? AND workspace_uuid = ?",
-                         (name, req.ctx.workspace_uuid))  # fmt: skip
+    row = req.ctx.db.one(
+        "SELECT content FROM workspace_files WHERE s3_filename = ? AND workspace_uuid = ?",
+        (name, req.ctx.workspace_uuid),
+    )
     if row is None:
         raise not_found("File", "fileNotFound")
     text = bytes(row["content"]).decode("utf-8-sig", "replace")
