@@ -29,6 +29,9 @@ LOCAL_COMMANDS: dict[str, str] = {
     "jobs": "cargo_shell.executor.commands:jobs",
     "log": "cargo_shell.executor.commands:log",
     "policy": "cargo_shell.executor.commands:policy",
+    "onboard": "cargo_shell.repl.onboard:onboard_command",
+    "run": "cargo_shell.repl.oneshot:run_command",
+    "replay": "cargo_shell.repl.scripted:replay_command",
 }
 
 
