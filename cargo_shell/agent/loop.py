@@ -27,6 +27,7 @@ from cargo_shell.agent.runner import ActionRunner, PlanView
 from cargo_shell.agent.tools import Decoded, HelpReply, InvalidCall, PreparedCall, Toolbox
 from cargo_shell.agent.trimming import DEFAULT_BUDGET, trim_for_model
 from cargo_shell.errors import (
+    ApiError,
     ApiStatusError,
     ApprovalRequired,
     CargoShellError,
@@ -243,7 +244,7 @@ class Agent:
             outcome = self.runner.run(
                 spec, prepared.params, confirmer=relay, on_event=lambda e: self.emit(ev.ExecutorEvent(call.id, e))
             )
-        except (Declined, ApprovalRequired, JobFailed, ApiStatusError, NetworkError, UsageError) as exc:
+        except (Declined, ApprovalRequired, JobFailed, ApiError, UsageError) as exc:
             failed, full, reply = _error_result(spec.name, exc, declined_by_user=relay.answers[-1:] == ["no"])
             self._answer(call, spec.name, failed, full, reply)
             return
@@ -317,4 +318,8 @@ def _error_result(command: str, exc: CargoShellError, *, declined_by_user: bool)
         return "api_error", exc.to_json(), payload
     if isinstance(exc, NetworkError):
         return "api_error", exc.to_json(), {**base, "status": "network_error"}
+    if isinstance(exc, ApiError):
+        # e.g. a create whose answer was lost: it may have happened, and was deliberately not resent
+        payload = {**base, "status": "outcome_unknown", "check_with": exc.hint}
+        return "api_error", exc.to_json(), payload
     return "invalid", exc.to_json(), {**base, "status": "invalid_arguments"}

@@ -11,7 +11,9 @@ import json
 from typing import Any
 
 #: Keys that identify a row; kept for the rows that are not shown in full.
-IDENTITY_KEYS = ("uuid", "id", "name", "slug", "title", "status", "email", "kind")
+IDENTITY_KEYS = ("uuid", "_id", "id", "name", "_title", "title", "slug", "email", "status", "kind")
+#: At most this many identity keys per row.
+IDENTITY_WIDTH = 3
 
 #: (rows kept per list, characters kept per string, identifiers listed for the rest)
 _LEVELS = ((20, 400, 200), (10, 200, 100), (5, 120, 50), (3, 80, 20), (1, 60, 0))
@@ -25,8 +27,8 @@ def _dumps(value: Any) -> str:
 
 def _identity(row: Any) -> Any:
     if isinstance(row, dict):
-        ident = {k: row[k] for k in IDENTITY_KEYS if k in row and not isinstance(row[k], dict | list)}
-        return ident or None
+        keys = [k for k in IDENTITY_KEYS if k in row and not isinstance(row[k], dict | list)][:IDENTITY_WIDTH]
+        return {k: row[k] for k in keys} or None
     if isinstance(row, str | int | float):
         return row
     return None
@@ -62,5 +64,9 @@ def trim_for_model(data: Any, budget: int = DEFAULT_BUDGET) -> tuple[Any, bool]:
         shrunk = _shrink(data, rows, chars, idents)
         if len(_dumps(shrunk)) <= budget:
             return shrunk, True
-    text = _dumps(_shrink(data, 1, 40, 0))
-    return {"_trimmed": "result too large to show; narrow the query", "preview": text[:budget]}, True
+    preview = _dumps(_shrink(data, 1, 40, 0))[:budget]
+    while True:
+        fallback = {"_trimmed": "result too large to show; narrow the query", "preview": preview}
+        if len(_dumps(fallback)) <= budget or not preview:
+            return fallback, True
+        preview = preview[: len(preview) * 3 // 4]

@@ -260,3 +260,77 @@ def test_enrich_a_segment_with_a_tool_and_count_failures(make_agent: MakeAgent, 
     batch_result = h.results()[-1]
     assert batch_result.status == "ok"
     assert json.loads(batch_result.model_view)["job"]["partial_failure"] is True
+
+
+def test_a_job_can_be_started_and_checked_later(make_agent: MakeAgent, clock: Any) -> None:
+    records = {"kind": "records", "records": [{"domain": "apexdynamics.nl"}, {"domain": "atlashealth.fr"}]}
+    started: dict[str, str] = {}
+
+    def remember(msgs: list[Message]) -> list[Any]:
+        job = last_result(msgs)["job"]
+        started.update(job)
+        return say(f"Started batch {job['uuid']} ({job['status']}); I will not wait.")
+
+    def check(msgs: list[Message]) -> list[Any]:
+        return calls(call("orchestration", "orchestration batch get", {"batch-uuid": started["uuid"]}))
+
+    h = make_agent(
+        [
+            lambda msgs: calls(call("orchestration", "orchestration tool list")),
+            lambda msgs: calls(
+                call(
+                    "orchestration",
+                    "orchestration batch create",
+                    {"workflow-uuid": _tool_workflow(last_result(msgs), "Enrich company"), "data": records},
+                )
+            ),
+            remember,
+            check,
+            lambda msgs: say("Batch status: " + last_result(msgs)["result"]["batch"]["status"]),
+        ],
+        answers=["yes"],
+    )
+    first = h.agent.ask("Enrich two companies in the background")
+    assert started["status"] not in ("success", "error") and first.text.startswith("Started batch")
+    clock.sleep(120)  # the person keeps talking; time passes
+    second = h.agent.ask("Is it done?")
+    assert second.text == "Batch status: success"
+
+
+def _tool_workflow(result: dict[str, Any], name: str) -> str:
+    return str(next(t for t in result["result"]["tools"] if t["name"] == name)["workflowUuid"])
+
+
+def test_large_results_are_trimmed_for_the_model_only(make_agent: MakeAgent) -> None:
+    contacts = "b9c17836-d268-45c9-8365-e695fc89009d"
+    h = make_agent(
+        [
+            calls(call("storage", "storage record list", {"model-uuid": contacts, "limit": 200})),
+            lambda msgs: say(str(last_result(msgs)["result"]["records"][-1]["_trimmed"])),
+        ]
+    )
+    answer = h.agent.ask("List my contacts")
+    [result] = h.results()
+    assert len(result.data["records"]) == 200  # the person gets everything
+    assert result.trimmed and len(result.model_view) < 12_000
+    assert "more rows not shown (200 in total)" in answer.text
+    view = json.loads(result.model_view)["result"]["records"]
+    assert len(view) < 200 and set(view[-1]["more"][0]) == {"_id", "_title", "email"}  # identifiers of hidden rows
+
+
+def test_a_lost_create_answer_tells_the_model_to_check_first(make_agent: MakeAgent, sandbox: Sandbox) -> None:
+    from cargo_shell.sandbox.faults import FaultSpec
+
+    sandbox.app.faults = FaultSpec.parse("resetafter=1,match=/v1/segmentation/segments")
+    segment = {"name": "Big FR companies", "model-uuid": COMPANIES, "filter": {"conjonction": "and", "groups": []}}
+    h = make_agent(
+        [
+            calls(call("orchestration", "segmentation segment create", segment)),
+            lambda msgs: say("Unknown outcome; check with: " + str(last_result(msgs)["check_with"])),
+        ],
+        answers=["yes"],
+    )
+    answer = h.agent.ask("Create a segment of big French companies")
+    assert h.results()[0].status == "api_error"
+    assert json.loads(h.results()[0].model_view)["status"] == "outcome_unknown"
+    assert "cargo-shell segmentation segment list" in answer.text
