@@ -116,8 +116,15 @@ def run_repl(world: World) -> RunRepl:
         pipe: PipeInput
         with create_pipe_input() as pipe:
             pipe.send_text(keys + "\x04")
-            repl = Repl(world.ctx, input=pipe, output=DummyOutput(), console=console, model=model,
-                        refresh=False, sleep=sleep or world.clock.sleep)  # fmt: skip
+            repl = Repl(
+                world.ctx,
+                input=pipe,
+                output=DummyOutput(),
+                console=console,
+                model=model,
+                refresh=False,
+                sleep=sleep or world.clock.sleep,
+            )
             status = repl.run()
         return Driven(repl, screen, status)
 

@@ -140,7 +140,9 @@ def _completion(body: dict[str, Any], reply: Reply) -> dict[str, Any]:
         "object": "chat.completion",
         "created": 0,
         "model": body.get("model", "stub"),
-        "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls" if reply.tool_calls else "stop"}],
+        "choices": [
+            {"index": 0, "message": message, "finish_reason": "tool_calls" if reply.tool_calls else "stop"}
+        ],
         "usage": _usage(reply),
     }
 
@@ -163,5 +165,11 @@ def _chunks(body: dict[str, Any], reply: Reply) -> Iterator[dict[str, Any]]:
     for i, part in enumerate(_tool_parts(reply)):
         yield chunk({"tool_calls": [{"index": i, **part}]})
     yield chunk({}, "tool_calls" if reply.tool_calls else "stop")
-    yield {"id": "chatcmpl-stub", "object": "chat.completion.chunk", "created": 0,
-           "model": body.get("model", "stub"), "choices": [], "usage": _usage(reply)}  # fmt: skip
+    yield {
+        "id": "chatcmpl-stub",
+        "object": "chat.completion.chunk",
+        "created": 0,
+        "model": body.get("model", "stub"),
+        "choices": [],
+        "usage": _usage(reply),
+    }
