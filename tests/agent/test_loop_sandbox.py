@@ -334,3 +334,42 @@ def test_a_lost_create_answer_tells_the_model_to_check_first(make_agent: MakeAge
     assert h.results()[0].status == "api_error"
     assert json.loads(h.results()[0].model_view)["status"] == "outcome_unknown"
     assert "cargo-shell segmentation segment list" in answer.text
+
+
+def test_always_approves_the_same_command_for_the_session(make_agent: MakeAgent, executor: Executor) -> None:
+    second = {**FOLDER_ARGS, "name": "Q4 plays"}
+    h = make_agent(
+        [
+            calls(call("workspace", "workspace folder create", FOLDER_ARGS)),
+            calls(call("workspace", "workspace folder create", second)),
+            say("Both created."),
+        ],
+        answers=["always"],
+    )
+    h.agent.ask("Make folders for Q3 and Q4")
+    assert len(h.person.asked) == 1
+    assert {"Q3 plays", "Q4 plays"} <= set(_folders(executor))
+
+
+def test_a_saved_conversation_resumes(make_agent: MakeAgent, tmp_path: Any) -> None:
+    from cargo_shell.agent.conversation import Conversation
+
+    first = make_agent([say("Hello!")])
+    first.agent.ask("Hi, I am Ada")
+    path = first.agent.conversation.save(tmp_path / "conversations")
+    resumed = make_agent([say("You are Ada.")], conversation=Conversation.load(path))
+    resumed.agent.ask("Who am I?")
+    sent = resumed.model.requests[0].messages
+    assert [m.get("content") for m in sent[1:]] == ["Hi, I am Ada", "Hello!", "Who am I?"]
+
+
+def test_the_scripted_model_fails_on_an_unexpected_call() -> None:
+    from tests.agent.fakes import ScriptedModel
+
+    model = ScriptedModel([say("only one")])
+    list(model.stream([{"role": "user", "content": "a"}], []))
+    with pytest.raises(AssertionError, match="unexpected model call #2"):
+        list(model.stream([{"role": "user", "content": "b"}], []))
+    leftover = ScriptedModel([say("never used")])
+    with pytest.raises(AssertionError, match="never used"):
+        leftover.assert_done()
