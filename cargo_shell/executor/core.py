@@ -314,6 +314,11 @@ class Executor:
                 continue
             for uuid in value if isinstance(value, list) else [value]:
                 touches.append(self._touch(kind, str(uuid)))
+        data = values.get("data")
+        if isinstance(data, dict):
+            for key, kind in (("segmentUuid", "segment"), ("modelUuid", "model")):
+                if isinstance(data.get(key), str):
+                    touches.append(self._touch(kind, data[key]))
         return touches
 
     def _touch(self, kind: str, uuid: str) -> Touch:

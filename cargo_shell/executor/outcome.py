@@ -48,7 +48,7 @@ class Outcome:
     def exit_status(self, *, strict: bool = False) -> ExitStatus:
         if self.job_failed:
             return ExitStatus.ERROR
-        if self.detached:
+        if self.detached or self.cancelled:
             return ExitStatus.INTERRUPTED
         if self.partial_failure and strict:
             return ExitStatus.PARTIAL_FAILURE
