@@ -319,6 +319,16 @@ class Repl:
             show_error(self.console, exc)
         finally:
             self.progress.stop()
+            self._count_jobs()
+
+    def _count_jobs(self) -> None:
+        """Running jobs for the toolbar: what the job store still tracks as unfinished."""
+        try:
+            from cargo_shell.executor import JobStore
+
+            self.state.running_jobs = len(JobStore(self.ctx.env.paths.jobs_db).list(active_only=True))
+        except Exception:
+            pass
 
     # -- direct commands ----------------------------------------------------------------------
     def run_direct(self, parsed: ParsedInput) -> None:

@@ -1,0 +1,81 @@
+"""Input classification and completion (registry words, flags, values, resource names)."""
+
+from __future__ import annotations
+
+import pytest
+from prompt_toolkit.completion import CompleteEvent
+from prompt_toolkit.document import Document
+
+from cargo_shell.registry import get_registry
+from cargo_shell.repl.completer import ShellCompleter
+from cargo_shell.repl.parse import parse_line
+from cargo_shell.repl.resources import Resource, Snapshot, collect
+from cargo_shell.repl.slash import SLASH_HELP
+from tests.repl.conftest import World
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "argv"),
+    [
+        ("storage model list --output table", "direct", ["storage", "model", "list", "--output", "table"]),
+        ("!whoami", "direct", ["whoami"]),
+        ("! cargo-shell storage model list", "direct", ["storage", "model", "list"]),
+        ("cargo-shell whoami", "direct", ["whoami"]),
+        ("whoami", "direct", ["whoami"]),
+        ("jobs", "direct", ["jobs"]),
+        ("config show", "direct", ["config", "show"]),
+        ("/save out.cargo", "slash", ["save", "out.cargo"]),
+        ("storage is nearly full, why?", "natural", []),
+        ("log in to my workspace please", "natural", []),
+        ("enrich my hot leads", "natural", []),
+        ("   ", "empty", []),
+    ],
+)
+def test_parse_line(text: str, kind: str, argv: list[str]) -> None:
+    parsed = parse_line(text, get_registry())
+    assert parsed.kind == kind
+    assert parsed.argv == argv
+
+
+def test_unbalanced_quote_is_reported_not_raised() -> None:
+    parsed = parse_line("storage model get 'abc", get_registry())
+    assert parsed.kind == "direct" and parsed.error and "quotation" in parsed.error
+
+
+def _complete(completer: ShellCompleter, text: str) -> list[str]:
+    return [
+        c.text for c in completer.get_completions(Document(text), CompleteEvent(completion_requested=True))
+    ]
+
+
+def test_completion_of_words_flags_and_values() -> None:
+    snap = Snapshot(
+        resources={"model": [Resource("model", "3843249c-0000-4000-8000-000000000001", "Companies")]}
+    )
+    completer = ShellCompleter(get_registry(), SLASH_HELP, snap)
+    assert _complete(completer, "/sa") == ["/save"]
+    assert "storage" in _complete(completer, "sto")
+    assert _complete(completer, "storage mo") == ["model"]
+    assert "list" in _complete(completer, "storage model ")
+    flags = _complete(completer, "storage column list --")
+    assert "--model-uuid" in flags and "--output" in flags
+    assert _complete(completer, "storage column list --model-uuid ") == [
+        "3843249c-0000-4000-8000-000000000001"
+    ]
+    assert _complete(completer, "storage column list --model-uuid comp") == [
+        "3843249c-0000-4000-8000-000000000001"
+    ]
+    assert _complete(completer, "storage model get ") == ["3843249c-0000-4000-8000-000000000001"]
+    assert set(_complete(completer, "storage column list --output ")) == {"json", "table"}
+    kinds = _complete(completer, "workspace folder create --kind ")
+    assert "play" in kinds and "tool" in kinds
+    assert _complete(completer, "enrich my hot leads") == []
+
+
+def test_resource_snapshot_from_the_sandbox(world: World) -> None:
+    snap = collect(world.ctx.executor())
+    names = {r.name for r in snap.resources["model"]}
+    assert names == {"Companies", "Contacts"}
+    assert {r.name for r in snap.for_flag("workflow-uuid")} >= {"Enrich company"}
+    assert snap.workspace_name == "Acme Demo"
+    assert snap.credits is not None and snap.credits > 0
