@@ -113,7 +113,9 @@ class Agent:
         self.runner = runner
         self.confirmer = confirmer
         self.toolbox = toolbox or Toolbox()
-        self.masker = masker or Masker()
+        # By default, mask the secrets the runner and the model know (Cargo token, model API key).
+        known = [*getattr(runner, "known_secrets", ()), *getattr(model, "known_secrets", ())]
+        self.masker = masker or Masker(known)
         self.emit = emit
         self.conversation = conversation or Conversation()
         self.max_turns = max_turns

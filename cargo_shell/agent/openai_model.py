@@ -49,6 +49,10 @@ class OpenAIChatModel:
     def name(self) -> str:
         return self.settings.model
 
+    @property
+    def known_secrets(self) -> tuple[str, ...]:
+        return (self.settings.api_key,) if self.settings.api_key else ()
+
     def client(self) -> Any:
         if self._client is None:
             import openai

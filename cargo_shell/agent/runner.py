@@ -52,6 +52,12 @@ class ExecutorRunner:
     def __init__(self, executor: Executor) -> None:
         self.executor = executor
 
+    @property
+    def known_secrets(self) -> tuple[str, ...]:
+        """The Cargo API token in use, for the masker (the client keeps it private)."""
+        token = getattr(self.executor.client, "_token", None)
+        return (token,) if isinstance(token, str) and token else ()
+
     def preview(self, spec: CommandSpec, params: BaseModel) -> PlanView:
         try:
             plan = self.executor.prepare(spec, params)

@@ -13,7 +13,6 @@ import pytest
 
 from cargo_shell.agent import events as ev
 from cargo_shell.agent.loop import Agent
-from cargo_shell.agent.masking import Masker
 from cargo_shell.agent.runner import ExecutorRunner
 from cargo_shell.api.client import CargoClient
 from cargo_shell.executor import Executor, Policy
@@ -95,8 +94,7 @@ def make_agent(executor: Executor, sandbox: Sandbox) -> Iterator[MakeAgent]:
         model = ScriptedModel(steps)
         person = ScriptedPerson(list(answers))
         events: list[Any] = []
-        masker = Masker([sandbox.token])
-        agent = Agent(model, ExecutorRunner(executor), person, masker=masker, emit=events.append, **options)
+        agent = Agent(model, ExecutorRunner(executor), person, emit=events.append, **options)
         harness = Harness(agent, model, person, events)
         made.append(harness)
         return harness

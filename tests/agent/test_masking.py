@@ -48,6 +48,7 @@ def test_a_created_api_token_never_reaches_the_model(make_agent: MakeAgent, sand
         [calls(call("workspace", "workspace token create", {"name": "ci", "permissions": permissions})), answer],
         answers=["yes"],
     )
+    assert h.agent.masker.known == [sandbox.token]  # the token in use is masked by value, not only by shape
     final = h.agent.ask(f"Create a read-only token named ci (mine is {sandbox.token})")
     [result] = h.results()
     canary = result.data["token"]["token"]  # the person sees the real value once
