@@ -35,6 +35,7 @@ def create_download(ctx: Ctx, kind: str, spec: dict[str, Any], ttl_s: int = TTL_
     if kind not in STREAMERS:
         raise ValueError(f"no streamer registered for download kind {kind!r}")
     uuid, secret, now = new_uuid(), secrets.token_urlsafe(24), ctx.clock()
+    ctx.db.execute("DELETE FROM downloads WHERE expires_at < ?", (iso(now),))
     ctx.db.execute(
         "INSERT INTO downloads VALUES (?, ?, ?, ?, ?, ?, ?)",
         (uuid, ctx.workspace_uuid, kind, dumps(spec), secret, iso(now), iso(now + ttl_s)),
