@@ -25,7 +25,7 @@ from cargo_shell.agent.model import ChatModel, Message, ModelReply, TextDelta, T
 from cargo_shell.agent.prompts import system_prompt
 from cargo_shell.agent.runner import ActionRunner, PlanView
 from cargo_shell.agent.tools import Decoded, HelpReply, InvalidCall, PreparedCall, Toolbox
-from cargo_shell.agent.trimming import DEFAULT_BUDGET, trim_for_model
+from cargo_shell.agent.trimming import DEFAULT_BUDGET, DEFAULT_CONTEXT_CHARS, fit_context, trim_for_model
 from cargo_shell.errors import (
     ApiError,
     ApiStatusError,
@@ -108,6 +108,7 @@ class Agent:
         conversation: Conversation | None = None,
         max_turns: int = DEFAULT_MAX_TURNS,
         result_budget: int = DEFAULT_BUDGET,
+        context_budget: int = DEFAULT_CONTEXT_CHARS,
     ) -> None:
         self.model = model
         self.runner = runner
@@ -120,6 +121,7 @@ class Agent:
         self.conversation = conversation or Conversation()
         self.max_turns = max_turns
         self.result_budget = result_budget
+        self.context_budget = context_budget
         self._tools = self.toolbox.schemas()
         self._queue: deque[Decoded] = deque()
         self._plans: dict[str, PlanView] = {}
@@ -209,7 +211,8 @@ class Agent:
         return self._plans[key]
 
     def _messages(self) -> list[Message]:
-        return [{"role": "system", "content": system_prompt()}, *self.conversation.messages]
+        messages = [{"role": "system", "content": system_prompt()}, *self.conversation.messages]
+        return fit_context(messages, self.context_budget)
 
     def _call_model(self) -> ModelReply:
         self._turns += 1

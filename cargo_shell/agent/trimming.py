@@ -70,3 +70,33 @@ def trim_for_model(data: Any, budget: int = DEFAULT_BUDGET) -> tuple[Any, bool]:
         if len(_dumps(fallback)) <= budget or not preview:
             return fallback, True
         preview = preview[: len(preview) * 3 // 4]
+
+
+#: Roughly 60k tokens of history; older tool results are elided beyond it.
+DEFAULT_CONTEXT_CHARS = 240_000
+ELIDED = '{"status":"elided","message":"an older tool result was dropped to save context; run it again if needed"}'
+
+
+def fit_context(
+    messages: list[dict[str, Any]], budget: int = DEFAULT_CONTEXT_CHARS, *, keep_last: int = 6
+) -> list[dict[str, Any]]:
+    """A copy of ``messages`` whose older tool results are elided until the text fits ``budget``.
+
+    The system prompt, user and assistant messages and the last ``keep_last`` messages are kept.
+    """
+
+    def size(message: dict[str, Any]) -> int:
+        return len(_dumps(message))
+
+    total = sum(size(m) for m in messages)
+    if total <= budget:
+        return messages
+    out = list(messages)
+    for i, message in enumerate(out[: max(0, len(out) - keep_last)]):
+        if total <= budget:
+            break
+        if message.get("role") == "tool" and message.get("content") != ELIDED:
+            slim = {**message, "content": ELIDED}
+            total -= size(message) - size(slim)
+            out[i] = slim
+    return out

@@ -59,3 +59,19 @@ def test_trimmed_results_always_fit_the_budget(data: object) -> None:
         assert size <= 2_000
     else:
         assert trimmed == data
+
+
+def test_old_tool_results_are_elided_when_the_history_grows() -> None:
+    from cargo_shell.agent.trimming import ELIDED, fit_context
+
+    history: list[dict[str, object]] = [{"role": "system", "content": "s"}]
+    for i in range(10):
+        history.append({"role": "user", "content": f"q{i}"})
+        history.append({"role": "tool", "tool_call_id": f"c{i}", "content": "r" * 1_000})
+    kept = fit_context(history, budget=6_000, keep_last=4)
+    assert kept is not history and len(kept) == len(history)
+    assert kept[2]["content"] == ELIDED and kept[-1]["content"] == "r" * 1_000
+    assert [m["content"] for m in kept if m["role"] == "user"] == [f"q{i}" for i in range(10)]
+    assert history[2]["content"] == "r" * 1_000  # the conversation itself is untouched
+    assert len(json.dumps(kept)) <= 6_500
+    assert fit_context(history, budget=10**6) is history
