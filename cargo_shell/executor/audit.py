@@ -40,6 +40,7 @@ class AuditLog:
         self.profile = profile
         self.workspace_uuid = workspace_uuid
         self.clock = clock
+        self._fd: int | None = None
 
     def append(self, entry: AuditEntry) -> None:
         line = {
@@ -58,10 +59,19 @@ class AuditLog:
         }
         if entry.error:
             line["error"] = entry.error
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        with os.fdopen(fd, "a", encoding="utf-8") as handle:
-            handle.write(json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n")
+        data = (json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+        if self._fd is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.write(self._fd, data)  # one O_APPEND write per line: lines of concurrent shells do not interleave
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def __del__(self) -> None:
+        self.close()
 
     def read(self, *, limit: int | None = None) -> list[dict[str, Any]]:
         if not self.path.exists():

@@ -132,9 +132,10 @@ class Executor:
 
     def plan(self, spec: CommandSpec, params: BaseModel, *, notices: list[str] | None = None) -> Plan:
         values = arg_values(spec, params)
-        request = None
+        request = api_request = None
         if spec.http is not None and not spec.http.steps:
-            request = describe_request(self.request_for(spec, params))
+            api_request = self.request_for(spec, params)
+            request = describe_request(api_request)
         plan = Plan(
             spec=spec,
             params=params,
@@ -142,6 +143,7 @@ class Executor:
             request=request,
             notices=list(notices or []),
             wait=bool(values.get("wait-until-finished")),
+            api_request=api_request,
         )
         for arg in spec.args:
             if arg.location == "unsent" and arg.name in values:
@@ -239,13 +241,10 @@ class Executor:
                 merged[step.key] = dig(resp.data, step.key) if isinstance(resp.data, dict) else resp.data
             outcome.data = merged
             return
-        values = arg_values(spec, params)
-        resp = self.send(
-            self.request_for(spec, params),
-            outcome,
-            unsafe=creates_or_spends(spec),
-            check=self.check_command(spec, values),
-        )
+        unsafe = creates_or_spends(spec)
+        check = self.check_command(spec, arg_values(spec, params)) if unsafe else None
+        request = plan.api_request if plan.api_request is not None else self.request_for(spec, params)
+        resp = self.send(request, outcome, unsafe=unsafe, check=check)
         outcome.data = post_process(spec, apply_client_filters(spec, params, resp.data))
         if spec.download and download_to is not None:
             outcome.data = self._download(outcome.data, download_to)

@@ -124,6 +124,8 @@ class Plan:
     notices: list[str] = field(default_factory=list)
     rollout: list[int] | None = None
     wait: bool = False
+    #: The request that will be sent (unmasked; not part of the rendered or JSON forms).
+    api_request: ApiRequest | None = field(default=None, repr=False)
 
     @property
     def command(self) -> str:
