@@ -73,6 +73,12 @@ class Repl:
         self.completer = ShellCompleter(self.registry, SLASH_HELP)
         resolved = ctx.resolved()
         self.state = ToolbarState(profile=resolved.profile, target=resolved.target)
+        if model is not None:
+            self.state.model = str(getattr(model, "name", "custom"))
+        else:
+            from cargo_shell.repl.llm import current_model_name
+
+            self.state.model = current_model_name(ctx)
         self._model = model
         self._sleep = sleep
         self._executor: Executor | None = None

@@ -50,6 +50,7 @@ class StubLLM:
     def __init__(self, steps: Sequence[Step]) -> None:
         self.steps = list(steps)
         self.requests: list[dict[str, Any]] = []
+        self.errors: list[str] = []
         self._lock = threading.Lock()
         self._calls = 0
         stub = self
@@ -64,7 +65,12 @@ class StubLLM:
                 if not self.path.endswith("/chat/completions"):
                     self.send_error(404)
                     return
-                reply = stub.next_reply(body)
+                try:
+                    reply = stub.next_reply(body)
+                except Exception as exc:  # a failing scripted step must fail fast, not hang the client
+                    stub.errors.append(repr(exc))
+                    self._json(400, {"error": {"message": f"scripted step failed: {exc!r}"}})
+                    return
                 if reply is None:
                     self._json(500, {"error": {"message": "the stub has no scripted reply left"}})
                     return

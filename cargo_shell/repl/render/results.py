@@ -87,6 +87,17 @@ def record_view(obj: dict[str, Any]) -> RenderableType:
     return grid
 
 
+def sections(data: dict[str, dict[str, Any]]) -> RenderableType:
+    """Several objects (``whoami``: user and workspace), each as a titled key/value view."""
+    from rich.console import Group
+    from rich.text import Text
+
+    parts: list[RenderableType] = []
+    for name, obj in data.items():
+        parts += [Text(name, style="bold underline"), record_view(obj)]
+    return Group(*parts)
+
+
 def renderable_for(
     data: Any, *, key: str | None = None, output: str = "table", width: int = 100
 ) -> RenderableType:
@@ -105,6 +116,8 @@ def renderable_for(
             return fit_table(rows, width) if rows else Text("no results", style="dim")
         if isinstance(data, dict) and all(not isinstance(v, dict | list) for v in data.values()):
             return record_view(data)
+        if isinstance(data, dict) and all(isinstance(v, dict) for v in data.values()):
+            return sections(data)
     return JSON(json.dumps(data, ensure_ascii=False, default=str))
 
 
