@@ -139,7 +139,7 @@ def test_request_matches_catalogue(name: str, tmp_path: Path) -> None:
 
 def test_list_flags_use_bracket_query_encoding(tmp_path: Path) -> None:
     spec = get_registry().get("orchestration batch list")
-    requests, values = run_spec(spec, tmp_path)
+    requests, _values = run_spec(spec, tmp_path)
     raw_query = urlsplit(str(requests[0].url)).query
     assert "workflowUuids%5B%5D=" in raw_query
     assert raw_query.count("statuses%5B%5D=") == 2
