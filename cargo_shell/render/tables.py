@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rich.table import Table
@@ -45,12 +46,18 @@ def pick_columns(rows: list[dict[str, Any]]) -> list[str]:
     return chosen
 
 
+_TIMESTAMP = re.compile(r"^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})(:\d{2}(\.\d+)?)?Z$")
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
         return "yes" if value else "no"
     text = str(value)
+    stamp = _TIMESTAMP.match(text)
+    if stamp:
+        return f"{stamp.group(1)} {stamp.group(2)}"
     return text if len(text) <= 60 else text[:57] + "..."
 
 
