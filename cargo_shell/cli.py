@@ -13,6 +13,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
+import cargo_shell.repl.boot  # noqa: F401  (first: a bare interactive `cargo-shell` paints its prompt now)
 from cargo_shell.cli_args import GLOBAL_FLAGS, GLOBAL_SWITCHES, parse_command_args
 from cargo_shell.environment import Environment
 from cargo_shell.errors import CargoShellError, ExitStatus, UsageError

@@ -87,6 +87,7 @@ class Repl:
         self._brain: Any = None
         self._session: PromptSession[str] | None = None
         self._default_text = ""
+        self._refreshed = False
         self.refresher = None
         if refresh:
             from cargo_shell.repl.resources import Refresher
@@ -143,7 +144,15 @@ class Repl:
                 raise EOFError
             return line.rstrip("\n")
         default, self._default_text = self._default_text, ""
-        return self.session().prompt([("class:prompt", "cargo› ")], default=default)
+        return self.session().prompt([("class:prompt", "cargo› ")], default=default, pre_run=self._after_draw)
+
+    def _after_draw(self) -> None:
+        """Runs once the prompt is on screen: start the background refresh (not before)."""
+        if self.refresher is not None and not self._refreshed:
+            import asyncio
+
+            self._refreshed = True
+            asyncio.get_running_loop().call_later(0.3, self.refresher.refresh)
 
     def ask(self, question: str, *, is_password: bool = False) -> str:
         """A one-line answer from the person at the keyboard (confirmations, onboarding)."""
@@ -274,9 +283,12 @@ class Repl:
         self.console.print(banner(self.state, has_model=self.brain_available()))
 
     def run(self) -> int:
-        self.banner()
-        if self.refresher is not None:
-            self.refresher.refresh()
+        from cargo_shell.repl import early
+
+        if early.painted() and self._input is None and self._factory is None:
+            early.hand_over()
+        else:
+            self.banner()
         try:
             while True:
                 try:

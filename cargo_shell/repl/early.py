@@ -1,0 +1,84 @@
+"""Paint the first prompt before the heavy imports, so `cargo-shell` answers at once.
+
+Importing prompt_toolkit, rich, pydantic and httpx takes a few hundred milliseconds. When the
+shell is started bare on a terminal, we print a one-line greeting and the prompt first and
+switch the terminal to no-echo, non-canonical mode so anything typed meanwhile waits in the
+terminal's input queue. When the real prompt starts, :func:`hand_over` restores the terminal
+(keeping the queued keys), clears the painted line and prompt_toolkit draws the prompt on it
+with the typed keys. Only the standard library is imported here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any
+
+PROMPT = "cargo› "
+GREETING = (
+    "cargo-shell — type a command (storage model list) or ask in plain words; "
+    "/help for more, Tab completes, Ctrl-D exits."
+)
+_SHELL_FLAGS = ("--resume",)
+_saved: dict[str, Any] = {}
+
+
+def _config_says_onboarded() -> bool:
+    home = os.environ.get("CARGO_SHELL_HOME")
+    if home:
+        config = os.path.join(os.path.expanduser(home), "config", "config.json")
+    else:
+        base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+        config = os.path.join(base, "cargo-shell", "config.json")
+    try:
+        with open(config, encoding="utf-8") as handle:
+            return bool(json.load(handle).get("onboarded"))
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def paint_prompt_early(argv: list[str] | None = None) -> bool:
+    """Paint the greeting and prompt when this process is a bare interactive `cargo-shell`."""
+    argv = sys.argv if argv is None else argv
+    if not argv or os.path.basename(argv[0]) != "cargo-shell" or any(a not in _SHELL_FLAGS for a in argv[1:]):
+        return False
+    if os.environ.get("CARGO_SHELL_NO_EARLY_PROMPT") or not (os.isatty(0) and os.isatty(1)):
+        return False
+    if not _config_says_onboarded():  # the first run starts with onboarding instead
+        return False
+    try:
+        import termios
+
+        attrs = termios.tcgetattr(0)
+        quiet = list(attrs)
+        quiet[3] = attrs[3] & ~(termios.ECHO | termios.ICANON)
+        termios.tcsetattr(0, termios.TCSANOW, quiet)
+    except (ImportError, OSError):
+        return False
+    _saved["attrs"] = attrs
+    plain = "NO_COLOR" in os.environ
+    greeting = GREETING if plain else f"\x1b[2m{GREETING}\x1b[0m"
+    prompt = PROMPT if plain else f"\x1b[1;36m{PROMPT}\x1b[0m"
+    sys.stdout.write(f"{greeting}\n{prompt}")
+    sys.stdout.flush()
+    return True
+
+
+def painted() -> bool:
+    return "attrs" in _saved
+
+
+def hand_over() -> None:
+    """Give the terminal back (typed keys stay queued) and clear the painted prompt line."""
+    attrs = _saved.pop("attrs", None)
+    if attrs is None:
+        return
+    try:
+        import termios
+
+        termios.tcsetattr(0, termios.TCSANOW, attrs)
+    except OSError:
+        pass
+    sys.stdout.write("\r\x1b[K")
+    sys.stdout.flush()
