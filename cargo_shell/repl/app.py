@@ -272,7 +272,7 @@ class Repl:
             text = describe(event)
             if text:
                 self.progress.stop()
-                self.console.print(f"[dim]{text}[/dim]", highlight=False)
+                self.console.print(text, style="dim", highlight=False, markup=False)
         if self.event_hook is not None:
             self.event_hook(event)
 
@@ -328,9 +328,9 @@ class Repl:
         except KeyboardInterrupt:
             self.console.print("[yellow]Cancelled.[/yellow]")
         except Declined as exc:
-            self.console.print(f"[yellow]{exc.message}[/yellow]")
+            self.console.print(exc.message, style="yellow", markup=False)
         except Interrupted as exc:
-            self.console.print(f"[yellow]{exc.message}[/yellow]")
+            self.console.print(exc.message, style="yellow", markup=False)
         except CargoShellError as exc:
             show_error(self.console, exc)
         except Exception as exc:

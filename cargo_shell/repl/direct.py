@@ -73,6 +73,6 @@ def run_direct(repl: Repl, argv: list[str]) -> None:
         repl.progress.stop()
     repl.transcript.record(outcome)
     for notice in outcome.notices:
-        repl.console.print(f"[dim]note: {notice}[/dim]", highlight=False)
+        repl.console.print(f"note: {notice}", style="dim", highlight=False, markup=False)
     output = opts.get("output") or "table"
     show_result(repl.console, outcome.data, key=spec.response_key, output=output)

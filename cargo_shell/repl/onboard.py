@@ -104,7 +104,7 @@ class Onboarding:
                 spec = self.ctx.registry.get("whoami")
                 who = executor.run(spec, executor.validate(spec, {})).data or {}
             except CargoShellError as exc:
-                c.print(f"[red]✗ That token did not work: {exc.message}[/red]")
+                c.print(f"✗ That token did not work: {exc.message}", style="red", markup=False)
                 continue
             finally:
                 target.close()
@@ -148,7 +148,7 @@ class Onboarding:
         if ok:
             c.print(f"[green]✓[/green] {model} answered: {detail}")
         else:
-            c.print(f"[yellow]! The model did not answer: {detail}[/yellow]")
+            c.print(f"! The model did not answer: {detail}", style="yellow", markup=False)
             c.print("Settings are kept; fix the server or key, then try again with /model.")
 
     # -- step 3 -----------------------------------------------------------------------------
@@ -195,7 +195,7 @@ class Onboarding:
                     f"You answered {answer or 'no'}: not run (in the shell, y runs it with live progress)."
                 )
         except CargoShellError as exc:
-            c.print(f"[yellow]The tour stopped: {exc.message}[/yellow]")
+            c.print(f"The tour stopped: {exc.message}", style="yellow", markup=False)
         c.print(
             "\nTry [bold]storage model list --output table[/bold], [bold]/help[/bold], or ask in plain words."
         )

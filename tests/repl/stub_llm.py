@@ -7,6 +7,7 @@ result). Streams Server-Sent Events when the request asks for ``stream``.
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -125,11 +126,21 @@ class StubLLM:
         self.server.server_close()
 
 
+_call_ids = itertools.count(1)
+
+
 def _tool_parts(reply: Reply) -> list[dict[str, Any]]:
-    return [
-        {"id": f"call_{i + 1}", "type": "function", "function": {"name": name, "arguments": json.dumps(args)}}
-        for i, (name, args) in enumerate(reply.tool_calls)
-    ]
+    """Call ids are unique across the whole server, as real ones are."""
+    if not hasattr(reply, "_parts"):
+        reply._parts = [  # type: ignore[attr-defined]
+            {
+                "id": f"call_{next(_call_ids)}",
+                "type": "function",
+                "function": {"name": n, "arguments": json.dumps(a)},
+            }
+            for n, a in reply.tool_calls
+        ]
+    return reply._parts  # type: ignore[attr-defined,no-any-return]
 
 
 def _usage(reply: Reply) -> dict[str, int]:

@@ -92,9 +92,13 @@ class EventRenderer:
         style = {"read": "cyan", "write": "yellow", "destructive": "red", "cost": "magenta"}.get(
             event.effect, ""
         )
+        from rich.markup import escape
+
+        args = event.command_line.removeprefix("cargo-shell ").removeprefix(event.command).strip()
+        if len(args) > 160:
+            args = args[:159] + "…"
         self.console.print(
-            f"[{style}]⚙[/{style}] [bold]{event.command}[/bold] [dim]{event.command_line}[/dim]",
-            highlight=False,
+            f"[{style}]⚙[/{style}] [bold]{event.command}[/bold] [dim]{escape(args)}[/dim]", highlight=False
         )
 
     def _on_ConfirmationAsked(self, event: Any) -> None:
@@ -112,7 +116,11 @@ class EventRenderer:
         else:
             text = event.status
         label = event.command or event.skill
-        self.console.print(f"  [{style}]{mark}[/{style}] {label}: {text}", highlight=False, markup=True)
+        from rich.markup import escape
+
+        self.console.print(
+            f"  [{style}]{mark}[/{style}] {escape(str(label))}: {escape(text)}", highlight=False
+        )
 
     def _on_Final(self, event: Any) -> None:
         self.flush()
