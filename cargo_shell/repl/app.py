@@ -146,6 +146,11 @@ class Repl:
         default, self._default_text = self._default_text, ""
         return self.session().prompt([("class:prompt", "cargo› ")], default=default, pre_run=self._after_draw)
 
+    def refresh_soon(self) -> None:
+        """Refresh completion data in the background, once the prompt has been drawn at least once."""
+        if self.refresher is not None and self._refreshed:
+            self.refresher.refresh()
+
     def _after_draw(self) -> None:
         """Runs once the prompt is on screen: start the background refresh (not before)."""
         if self.refresher is not None and not self._refreshed:
@@ -181,8 +186,7 @@ class Repl:
         self._executor = None
         resolved = self.ctx.resolved()
         self.state.profile, self.state.target, self.state.workspace = resolved.profile, resolved.target, None
-        if self.refresher is not None:
-            self.refresher.refresh()
+        self.refresh_soon()
 
     def confirm(self, plan: Plan) -> Approval:
         from cargo_shell.executor import Approval
@@ -353,8 +357,7 @@ class Repl:
         from cargo_shell.repl.direct import run_direct
 
         run_direct(self, parsed.argv)
-        if self.refresher is not None:
-            self.refresher.refresh()
+        self.refresh_soon()
 
     # -- natural language -----------------------------------------------------------------------
     def brain_available(self) -> bool:
@@ -372,8 +375,7 @@ class Repl:
         if self._brain is None:
             self._brain = Brain(self, self._model)
         self._brain.turn(text)
-        if self.refresher is not None:
-            self.refresher.refresh()
+        self.refresh_soon()
 
     # -- state ------------------------------------------------------------------------------
     def _swap_snapshot(self, snapshot: Snapshot) -> None:

@@ -140,3 +140,40 @@ def test_agent_events_reach_the_hook(run_repl: RunRepl, world: World) -> None:
     kinds = {type(e).__name__ for e in events}
     assert {"ToolCallPlanned", "ToolResult", "Final"} <= kinds
     assert any(isinstance(e, ev.ToolResult) and e.status == "ok" for e in events)
+
+
+def test_continued_lines_history_and_edit_before_approving(run_repl: RunRepl, world: World) -> None:
+    create = "workspace folder create --name Drafts --emoji-slug rocket --kind play"
+    edited = "workspace folder create --name 'Edited name' --emoji-slug rocket --kind play"
+    keys = "storage model \\\rlist\r" + f"{create}\re\r\x15{edited}\ry\r"
+    driven = run_repl(keys)
+    assert driven.repl.transcript.commands[0] == ["storage", "model", "list"]
+    names = {f["name"] for f in world.ctx.executor().read("workspace folder list", {})["folders"]}
+    assert "Edited name" in names and "Drafts" not in names
+    assert driven.text.count("Approve this action?") == 2  # re-planned after the edit, asked again
+    history = world.ctx.env.paths.history_file.read_text()
+    assert "+storage model \n+list\n" in history  # the continued line is kept as one entry
+    assert create in history
+
+
+def test_model_and_profile_slash_commands(run_repl: RunRepl, world: World) -> None:
+    driven = run_repl("/model gpt-4.1-mini\r/profile\r/profile nope\r/policy\r")
+    settings = world.ctx.store.profile(world.ctx.store.current_profile())["settings"]
+    assert settings["model"] == "gpt-4.1-mini"
+    assert "profile default: cloud" in driven.text
+    assert "No profile named 'nope'" in driven.text
+    assert "ask first" in driven.text
+
+
+def test_line_mode_and_resume(world: World) -> None:
+    import io
+
+    from cargo_shell.shell_entry import open_shell
+
+    world.ctx.env.stdin = io.StringIO("whoami\nstorage model list\n")
+    assert open_shell(world.ctx, []) == 0
+    world.ctx.env.stdin = io.StringIO("/history\n")
+    assert open_shell(world.ctx, ["--resume"]) == 0
+    out = world.out.getvalue()
+    assert "Resumed conversation" in out and "(2 inputs, 2 commands)" in out
+    assert "cargo-shell storage model list" in out.split("Resumed conversation")[1]
