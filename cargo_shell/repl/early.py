@@ -57,6 +57,9 @@ def paint_prompt_early(argv: list[str] | None = None) -> bool:
     except (ImportError, OSError):
         return False
     _saved["attrs"] = attrs
+    import atexit
+
+    atexit.register(_restore)  # whatever happens next, the terminal gets its echo back
     plain = "NO_COLOR" in os.environ
     greeting = GREETING if plain else f"\x1b[2m{GREETING}\x1b[0m"
     prompt = PROMPT if plain else f"\x1b[1;36m{PROMPT}\x1b[0m"
@@ -67,6 +70,19 @@ def paint_prompt_early(argv: list[str] | None = None) -> bool:
 
 def painted() -> bool:
     return "attrs" in _saved
+
+
+def _restore() -> None:
+    attrs = _saved.pop("attrs", None)
+    if attrs is not None:
+        try:
+            import termios
+
+            termios.tcsetattr(0, termios.TCSANOW, attrs)
+        except OSError:
+            pass
+        sys.stdout.write("\n")
+        sys.stdout.flush()
 
 
 def hand_over() -> None:
