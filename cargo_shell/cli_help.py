@@ -14,6 +14,11 @@ LOCAL_COMMANDS = {
     "config show": "show the resolved settings and where each comes from (token masked)",
     "completion bash|zsh|fish": "print a shell completion script",
     "sandbox serve|info|reset": "run, inspect or re-seed the local sandbox API",
+    "onboard": "guided setup: sandbox or login, language model, a short tour",
+    '-p "PROMPT"': "answer one request with the assistant and exit (with --yes, --output json)",
+    "run FILE": "run prompts from a file, one per line, in one conversation",
+    "replay FILE [--dry-run]": "re-run the commands saved with /save (no language model)",
+    "--resume": "continue the last conversation (shell, -p or run)",
 }
 
 _EFFECT_TEXT = {
