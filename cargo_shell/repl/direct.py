@@ -11,8 +11,15 @@ if TYPE_CHECKING:
     from cargo_shell.repl.app import Repl
 
 
+def _wants_json(argv: list[str]) -> bool:
+    return any(
+        a == "--output=json" or (a == "--output" and argv[i + 1 : i + 2] == ["json"])
+        for i, a in enumerate(argv)
+    )
+
+
 def run_local(repl: Repl, argv: list[str]) -> None:
-    """cargo-shell's own commands: run through the CLI's dispatcher, output shown as JSON."""
+    """cargo-shell's own commands through the CLI's dispatcher; their JSON shown as tables."""
     from cargo_shell import cli
     from cargo_shell.environment import Environment
     from cargo_shell.repl.render.results import show_result
@@ -29,7 +36,7 @@ def run_local(repl: Repl, argv: list[str]) -> None:
     import json
 
     try:
-        show_result(repl.console, json.loads(text), output="json")
+        show_result(repl.console, json.loads(text), output="json" if _wants_json(argv) else "table")
     except ValueError:
         repl.console.print(text, end="", markup=False, highlight=False)
 

@@ -15,8 +15,9 @@ LOCAL_WORDS: dict[str, tuple[str, ...]] = {
     "login": (),
     "logout": (),
     "config": ("show",),
-    "jobs": ("list", "show", "get", "cancel", "watch", "prune"),
-    "log": ("list", "show", "tail"),
+    "jobs": ("list", "wait", "cancel"),
+    "log": ("--limit", "--effect"),
+    "policy": ("list", "allow", "deny", "remove"),
     "sandbox": ("info", "reset"),
 }
 
