@@ -4,19 +4,18 @@
 from __future__ import annotations
 
 import random
-import re
 from datetime import datetime
 from typing import Any
 
 from cargo_shell.sandbox.db import Database, dumps, loads
 from cargo_shell.sandbox.domains import ai_chat, ai_content
 from cargo_shell.sandbox.domains import ai_schema as _schema  # noqa: F401  (registers the migration)
+from cargo_shell.sandbox.domains.releases import ReleaseTable, requested_version
 from cargo_shell.sandbox.http import ApiError, Request, Router, bad_request
-from cargo_shell.sandbox.util import as_int, iso, new_uuid
+from cargo_shell.sandbox.util import iso, new_uuid
 
 ICON_COLORS = ("grey", "green", "purple", "yellow", "blue", "red")
 ARRAYS = ("actions", "mcpClients", "resources", "capabilities", "suggestedActions")
-_VERSION_RE = re.compile(r"^\d+\.\d+\.\d+$")
 DEFAULT_CONFIG: dict[str, Any] = {
     "actions": [], "resources": [], "capabilities": [], "suggestedActions": [], "mcpClients": [],
     "systemPrompt": "You are a helpful sandbox agent.", "withReasoning": False, "temperature": 0.3, "maxSteps": 10,
@@ -65,7 +64,7 @@ def release_json(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def agent_json(db: Database, row: dict[str, Any]) -> dict[str, Any]:
-    deployed = db.one("SELECT * FROM ai_releases WHERE agent_uuid = ? AND status = 'deployed'", (row["uuid"],))
+    deployed = RELEASES.deployed(db, row["workspace_uuid"], row["uuid"])
     summary = None
     if deployed is not None:
         full = release_json(deployed)
@@ -156,62 +155,24 @@ def remove_agent(req: Request) -> dict[str, Any]:
 
 
 # -- releases ----------------------------------------------------------------------
-def list_releases(req: Request) -> dict[str, Any]:
-    q, ws = req.query, req.ctx.workspace_uuid
-    where, params = ["workspace_uuid = ?"], [ws]
-    for field, column in (("agentUuid", "agent_uuid"), ("userUuid", "user_uuid")):
-        if q.get(field):
-            where.append(f"{column} = ?")
-            params.append(q[field])
-    statuses = q.get("statuses")
-    if statuses:
-        statuses = statuses if isinstance(statuses, list) else [statuses]
-        where.append(f"status IN ({','.join('?' * len(statuses))})")
-        params.extend(statuses)
-    limit, offset = as_int(q.get("limit"), "limit", 50), as_int(q.get("offset"), "offset", 0)
-    rows = req.ctx.db.all(
-        f"SELECT * FROM ai_releases WHERE {' AND '.join(where)} ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?",
-        [*params, limit, offset],
-    )
-    return {"releases": [release_json(r) for r in rows]}
-
-
-def get_release(req: Request) -> dict[str, Any]:
-    row = req.ctx.db.one(
-        "SELECT * FROM ai_releases WHERE uuid = ? AND workspace_uuid = ?",
-        (req.path_params["uuid"], req.ctx.workspace_uuid),
-    )
-    if row is None:
-        raise ApiError(404, "Release not found", "releaseNotFound")
-    return {"release": release_json(row)}
+RELEASES = ReleaseTable(
+    "ai_releases", "agent_uuid", "agentUuid", "agent", {"config": dumps(DEFAULT_CONFIG)}, release_json
+)
 
 
 def _draft(db: Database, ws: str, user: str, agent_uuid: Any, stamp: str) -> dict[str, Any]:
     agent_row(db, ws, agent_uuid)
-    row = db.one("SELECT * FROM ai_releases WHERE agent_uuid = ? AND status = 'draft'", (agent_uuid,))
-    if row is not None:
-        return row
-    deployed = db.one("SELECT * FROM ai_releases WHERE agent_uuid = ? AND status = 'deployed'", (agent_uuid,))
-    uuid = new_uuid()
-    db.execute(
-        "INSERT INTO ai_releases (uuid, workspace_uuid, agent_uuid, user_uuid, parent_uuid, status, config,"
-        " created_at, updated_at) VALUES (?,?,?,?,?,'draft',?,?,?)",
-        (uuid, ws, agent_uuid, user, deployed["uuid"] if deployed else None,
-         deployed["config"] if deployed else dumps(DEFAULT_CONFIG), stamp, stamp),
-    )  # fmt: skip
-    found = db.one("SELECT * FROM ai_releases WHERE uuid = ?", (uuid,))
-    assert found is not None
-    return found
+    return RELEASES.draft(db, ws, user, agent_uuid, stamp)
 
 
-def _merged_config(row: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+def _merged_config(row: dict[str, Any], body: dict[str, Any]) -> str:
     config: dict[str, Any] = DEFAULT_CONFIG | loads(row["config"], {})
     for field in CONFIG_FIELDS:
         if field in body:
             if field in ARRAYS and not isinstance(body[field], list):
                 raise bad_request(f"{field} must be an array")
             config[field] = body[field]
-    return config
+    return dumps(config)
 
 
 def get_draft(req: Request) -> dict[str, Any]:
@@ -227,20 +188,12 @@ def update_draft(req: Request) -> dict[str, Any]:
     with ctx.db.transaction() as conn:
         row = _draft(ctx.db, ctx.workspace_uuid, ctx.user_uuid, body.get("agentUuid"), stamp)
         parent = body.get("parentUuid")
-        if (
-            parent
-            and not conn.execute(
-                "SELECT 1 FROM ai_releases WHERE uuid = ? AND agent_uuid = ?", (parent, row["agent_uuid"])
-            ).fetchone()
-        ):
-            raise ApiError(400, "The parent release does not belong to this agent", "invalidParent")
+        RELEASES.check_parent(conn, parent, row["agent_uuid"])
         conn.execute(
             "UPDATE ai_releases SET config = ?, parent_uuid = ?, updated_at = ? WHERE uuid = ?",
-            (dumps(_merged_config(row, body)), parent or row["parent_uuid"], stamp, row["uuid"]),
+            (_merged_config(row, body), parent or row["parent_uuid"], stamp, row["uuid"]),
         )
-    found = ctx.db.one("SELECT * FROM ai_releases WHERE uuid = ?", (row["uuid"],))
-    assert found is not None
-    return {"release": release_json(found)}
+    return RELEASES.response(ctx.db, ctx.workspace_uuid, row["uuid"])
 
 
 def deploy_draft(req: Request) -> dict[str, Any]:
@@ -248,31 +201,14 @@ def deploy_draft(req: Request) -> dict[str, Any]:
     missing = [f for f in (*ARRAYS, "integrationSlug", "languageModelSlug") if f not in body]
     if missing:
         raise bad_request(f"Missing required fields: {', '.join(missing)}")
-    version = body.get("version")
-    if version is not None and (not isinstance(version, str) or not _VERSION_RE.match(version)):
-        raise ApiError(400, "version must be a string like 1.2.0", "invalidReleaseVersion")
+    version = requested_version(body)
     stamp = iso(ctx.clock())
     with ctx.db.transaction() as conn:
         draft = _draft(ctx.db, ctx.workspace_uuid, ctx.user_uuid, body.get("agentUuid"), stamp)
-        agent = draft["agent_uuid"]
-        if version is None:
-            count = conn.execute("SELECT COUNT(*) FROM ai_releases WHERE agent_uuid = ? AND version IS NOT NULL",
-                                 (agent,)).fetchone()[0]  # fmt: skip
-            version = f"1.0.{count}"
-        if conn.execute("SELECT 1 FROM ai_releases WHERE agent_uuid = ? AND version = ?", (agent, version)).fetchone():
-            raise ApiError(400, f"Version {version} already exists", "invalidReleaseVersion")
-        conn.execute(
-            "UPDATE ai_releases SET status = 'archived', updated_at = ? WHERE agent_uuid = ? AND status = 'deployed'",
-            (stamp, agent),
+        RELEASES.deploy(
+            conn, draft, version, stamp, config=_merged_config(draft, body), description=body.get("description")
         )
-        conn.execute(
-            "UPDATE ai_releases SET status = 'deployed', config = ?, version = ?, description = ?, deployed_at = ?,"
-            " updated_at = ? WHERE uuid = ?",
-            (dumps(_merged_config(draft, body)), version, body.get("description"), stamp, stamp, draft["uuid"]),
-        )
-    found = ctx.db.one("SELECT * FROM ai_releases WHERE uuid = ?", (draft["uuid"],))
-    assert found is not None
-    return {"release": release_json(found)}
+    return RELEASES.response(ctx.db, ctx.workspace_uuid, draft["uuid"])
 
 
 # -- templates ---------------------------------------------------------------------
@@ -295,11 +231,11 @@ def register(router: Router) -> None:
     r("GET", "/v1/ai/agents/{uuid}")(get_agent)
     r("PUT", "/v1/ai/agents/{uuid}")(update_agent)
     r("DELETE", "/v1/ai/agents/{uuid}")(remove_agent)
-    r("GET", "/v1/ai/releases/list")(list_releases)
+    r("GET", "/v1/ai/releases/list")(RELEASES.list)
     r("GET", "/v1/ai/releases/draft")(get_draft)
     r("PUT", "/v1/ai/releases/draft/update")(update_draft)
     r("POST", "/v1/ai/releases/draft/deploy")(deploy_draft)
-    r("GET", "/v1/ai/releases/{uuid}")(get_release)
+    r("GET", "/v1/ai/releases/{uuid}")(RELEASES.get)
     r("POST", "/v1/ai/templates/list")(list_templates)
     r("GET", "/v1/ai/templates/{slug}")(get_template)
     ai_chat.register(router)

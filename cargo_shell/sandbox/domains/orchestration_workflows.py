@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from cargo_shell.sandbox.db import Database, dumps, loads
@@ -14,15 +13,15 @@ from cargo_shell.sandbox.domains.orchestration_views import (
     tool_json,
     workflow_node_json,
 )
+from cargo_shell.sandbox.domains.releases import ReleaseTable, requested_version
 from cargo_shell.sandbox.engine import credits, expressions
 from cargo_shell.sandbox.engine.graph import Node, validate_nodes
 from cargo_shell.sandbox.engine.jobs import workflow_row
 from cargo_shell.sandbox.engine.runner import NodeFailure, Runner
 from cargo_shell.sandbox.engine.services import SandboxServices
 from cargo_shell.sandbox.http import ApiError, Request, Router, bad_request
-from cargo_shell.sandbox.util import as_int, iso, new_uuid
+from cargo_shell.sandbox.util import iso
 
-_VERSION_RE = re.compile(r"^\d+\.\d+\.\d+$")
 PLACEHOLDER_IDS = [f"00000000-0000-4000-8000-00000000000{i}" for i in range(1, 6)]
 AUTHOR = {
     "name": "Sandbox",
@@ -102,7 +101,7 @@ def list_workflows(req: Request) -> dict[str, Any]:
         (ws,),
     ):
         uuid = wf["uuid"]
-        deployed = db.one("SELECT * FROM wf_releases WHERE workflow_uuid = ? AND status = 'deployed'", (uuid,))
+        deployed = RELEASES.deployed(db, ws, uuid)
         last = db.one("SELECT * FROM wf_batches WHERE workflow_uuid = ? ORDER BY created_at DESC LIMIT 1", (uuid,))
         nodes = loads(deployed["nodes"], []) if deployed else []
         out.append(
@@ -131,66 +130,22 @@ def list_workflows(req: Request) -> dict[str, Any]:
 
 
 # -- releases -------------------------------------------------------------------
-def list_releases(req: Request) -> dict[str, Any]:
-    q = req.query
-    where, params = ["workspace_uuid = ?"], [req.ctx.workspace_uuid]
-    for field, column in (("workflowUuid", "workflow_uuid"), ("userUuid", "user_uuid")):
-        if q.get(field):
-            where.append(f"{column} = ?")
-            params.append(q[field])
-    statuses = q.get("statuses")
-    if statuses:
-        statuses = statuses if isinstance(statuses, list) else [statuses]
-        where.append(f"status IN ({','.join('?' * len(statuses))})")
-        params.extend(statuses)
-    limit, offset = as_int(q.get("limit"), "limit", 50), as_int(q.get("offset"), "offset", 0)
-    rows = req.ctx.db.all(
-        f"SELECT * FROM wf_releases WHERE {' AND '.join(where)} ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?",
-        [*params, limit, offset],
-    )
-    return {"releases": [release_json(r) for r in rows]}
-
-
-def get_release(req: Request) -> dict[str, Any]:
-    row = req.ctx.db.one(
-        "SELECT * FROM wf_releases WHERE uuid = ? AND workspace_uuid = ?",
-        (req.path_params["uuid"], req.ctx.workspace_uuid),
-    )
-    if row is None:
-        raise ApiError(404, "Release not found", "releaseNotFound")
-    return {"release": release_json(row)}
+RELEASES = ReleaseTable(
+    "wf_releases", "workflow_uuid", "workflowUuid", "workflow",
+    {"nodes": "[]", "form_fields": None, "test_records": "[]"}, release_json,
+)  # fmt: skip
 
 
 def get_deployed(req: Request) -> dict[str, Any]:
-    row = req.ctx.db.one(
-        "SELECT * FROM wf_releases WHERE workflow_uuid = ? AND workspace_uuid = ? AND status = 'deployed'",
-        (req.query.get("workflowUuid"), req.ctx.workspace_uuid),
-    )
+    row = RELEASES.deployed(req.ctx.db, req.ctx.workspace_uuid, req.query.get("workflowUuid"))
     if row is None:
         raise ApiError(404, "No deployed release for this workflow", "releaseNotFound")
     return {"release": release_json(row)}
 
 
 def _draft(db: Database, ws: str, user: str, workflow_uuid: Any, stamp: str) -> dict[str, Any]:
-    """The workflow's draft, created from the deployed release when missing."""
     workflow_row(db.conn, ws, workflow_uuid)
-    row = db.one("SELECT * FROM wf_releases WHERE workflow_uuid = ? AND status = 'draft'", (workflow_uuid,))
-    if row is not None:
-        return row
-    deployed = db.one("SELECT * FROM wf_releases WHERE workflow_uuid = ? AND status = 'deployed'", (workflow_uuid,))
-    uuid = new_uuid()
-    db.execute(
-        "INSERT INTO wf_releases (uuid, workspace_uuid, workflow_uuid, user_uuid, parent_uuid, status, nodes,"
-        " form_fields, test_records, created_at, updated_at) VALUES (?,?,?,?,?,'draft',?,?,?,?,?)",
-        (
-            uuid, ws, workflow_uuid, user, deployed["uuid"] if deployed else None,
-            deployed["nodes"] if deployed else "[]", deployed["form_fields"] if deployed else None,
-            deployed["test_records"] if deployed else "[]", stamp, stamp,
-        ),
-    )  # fmt: skip
-    found = db.one("SELECT * FROM wf_releases WHERE uuid = ?", (uuid,))
-    assert found is not None
-    return found
+    return RELEASES.draft(db, ws, user, workflow_uuid, stamp)
 
 
 def get_draft(req: Request) -> dict[str, Any]:
@@ -205,13 +160,7 @@ def update_draft(req: Request) -> dict[str, Any]:
     stamp = iso(ctx.clock())
     with ctx.db.transaction() as conn:
         row = _draft(ctx.db, ctx.workspace_uuid, ctx.user_uuid, body.get("workflowUuid"), stamp)
-        if body.get("parentUuid"):
-            parent = conn.execute(
-                "SELECT 1 FROM wf_releases WHERE uuid = ? AND workflow_uuid = ?",
-                (body["parentUuid"], row["workflow_uuid"]),
-            ).fetchone()
-            if parent is None:
-                raise ApiError(400, "The parent release does not belong to this workflow", "invalidParent")
+        RELEASES.check_parent(conn, body.get("parentUuid"), row["workflow_uuid"])
         if "nodes" in body and not isinstance(body["nodes"], list):
             raise ApiError(400, "nodes must be an array", "failedToReconciliateNodes")
         updates = {
@@ -225,30 +174,14 @@ def update_draft(req: Request) -> dict[str, Any]:
             " WHERE uuid = ?",
             (*updates.values(), stamp, row["uuid"]),
         )
-    found = ctx.db.one("SELECT * FROM wf_releases WHERE uuid = ?", (row["uuid"],))
-    assert found is not None
-    return {"release": release_json(found)}
-
-
-def _next_version(db: Database, workflow_uuid: str) -> str:
-    versions = [
-        tuple(int(p) for p in v.split("."))
-        for (v,) in db.conn.execute("SELECT version FROM wf_releases WHERE workflow_uuid = ?", (workflow_uuid,))
-        if isinstance(v, str) and _VERSION_RE.match(v)
-    ]
-    if not versions:
-        return "1.0.0"
-    major, minor, patch = max(versions)
-    return f"{major}.{minor}.{patch + 1}"
+    return RELEASES.response(ctx.db, ctx.workspace_uuid, row["uuid"])
 
 
 def deploy_draft(req: Request) -> dict[str, Any]:
     ctx, body = req.ctx, req.body()
     if "nodes" not in body or "formFields" not in body:
         raise bad_request("nodes and formFields are required (formFields may be null for plays)")
-    version = body.get("version")
-    if version is not None and (not isinstance(version, str) or not _VERSION_RE.match(version)):
-        raise ApiError(400, "version must be a string like 1.2.0", "invalidReleaseVersion")
+    version = requested_version(body)
     stamp = iso(ctx.clock())
     with ctx.db.transaction() as conn:
         wf = workflow_row(conn, ctx.workspace_uuid, body.get("workflowUuid"))
@@ -261,25 +194,11 @@ def deploy_draft(req: Request) -> dict[str, Any]:
             detail = ", ".join(f"{p.node.get('slug') or '?'}: {p.reason}" for p in problems[:5])
             raise ApiError(400, f"The draft nodes are invalid ({detail})", "draftReleaseNodesAreInvalid")
         draft = _draft(ctx.db, ctx.workspace_uuid, ctx.user_uuid, wf["uuid"], stamp)
-        version = version or _next_version(ctx.db, wf["uuid"])
-        if conn.execute(
-            "SELECT 1 FROM wf_releases WHERE workflow_uuid = ? AND version = ?", (wf["uuid"], version)
-        ).fetchone():
-            raise ApiError(400, f"Version {version} already exists", "invalidReleaseVersion")
-        conn.execute(
-            "UPDATE wf_releases SET status = 'archived', updated_at = ?"
-            " WHERE workflow_uuid = ? AND status = 'deployed'",
-            (stamp, wf["uuid"]),
-        )
-        conn.execute(
-            "UPDATE wf_releases SET status = 'deployed', nodes = ?, form_fields = ?, version = ?, description = ?,"
-            " deployed_at = ?, updated_at = ? WHERE uuid = ?",
-            (dumps(body["nodes"]), dumps(body["formFields"]), version, body.get("description"), stamp, stamp,
-             draft["uuid"]),
+        RELEASES.deploy(
+            conn, draft, version, stamp, nodes=dumps(body["nodes"]), form_fields=dumps(body["formFields"]),
+            description=body.get("description"),
         )  # fmt: skip
-    found = ctx.db.one("SELECT * FROM wf_releases WHERE uuid = ?", (draft["uuid"],))
-    assert found is not None
-    return {"release": release_json(found)}
+    return RELEASES.response(ctx.db, ctx.workspace_uuid, draft["uuid"])
 
 
 # -- nodes ----------------------------------------------------------------------
@@ -385,12 +304,12 @@ def register(router: Router) -> None:
     r("GET", "/v1/orchestration/plays/list")(list_plays)
     r("GET", "/v1/orchestration/tools/list")(list_tools)
     r("GET", "/v1/orchestration/workflows/list")(list_workflows)
-    r("GET", "/v1/orchestration/releases/list")(list_releases)
+    r("GET", "/v1/orchestration/releases/list")(RELEASES.list)
     r("GET", "/v1/orchestration/releases/deployed")(get_deployed)
     r("GET", "/v1/orchestration/releases/draft")(get_draft)
     r("POST", "/v1/orchestration/releases/draft/update")(update_draft)
     r("POST", "/v1/orchestration/releases/draft/deploy")(deploy_draft)
-    r("GET", "/v1/orchestration/releases/{uuid}")(get_release)
+    r("GET", "/v1/orchestration/releases/{uuid}")(RELEASES.get)
     r("POST", "/v1/orchestration/nodes/validate")(validate)
     r("POST", "/v1/orchestration/nodes/compute")(compute)
     r("POST", "/v1/orchestration/nodes/execute")(execute)
