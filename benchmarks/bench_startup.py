@@ -69,9 +69,7 @@ def main() -> int:
         if ns.litecli:
             db = Path(home) / "bench.db"
             theirs = measure("litecli", [ns.litecli, str(db)], r"bench\.db>", env, ns.runs)
-            print(
-                f"ratio        prompt shown: {ours[0] / theirs[0]:.2f}   keys live: {ours[1] / theirs[1]:.2f}"
-            )
+            print(f"ratio        prompt shown: {ours[0] / theirs[0]:.2f}   keys live: {ours[1] / theirs[1]:.2f}")
     return 0
 
 

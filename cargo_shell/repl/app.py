@@ -233,9 +233,7 @@ class Repl:
     def on_interrupt(self, kind: str, job_id: str) -> InterruptChoice:
         self.progress.stop()
         try:
-            answer = self.ask(
-                f"Stop waiting for {kind} {job_id}: [c]ancel it / [d]etach (keeps running) / [w]ait? "
-            )
+            answer = self.ask(f"Stop waiting for {kind} {job_id}: [c]ancel it / [d]etach (keeps running) / [w]ait? ")
         except (EOFError, KeyboardInterrupt):
             answer = "d"
         word = answer.strip().lower()
@@ -316,9 +314,7 @@ class Repl:
         self.transcript.inputs.append(parsed.text)
         try:
             if parsed.error:
-                raise CargoShellError(
-                    parsed.error, hint="Close the quote, or end the line with \\ to continue it."
-                )
+                raise CargoShellError(parsed.error, hint="Close the quote, or end the line with \\ to continue it.")
             if parsed.kind == "slash":
                 from cargo_shell.repl.slash import run_slash
 

@@ -24,9 +24,7 @@ if TYPE_CHECKING:
 class RecordingRunner(ExecutorRunner):
     """The agent's runner: waits for jobs when asked to and records what ran."""
 
-    def __init__(
-        self, executor: Executor, transcript: Callable[[], Transcript], *, wait_for_jobs: bool
-    ) -> None:
+    def __init__(self, executor: Executor, transcript: Callable[[], Transcript], *, wait_for_jobs: bool) -> None:
         super().__init__(executor)
         self.transcript = transcript
         self.wait_for_jobs = wait_for_jobs

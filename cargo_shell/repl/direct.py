@@ -13,8 +13,7 @@ if TYPE_CHECKING:
 
 def _wants_json(argv: list[str]) -> bool:
     return any(
-        a == "--output=json" or (a == "--output" and argv[i + 1 : i + 2] == ["json"])
-        for i, a in enumerate(argv)
+        a == "--output=json" or (a == "--output" and argv[i + 1 : i + 2] == ["json"]) for i, a in enumerate(argv)
     )
 
 

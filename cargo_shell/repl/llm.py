@@ -56,9 +56,7 @@ def model_configured(ctx: Context) -> bool:
 def current_model_name(ctx: Context) -> str | None:
     if not model_configured(ctx):
         return None
-    return str(
-        ctx.env.environ.get("CARGO_SHELL_MODEL") or ctx.resolved().settings.get("model") or "gpt-4o-mini"
-    )
+    return str(ctx.env.environ.get("CARGO_SHELL_MODEL") or ctx.resolved().settings.get("model") or "gpt-4o-mini")
 
 
 def _update_settings(ctx: Context, values: dict[str, Any]) -> None:

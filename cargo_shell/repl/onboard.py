@@ -52,8 +52,7 @@ class Onboarding:
         c = self.console
         c.rule("[bold cyan]Welcome to cargo-shell[/bold cyan]")
         c.print(
-            "Three short steps: where to work, which language model, and a read-only tour. "
-            "Enter keeps the default."
+            "Three short steps: where to work, which language model, and a read-only tour. Enter keeps the default."
         )
         self.choose_target()
         self.choose_model()
@@ -90,9 +89,7 @@ class Onboarding:
             if not token:
                 c.print("No token given: staying on the sandbox.")
                 return
-            base_url = (
-                self.ask("API base URL [https://api.getcargo.io]: ").strip() or "https://api.getcargo.io"
-            )
+            base_url = self.ask("API base URL [https://api.getcargo.io]: ").strip() or "https://api.getcargo.io"
             profile = self.ctx.store.current_profile()
             target = open_target(
                 Resolved(profile, "cloud", base_url, token, None),
@@ -172,9 +169,7 @@ class Onboarding:
                 data = executor.run(spec, executor.validate(spec, {})).data
                 if command == "whoami":
                     user, ws = (data or {}).get("user") or {}, (data or {}).get("workspace") or {}
-                    c.print(
-                        f"  you are {user.get('email') or user.get('name')}, in workspace {ws.get('name')}"
-                    )
+                    c.print(f"  you are {user.get('email') or user.get('name')}, in workspace {ws.get('name')}")
                     continue
                 show_result(c, data, key=key)
                 if key == "tools" and isinstance(data, dict) and data.get("tools"):
@@ -183,22 +178,16 @@ class Onboarding:
                 c.print("\nActions that change data or spend credits always show a plan first. For example:")
                 spec = self.ctx.registry.get("orchestration batch create")
                 raw = {
-                    "workflow-uuid": first_tool["workflowUuid"]
-                    if "workflowUuid" in first_tool
-                    else first_tool["uuid"],
+                    "workflow-uuid": first_tool["workflowUuid"] if "workflowUuid" in first_tool else first_tool["uuid"],
                     "data": {"kind": "records", "records": [{"domain": "example.com"}]},
                 }
                 plan = executor.prepare(spec, raw)
                 c.print(plan_panel(plan))
                 answer = parse_answer(self.ask("Answer n to decline (the tour never runs it). " + PROMPT))
-                c.print(
-                    f"You answered {answer or 'no'}: not run (in the shell, y runs it with live progress)."
-                )
+                c.print(f"You answered {answer or 'no'}: not run (in the shell, y runs it with live progress).")
         except CargoShellError as exc:
             c.print(f"The tour stopped: {exc.message}", style="yellow", markup=False)
-        c.print(
-            "\nTry [bold]storage model list --output table[/bold], [bold]/help[/bold], or ask in plain words."
-        )
+        c.print("\nTry [bold]storage model list --output table[/bold], [bold]/help[/bold], or ask in plain words.")
 
 
 def onboard_command(ctx: Context, argv: list[str]) -> int:
@@ -207,9 +196,7 @@ def onboard_command(ctx: Context, argv: list[str]) -> int:
     from cargo_shell.repl.render.console import make_console
 
     if any(a in ("-h", "--help") for a in argv):
-        ctx.env.stdout.write(
-            "usage: cargo-shell onboard\n\nGuided setup: sandbox or login, language model, a tour.\n"
-        )
+        ctx.env.stdout.write("usage: cargo-shell onboard\n\nGuided setup: sandbox or login, language model, a tour.\n")
         return int(ExitStatus.OK)
     if not ctx.env.interactive:
         raise UsageError("onboard needs a terminal", hint="Use `cargo-shell login --token ...` in scripts.")

@@ -101,9 +101,7 @@ class OneShot:
         elif name == "ConfirmationAnswered":
             self.emit_json("decision", callId=event.call_id, command=event.command, decision=event.decision)
         elif name == "ToolResult":
-            self.emit_json(
-                "result", callId=event.call_id, command=event.command, status=event.status, data=event.data
-            )
+            self.emit_json("result", callId=event.call_id, command=event.command, status=event.status, data=event.data)
 
     def run(self, prompts: list[str]) -> int:
         from cargo_shell.agent.conversation import Conversation
@@ -199,9 +197,7 @@ def run_command(ctx: Context, argv: list[str]) -> int:
         text = Path(ns.file).expanduser().read_text(encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"Cannot read {ns.file}: {exc.strerror or exc}") from None
-    prompts = [
-        line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")
-    ]
+    prompts = [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
     if ns.yes:
         ctx.globals["yes"] = True
     json_output = (ns.output or ctx.globals.get("output")) == "json"

@@ -91,9 +91,7 @@ def collect(executor: Executor, kinds: tuple[str, ...] = tuple(SOURCES)) -> Snap
         items = data.get(spec.response_key or "", []) if isinstance(data, dict) else data
         if isinstance(items, list):
             snap.resources[kind] = [
-                Resource(kind, str(o["uuid"]), _name(o))
-                for o in items
-                if isinstance(o, dict) and o.get("uuid")
+                Resource(kind, str(o["uuid"]), _name(o)) for o in items if isinstance(o, dict) and o.get("uuid")
             ]
     try:
         spec = executor.registry.get("billing subscription get")

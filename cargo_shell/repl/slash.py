@@ -60,9 +60,7 @@ def _skills(repl: Repl, args: list[str]) -> None:
     table = Table("skill", "commands", "examples", header_style="bold")
     for skill in SKILLS:
         specs = repl.registry.by_skill(skill)
-        table.add_row(
-            skill, str(len(specs)), ", ".join(s.name for s in specs[:3]) + (" …" if len(specs) > 3 else "")
-        )
+        table.add_row(skill, str(len(specs)), ", ".join(s.name for s in specs[:3]) + (" …" if len(specs) > 3 else ""))
     repl.console.print(table)
 
 
@@ -81,9 +79,7 @@ def _jobs(repl: Repl, args: list[str]) -> None:
     if not records:
         repl.console.print("No job started from cargo-shell yet.")
     for rec in records:
-        repl.console.print(
-            job_line(rec.kind, rec.job_id, rec.status, rec.done, rec.failed, rec.total), highlight=False
-        )
+        repl.console.print(job_line(rec.kind, rec.job_id, rec.status, rec.done, rec.failed, rec.total), highlight=False)
 
 
 def _history(repl: Repl, args: list[str]) -> None:
@@ -137,15 +133,11 @@ def _profile(repl: Repl, args: list[str]) -> None:
     if args:
         profiles = repl.ctx.store.load()["profiles"]
         if args[0] not in profiles and args[0] != "default":
-            raise UsageError(
-                f"No profile named {args[0]!r}", hint=f"Known: {', '.join(sorted(profiles)) or 'none'}"
-            )
+            raise UsageError(f"No profile named {args[0]!r}", hint=f"Known: {', '.join(sorted(profiles)) or 'none'}")
         repl.ctx.globals["profile"] = args[0]
         repl.reset_target()
     resolved = repl.ctx.resolved()
-    repl.console.print(
-        f"profile {resolved.profile}: {resolved.target} ({resolved.base_url})", highlight=False
-    )
+    repl.console.print(f"profile {resolved.profile}: {resolved.target} ({resolved.base_url})", highlight=False)
 
 
 def _login(repl: Repl, args: list[str]) -> None:
@@ -229,7 +221,5 @@ def run_slash(repl: Repl, parsed: ParsedInput) -> None:
         import difflib
 
         close = difflib.get_close_matches(name, list(SLASH_HELP), n=1)
-        raise UsageError(
-            f"Unknown command /{name}", hint=f"Did you mean /{close[0]}?" if close else "Type /help."
-        )
+        raise UsageError(f"Unknown command /{name}", hint=f"Did you mean /{close[0]}?" if close else "Type /help.")
     handler(repl, parsed.argv[1:])

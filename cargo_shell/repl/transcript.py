@@ -27,9 +27,7 @@ SCRIPT_HEADER = "# cargo-shell session script: replay with `cargo-shell replay F
 
 @dataclass
 class Transcript:
-    conversation_id: str = field(
-        default_factory=lambda: time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
-    )
+    conversation_id: str = field(default_factory=lambda: time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6])
     commands: list[list[str]] = field(default_factory=list)
     inputs: list[str] = field(default_factory=list)
 

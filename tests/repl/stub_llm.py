@@ -157,9 +157,7 @@ def _completion(body: dict[str, Any], reply: Reply) -> dict[str, Any]:
         "object": "chat.completion",
         "created": 0,
         "model": body.get("model", "stub"),
-        "choices": [
-            {"index": 0, "message": message, "finish_reason": "tool_calls" if reply.tool_calls else "stop"}
-        ],
+        "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls" if reply.tool_calls else "stop"}],
         "usage": _usage(reply),
     }
 

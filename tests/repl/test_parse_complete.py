@@ -43,15 +43,11 @@ def test_unbalanced_quote_is_reported_not_raised() -> None:
 
 
 def _complete(completer: ShellCompleter, text: str) -> list[str]:
-    return [
-        c.text for c in completer.get_completions(Document(text), CompleteEvent(completion_requested=True))
-    ]
+    return [c.text for c in completer.get_completions(Document(text), CompleteEvent(completion_requested=True))]
 
 
 def test_completion_of_words_flags_and_values() -> None:
-    snap = Snapshot(
-        resources={"model": [Resource("model", "3843249c-0000-4000-8000-000000000001", "Companies")]}
-    )
+    snap = Snapshot(resources={"model": [Resource("model", "3843249c-0000-4000-8000-000000000001", "Companies")]})
     completer = ShellCompleter(get_registry(), SLASH_HELP, snap)
     assert _complete(completer, "/sa") == ["/save"]
     assert "storage" in _complete(completer, "sto")
@@ -59,12 +55,8 @@ def test_completion_of_words_flags_and_values() -> None:
     assert "list" in _complete(completer, "storage model ")
     flags = _complete(completer, "storage column list --")
     assert "--model-uuid" in flags and "--output" in flags
-    assert _complete(completer, "storage column list --model-uuid ") == [
-        "3843249c-0000-4000-8000-000000000001"
-    ]
-    assert _complete(completer, "storage column list --model-uuid comp") == [
-        "3843249c-0000-4000-8000-000000000001"
-    ]
+    assert _complete(completer, "storage column list --model-uuid ") == ["3843249c-0000-4000-8000-000000000001"]
+    assert _complete(completer, "storage column list --model-uuid comp") == ["3843249c-0000-4000-8000-000000000001"]
     assert _complete(completer, "storage model get ") == ["3843249c-0000-4000-8000-000000000001"]
     assert set(_complete(completer, "storage column list --output ")) == {"json", "table"}
     kinds = _complete(completer, "workspace folder create --kind ")

@@ -82,9 +82,7 @@ def _enrich_steps() -> list[Any]:
             tools = tool_payloads(messages)[-1]["result"]["tools"]
             found["workflow"] = next(t for t in tools if t["name"] == "Enrich company")["workflowUuid"]
         args = {"workflow-uuid": found["workflow"], "data": {"kind": "records", "records": RECORDS}}
-        return Reply(
-            "I will enrich 2 companies.", [tool("orchestration", "orchestration batch create", args)]
-        )
+        return Reply("I will enrich 2 companies.", [tool("orchestration", "orchestration batch create", args)])
 
     def report(messages: list[dict[str, Any]]) -> Reply:
         batch = tool_payloads(messages)[-1]["result"]["batch"]
@@ -107,9 +105,7 @@ def test_conversation_confirmation_direct_slash_save_and_replay(tmp_path: Path) 
     home = _onboarded(tmp_path / "home")
     script = tmp_path / "session.cargo"
     with StubLLM(_enrich_steps()) as stub:
-        child = _spawn(
-            home, OPENAI_BASE_URL=stub.base_url, OPENAI_API_KEY="sk-test", CARGO_SHELL_MODEL="gpt-4o-mini"
-        )
+        child = _spawn(home, OPENAI_BASE_URL=stub.base_url, OPENAI_API_KEY="sk-test", CARGO_SHELL_MODEL="gpt-4o-mini")
         child.expect("cargo› ")
         child.sendline("enrich acme and globex with the Enrich company tool")
         child.expect(r"Run it\?")

@@ -33,9 +33,7 @@ def test_direct_command_errors_are_one_line_with_a_fix(run_repl: RunRepl) -> Non
 
 def test_slash_commands(run_repl: RunRepl, world: World, tmp_path: Any) -> None:
     script = tmp_path / "s.cargo"
-    driven = run_repl(
-        f"/help\r/skills\rwhoami\r/history\r/save {script}\r/cost\r/nope\r/exit\rstorage model list\r"
-    )
+    driven = run_repl(f"/help\r/skills\rwhoami\r/history\r/save {script}\r/cost\r/nope\r/exit\rstorage model list\r")
     text = driven.text
     assert "/replay" in text and "orchestration" in text
     assert "Did you mean" in text or "Type /help" in text
@@ -81,9 +79,7 @@ def _enrich_script(tool_name: str = "Enrich company") -> list[Any]:
     return [calls(call("orchestration", "orchestration tool list")), start, after_no, report]
 
 
-def test_natural_language_runs_a_batch_after_no_then_yes(
-    run_repl: RunRepl, world: World, tmp_path: Any
-) -> None:
+def test_natural_language_runs_a_batch_after_no_then_yes(run_repl: RunRepl, world: World, tmp_path: Any) -> None:
     model = ScriptedModel(_enrich_script())
     script = tmp_path / "session.cargo"
     keys = "enrich acme and globex with the Enrich company tool\rn\ry\r" + f"/save {script}\r/cost\r"

@@ -89,9 +89,7 @@ class EventRenderer:
     # -- tool calls ----------------------------------------------------------------------------
     def _on_ToolCallPlanned(self, event: Any) -> None:
         self.flush()
-        style = {"read": "cyan", "write": "yellow", "destructive": "red", "cost": "magenta"}.get(
-            event.effect, ""
-        )
+        style = {"read": "cyan", "write": "yellow", "destructive": "red", "cost": "magenta"}.get(event.effect, "")
         from rich.markup import escape
 
         args = event.command_line.removeprefix("cargo-shell ").removeprefix(event.command).strip()
@@ -118,9 +116,7 @@ class EventRenderer:
         label = event.command or event.skill
         from rich.markup import escape
 
-        self.console.print(
-            f"  [{style}]{mark}[/{style}] {escape(str(label))}: {escape(text)}", highlight=False
-        )
+        self.console.print(f"  [{style}]{mark}[/{style}] {escape(str(label))}: {escape(text)}", highlight=False)
 
     def _on_Final(self, event: Any) -> None:
         self.flush()

@@ -29,9 +29,7 @@ def plan_panel(plan: Any) -> RenderableType:
     grid.add_column(overflow="fold")
     command = getattr(plan, "command_line", None) or getattr(plan, "command", "")
     grid.add_row("command", Text(str(command), style="cyan"))
-    grid.add_row(
-        "effect", Text(f"{effect} — {_EFFECT_TEXT.get(effect, effect)}", style=_EFFECT_STYLE.get(effect, ""))
-    )
+    grid.add_row("effect", Text(f"{effect} — {_EFFECT_TEXT.get(effect, effect)}", style=_EFFECT_STYLE.get(effect, "")))
     touches = getattr(plan, "touches", None) or []
     if touches:
         grid.add_row("touches", "\n".join(_label(t) for t in touches))
@@ -47,9 +45,7 @@ def plan_panel(plan: Any) -> RenderableType:
             body = json.dumps(request["body"], ensure_ascii=False)
             line += "  " + (body if len(body) <= 160 else body[:157] + "...")
         grid.add_row("request", Text(line, style="dim"))
-    return Panel(
-        grid, title="Approve this action?", title_align="left", border_style=_EFFECT_STYLE.get(effect, "")
-    )
+    return Panel(grid, title="Approve this action?", title_align="left", border_style=_EFFECT_STYLE.get(effect, ""))
 
 
 def _label(item: Any) -> str:

@@ -9,9 +9,7 @@ if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
 
-def job_line(
-    kind: str, job_id: str, status: str, done: int | None, failed: int | None, total: int | None
-) -> str:
+def job_line(kind: str, job_id: str, status: str, done: int | None, failed: int | None, total: int | None) -> str:
     """One-line status, used when the output is not a terminal and when a job ends."""
     parts = [f"{kind} {job_id[:8]} {status}"]
     if total:

@@ -98,9 +98,7 @@ def sections(data: dict[str, dict[str, Any]]) -> RenderableType:
     return Group(*parts)
 
 
-def renderable_for(
-    data: Any, *, key: str | None = None, output: str = "table", width: int = 100
-) -> RenderableType:
+def renderable_for(data: Any, *, key: str | None = None, output: str = "table", width: int = 100) -> RenderableType:
     from rich.json import JSON
     from rich.text import Text
 
