@@ -1,4 +1,4 @@
-"""The orchestration domain: routes (split over two modules) and the demo seed.
+"""The orchestration domain: routes (split over three modules) and the demo seed.
 
 Seeded: three tools ("Enrich company" with a connector node, "Score lead" with native
 expression nodes, "Write back" with a writeToModel node), one play on a segment of
@@ -13,8 +13,8 @@ from datetime import datetime
 from typing import Any
 
 from cargo_shell.sandbox.db import Database, dumps
+from cargo_shell.sandbox.domains import orchestration_batches, orchestration_runs, orchestration_workflows
 from cargo_shell.sandbox.domains import orchestration_graphs as graphs
-from cargo_shell.sandbox.domains import orchestration_runs, orchestration_workflows
 from cargo_shell.sandbox.engine import credits, storage_bridge
 from cargo_shell.sandbox.engine.core import Engine
 from cargo_shell.sandbox.engine.jobs import record_identity
@@ -28,6 +28,7 @@ DAY = 86400.0
 
 def register(router: Router) -> None:
     orchestration_runs.register(router)
+    orchestration_batches.register(router)
     orchestration_workflows.register(router)
 
 

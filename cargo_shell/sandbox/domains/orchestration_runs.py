@@ -3,29 +3,41 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from cargo_shell.sandbox.db import Database, loads
 from cargo_shell.sandbox.domains.orchestration_views import (
-    TERMINAL_BATCH,
     TERMINAL_RUN,
-    batch_json,
     record_json,
     run_json,
 )
 from cargo_shell.sandbox.downloads import create_download, register_download_kind
 from cargo_shell.sandbox.engine import jobs
 from cargo_shell.sandbox.http import ApiError, Request, Router, bad_request
-from cargo_shell.sandbox.util import as_int, iso, new_uuid, parse_iso
+from cargo_shell.sandbox.util import as_int, iso, parse_iso
 
 MAX_RECORD_CANCEL = 2000
 
 
-def _sync(req: Request) -> None:
+def sync(req: Request) -> None:
+    """Advance pending jobs a bounded step so that a read sees progress."""
     engine = req.ctx.engine
     if engine is not None:
         engine.sync_step()
+
+
+def require_workflow(body: dict[str, Any]) -> None:
+    if not body.get("workflowUuid"):
+        raise bad_request("workflowUuid is required")
+
+
+def json_array(items: Iterable[Any]) -> Iterator[bytes]:
+    """A JSON array streamed one item a line."""
+    yield b"["
+    for i, item in enumerate(items):
+        yield (b",\n" if i else b"") + json.dumps(item, ensure_ascii=False).encode()
+    yield b"]\n"
 
 
 # -- run filters ---------------------------------------------------------------
@@ -38,7 +50,7 @@ _EQUALS = {
 }
 
 
-def _as_list(value: Any) -> list[Any]:
+def as_list(value: Any) -> list[Any]:
     if value is None:
         return []
     return value if isinstance(value, list) else [value]
@@ -53,11 +65,11 @@ def run_filter(ws: str, body: dict[str, Any], *, record_mode: bool = False) -> t
             where.append(f"{column} = ?")
             params.append(str(body[field]))
     if record_mode and body.get("ids"):
-        ids = [str(i) for i in _as_list(body["ids"])]
+        ids = [str(i) for i in as_list(body["ids"])]
         where.append(f"record_id IN ({','.join('?' * len(ids))})")
         params.extend(ids)
     if body.get("uuids") or body.get("runUuids"):
-        uuids = [str(u) for u in _as_list(body.get("uuids") or body.get("runUuids"))]
+        uuids = [str(u) for u in as_list(body.get("uuids") or body.get("runUuids"))]
         where.append(f"uuid IN ({','.join('?' * len(uuids))})")
         params.extend(uuids)
     title = body.get("title" if record_mode else "recordTitle")
@@ -68,7 +80,7 @@ def run_filter(ws: str, body: dict[str, Any], *, record_mode: bool = False) -> t
     if either:
         where.append("(record_title LIKE ? OR record_id = ?)")
         params.extend([f"%{either}%", str(either)])
-    statuses = [str(s) for s in _as_list(body.get("statuses"))]
+    statuses = [str(s) for s in as_list(body.get("statuses"))]
     if statuses and not record_mode:
         where.append(f"status IN ({','.join('?' * len(statuses))})")
         params.extend(statuses)
@@ -89,12 +101,12 @@ def run_filter(ws: str, body: dict[str, Any], *, record_mode: bool = False) -> t
     return " AND ".join(where), params
 
 
-def _paging(body: dict[str, Any], default: int = 100) -> tuple[int, int]:
+def paging(body: dict[str, Any], default: int = 100) -> tuple[int, int]:
     return as_int(body.get("limit"), "limit", default, maximum=10_000), as_int(body.get("offset"), "offset", 0)
 
 
 # -- runs ----------------------------------------------------------------------
-def _run_row(db: Database, ws: str, uuid: str) -> dict[str, Any]:
+def run_row(db: Database, ws: str, uuid: str) -> dict[str, Any]:
     row = db.one("SELECT * FROM wf_runs WHERE uuid = ? AND workspace_uuid = ?", (uuid, ws))
     if row is None:
         raise ApiError(404, "Run not found", "runNotFound")
@@ -103,12 +115,12 @@ def _run_row(db: Database, ws: str, uuid: str) -> dict[str, Any]:
 
 def create_run(req: Request) -> dict[str, Any]:
     uuid = jobs.create_run(req.ctx, req.body())
-    return {"run": run_json(_run_row(req.ctx.db, req.ctx.workspace_uuid, uuid))}
+    return {"run": run_json(run_row(req.ctx.db, req.ctx.workspace_uuid, uuid))}
 
 
 def get_run(req: Request) -> dict[str, Any]:
-    _sync(req)
-    row = _run_row(req.ctx.db, req.ctx.workspace_uuid, req.path_params["uuid"])
+    sync(req)
+    row = run_row(req.ctx.db, req.ctx.workspace_uuid, req.path_params["uuid"])
     return {
         "run": run_json(row),
         "runContext": loads(row["context"], {}),
@@ -116,27 +128,42 @@ def get_run(req: Request) -> dict[str, Any]:
     }
 
 
-def list_runs(req: Request) -> dict[str, Any]:
-    _sync(req)
+def _runs_sql(ws: str, body: dict[str, Any]) -> tuple[str, list[Any]]:
+    where, params = run_filter(ws, body)
+    return f"SELECT * FROM wf_runs WHERE {where}", params
+
+
+def _page(
+    req: Request, select: Callable[[str, dict[str, Any]], tuple[str, list[Any]]]
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of rows, newest first, and how many match in all."""
+    sync(req)
     body = req.body()
-    where, params = run_filter(req.ctx.workspace_uuid, body)
-    limit, offset = _paging(body)
+    sql, params = select(req.ctx.workspace_uuid, body)
+    limit, offset = paging(body)
     db = req.ctx.db
-    count = db.scalar(f"SELECT COUNT(*) FROM wf_runs WHERE {where}", params)
-    rows = db.all(f"SELECT * FROM wf_runs WHERE {where} ORDER BY seq DESC LIMIT ? OFFSET ?", [*params, limit, offset])
+    count = db.scalar(f"SELECT COUNT(*) FROM ({sql})", params)
+    return db.all(f"{sql} ORDER BY seq DESC LIMIT ? OFFSET ?", [*params, limit, offset]), int(count or 0)
+
+
+def _count(req: Request, select: Callable[[str, dict[str, Any]], tuple[str, list[Any]]]) -> dict[str, Any]:
+    sync(req)
+    sql, params = select(req.ctx.workspace_uuid, req.body())
+    return {"count": req.ctx.db.scalar(f"SELECT COUNT(*) FROM ({sql})", params)}
+
+
+def list_runs(req: Request) -> dict[str, Any]:
+    rows, count = _page(req, _runs_sql)
     return {"runs": [run_json(r) for r in rows], "count": count}
 
 
 def count_runs(req: Request) -> dict[str, Any]:
-    _sync(req)
-    where, params = run_filter(req.ctx.workspace_uuid, req.body())
-    return {"count": req.ctx.db.scalar(f"SELECT COUNT(*) FROM wf_runs WHERE {where}", params)}
+    return _count(req, _runs_sql)
 
 
 def cancel_runs(req: Request) -> dict[str, Any]:
     body = req.body()
-    if not body.get("workflowUuid"):
-        raise bad_request("workflowUuid is required")
+    require_workflow(body)
     where, params = run_filter(req.ctx.workspace_uuid, body)
     stamp = iso(req.ctx.clock())
     with req.ctx.db.transaction() as conn:
@@ -170,10 +197,9 @@ def _metrics(rows: Iterable[dict[str, Any]], *, runs: bool) -> list[dict[str, An
 
 
 def run_metrics(req: Request) -> dict[str, Any]:
-    _sync(req)
+    sync(req)
     body = req.body()
-    if not body.get("workflowUuid"):
-        raise bad_request("workflowUuid is required")
+    require_workflow(body)
     where, params = run_filter(req.ctx.workspace_uuid, body)
     rows = req.ctx.db.all(f"SELECT executions FROM wf_runs WHERE {where}", params)
     return {"runMetrics": _metrics(rows, runs=True)}
@@ -182,198 +208,17 @@ def run_metrics(req: Request) -> dict[str, Any]:
 @register_download_kind("orchestration.runs")
 def _stream_runs(db: Database, ws: str, spec: dict[str, Any]) -> tuple[Iterable[bytes], str, str]:
     where, params = run_filter(ws, spec, record_mode=spec.get("mode") == "records")
-
-    def chunks() -> Iterator[bytes]:
-        yield b"["
-        first = True
-        for row in db.all(f"SELECT * FROM wf_runs WHERE {where} ORDER BY seq", params):
-            item = run_json(row) | {"runContext": loads(row["context"], {})}
-            yield (b"" if first else b",\n") + json.dumps(item, ensure_ascii=False).encode()
-            first = False
-        yield b"]\n"
-
-    return chunks(), "application/json", "runs.json"
+    rows = db.all(f"SELECT * FROM wf_runs WHERE {where} ORDER BY seq", params)
+    items = (run_json(row) | {"runContext": loads(row["context"], {})} for row in rows)
+    return json_array(items), "application/json", "runs.json"
 
 
 def download_runs(req: Request) -> dict[str, Any]:
-    _sync(req)
+    sync(req)
     body = req.body()
-    if not body.get("workflowUuid"):
-        raise bad_request("workflowUuid is required")
+    require_workflow(body)
     run_filter(req.ctx.workspace_uuid, body)  # validates dates before handing out a URL
     return {"url": create_download(req.ctx, "orchestration.runs", body)}
-
-
-# -- batches -------------------------------------------------------------------
-def _batch_row(req: Request) -> dict[str, Any]:
-    row = req.ctx.db.one(
-        "SELECT * FROM wf_batches WHERE uuid = ? AND workspace_uuid = ?",
-        (req.path_params["uuid"], req.ctx.workspace_uuid),
-    )
-    if row is None:
-        raise ApiError(404, "Batch not found", "batchNotFound")
-    return row
-
-
-def create_batch(req: Request) -> dict[str, Any]:
-    uuid = jobs.create_batch(req.ctx, req.body())
-    row = req.ctx.db.one("SELECT * FROM wf_batches WHERE uuid = ?", (uuid,))
-    assert row is not None
-    return {"batch": batch_json(row)}
-
-
-def get_batch(req: Request) -> dict[str, Any]:
-    _sync(req)
-    return {"batch": batch_json(_batch_row(req))}
-
-
-def list_batches(req: Request) -> dict[str, Any]:
-    _sync(req)
-    q = req.query
-    where = ["workspace_uuid = ?"]
-    params: list[Any] = [req.ctx.workspace_uuid]
-    for field, column in (("workflowUuids", "workflow_uuid"), ("statuses", "status")):
-        values = [str(v) for v in _as_list(q.get(field))]
-        if values:
-            where.append(f"{column} IN ({','.join('?' * len(values))})")
-            params.extend(values)
-    if q.get("releaseUuid"):
-        where.append("release_uuid = ?")
-        params.append(q["releaseUuid"])
-    if q.get("isFinished") in ("true", "false"):
-        op = "IN" if q["isFinished"] == "true" else "NOT IN"
-        where.append(f"status {op} ({','.join('?' * len(TERMINAL_BATCH))})")
-        params.extend(TERMINAL_BATCH)
-    if q.get("hasRuns") in ("true", "false"):
-        where.append("runs_count > 0" if q["hasRuns"] == "true" else "runs_count = 0")
-    for field, op in (("includedDataKinds", "IN"), ("excludedDataKinds", "NOT IN")):
-        kinds = [str(v) for v in _as_list(q.get(field))]
-        if kinds:
-            where.append(f"json_extract(data, '$.kind') {op} ({','.join('?' * len(kinds))})")
-            params.extend(kinds)
-    limit, offset = _paging(q, default=50)
-    rows = req.ctx.db.all(
-        f"SELECT * FROM wf_batches WHERE {' AND '.join(where)} ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?",
-        [*params, limit, offset],
-    )
-    return {"batches": [batch_json(r) for r in rows]}
-
-
-def cancel_batch(req: Request) -> dict[str, Any]:
-    row = _batch_row(req)
-    if row["status"] in TERMINAL_BATCH or row["status"] == "cancelling":
-        raise ApiError(400, f"Batch already finished ({row['status']})", "batchAlreadyFinished")
-    stamp = iso(req.ctx.clock())
-    with req.ctx.db.transaction() as conn:
-        conn.execute("UPDATE wf_batches SET status = 'cancelling', updated_at = ? WHERE uuid = ?", (stamp, row["uuid"]))
-    return {}
-
-
-def _graph_slugs(db: Database, batch: dict[str, Any]) -> set[str]:
-    nodes = loads(batch["nodes"])
-    if nodes is None and batch["release_uuid"]:
-        nodes = loads(db.scalar("SELECT nodes FROM wf_releases WHERE uuid = ?", (batch["release_uuid"],)), [])
-    return {str(n.get("slug")) for n in nodes or [] if isinstance(n, dict)}
-
-
-@register_download_kind("orchestration.batch")
-def _stream_batch(db: Database, ws: str, spec: dict[str, Any]) -> tuple[Iterable[bytes], str, str]:
-    slug = spec.get("outputNodeSlug") or "end"
-
-    def chunks() -> Iterator[bytes]:
-        yield b"["
-        first = True
-        rows = db.all(
-            "SELECT record_id, record_title, status, error_message, context FROM wf_runs"
-            " WHERE batch_uuid = ? AND workspace_uuid = ? ORDER BY seq",
-            (spec["uuid"], ws),
-        )
-        for row in rows:
-            item = {
-                "recordId": row["record_id"],
-                "recordTitle": row["record_title"],
-                "status": row["status"],
-                "errorMessage": row["error_message"],
-                "output": loads(row["context"], {}).get(slug),
-            }
-            yield (b"" if first else b",\n") + json.dumps(item, ensure_ascii=False).encode()
-            first = False
-        yield b"]\n"
-
-    return chunks(), "application/json", f"batch-{spec['uuid']}-{slug}.json"
-
-
-def download_batch(req: Request) -> dict[str, Any]:
-    _sync(req)
-    row = _batch_row(req)
-    if row["status"] not in TERMINAL_BATCH:
-        raise ApiError(400, "Batch not finished", "batchNotFinished")
-    slug = req.body().get("outputNodeSlug")
-    if slug and slug not in _graph_slugs(req.ctx.db, row):
-        raise ApiError(400, f"Output node {slug!r} not found in the batch's release", "batchNotSupported")
-    return {"url": create_download(req.ctx, "orchestration.batch", {"uuid": row["uuid"], "outputNodeSlug": slug})}
-
-
-# -- actions -------------------------------------------------------------------
-_KIND_FIELDS = {
-    "native": ("actionSlug",),
-    "connector": ("integrationSlug", "connectorUuid", "actionSlug"),
-    "tool": ("toolUuid", "templateSlug", "releaseUuid", "waitUntilFinished"),
-    "agent": ("agentUuid", "templateSlug", "releaseUuid", "waitUntilFinished"),
-}
-
-
-def action_nodes(action: Any) -> list[dict[str, Any]]:
-    """A one-action graph: start -> action -> end."""
-    if not isinstance(action, dict) or action.get("kind") not in _KIND_FIELDS:
-        raise bad_request("action.kind must be native, connector, tool or agent", "invalidData")
-    if not isinstance(action.get("config"), dict):
-        raise bad_request("action.config is required ({} for defaults)", "invalidData")
-    start, step, end = new_uuid(), new_uuid(), new_uuid()
-    node: dict[str, Any] = {
-        "uuid": step,
-        "slug": "action",
-        "kind": action["kind"],
-        "config": action["config"],
-        "fallbackOnFailure": False,
-        "position": {"x": 0, "y": 100},
-    }
-    for field in _KIND_FIELDS[action["kind"]]:
-        if action.get(field) is not None:
-            node[field] = action[field]
-    if action.get("retry"):
-        node["retry"] = action["retry"]
-    from cargo_shell.sandbox.engine.graph import children_count
-
-    node["childrenUuids"] = [end] * (children_count(node) or 1)
-    variables = [{"name": "output", "type": "any", "value": "{{nodes.action}}"}]
-    return [
-        {"uuid": start, "slug": "start", "kind": "native", "actionSlug": "start", "config": {},
-         "childrenUuids": [step], "fallbackOnFailure": False, "position": {"x": 0, "y": 0}},
-        node,
-        {"uuid": end, "slug": "end", "kind": "native", "actionSlug": "end", "config": {"variables": variables},
-         "childrenUuids": [], "fallbackOnFailure": False, "position": {"x": 0, "y": 200}},
-    ]  # fmt: skip
-
-
-def execute_action(req: Request) -> dict[str, Any]:
-    body = req.body()
-    if "data" not in body:
-        raise bad_request("data is required", "invalidData")
-    uuid = jobs.create_run(req.ctx, {"nodes": action_nodes(body.get("action")), "data": body["data"]})
-    return {"run": run_json(_run_row(req.ctx.db, req.ctx.workspace_uuid, uuid))}
-
-
-def execute_action_batch(req: Request) -> dict[str, Any]:
-    body = req.body()
-    records = body.get("records")
-    if not isinstance(records, list):
-        raise bad_request("records must be an array", "invalidData")
-    payload = {"nodes": action_nodes(body.get("action")), "data": {"kind": "records", "records": records}}
-    uuid = jobs.create_batch(req.ctx, payload)
-    row = req.ctx.db.one("SELECT * FROM wf_batches WHERE uuid = ?", (uuid,))
-    assert row is not None
-    return {"batch": batch_json(row)}
 
 
 # -- records (latest run per record id) ----------------------------------------
@@ -383,7 +228,7 @@ def _latest_sql(ws: str, body: dict[str, Any]) -> tuple[str, list[Any]]:
         "SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY workflow_uuid, record_id ORDER BY seq DESC) AS rn"
         f" FROM wf_runs WHERE {where}) WHERE rn = 1"
     )
-    statuses = [str(s) for s in _as_list(body.get("statuses"))]
+    statuses = [str(s) for s in as_list(body.get("statuses"))]
     if statuses:
         sql += f" AND status IN ({','.join('?' * len(statuses))})"
         params = [*params, *statuses]
@@ -391,43 +236,32 @@ def _latest_sql(ws: str, body: dict[str, Any]) -> tuple[str, list[Any]]:
 
 
 def list_records(req: Request) -> dict[str, Any]:
-    _sync(req)
-    body = req.body()
-    sql, params = _latest_sql(req.ctx.workspace_uuid, body)
-    limit, offset = _paging(body)
-    db = req.ctx.db
-    count = db.scalar(f"SELECT COUNT(*) FROM ({sql})", params)
-    rows = db.all(f"{sql} ORDER BY seq DESC LIMIT ? OFFSET ?", [*params, limit, offset])
+    rows, count = _page(req, _latest_sql)
     return {"records": [record_json(r) for r in rows], "count": count}
 
 
 def count_records(req: Request) -> dict[str, Any]:
-    _sync(req)
-    sql, params = _latest_sql(req.ctx.workspace_uuid, req.body())
-    return {"count": req.ctx.db.scalar(f"SELECT COUNT(*) FROM ({sql})", params)}
+    return _count(req, _latest_sql)
 
 
 def record_metrics(req: Request) -> dict[str, Any]:
-    _sync(req)
+    sync(req)
     body = req.body()
-    if not body.get("workflowUuid"):
-        raise bad_request("workflowUuid is required")
+    require_workflow(body)
     sql, params = _latest_sql(req.ctx.workspace_uuid, body)
     return {"recordMetrics": _metrics(req.ctx.db.all(sql, params), runs=False)}
 
 
 def download_records(req: Request) -> dict[str, Any]:
-    _sync(req)
+    sync(req)
     body = req.body()
-    if not body.get("workflowUuid"):
-        raise bad_request("workflowUuid is required")
+    require_workflow(body)
     return {"url": create_download(req.ctx, "orchestration.runs", {**body, "mode": "records"})}
 
 
 def cancel_records(req: Request) -> dict[str, Any]:
     body = req.body()
-    if not body.get("workflowUuid"):
-        raise bad_request("workflowUuid is required")
+    require_workflow(body)
     sql, params = _latest_sql(req.ctx.workspace_uuid, body)
     db = req.ctx.db
     uuids = [r["uuid"] for r in db.all(f"SELECT uuid FROM ({sql}) WHERE status IN ('pending', 'running')", params)]
@@ -450,13 +284,6 @@ def register(router: Router) -> None:
     r("POST", "/v1/orchestration/runs/metrics")(run_metrics)
     r("POST", "/v1/orchestration/runs/download")(download_runs)
     r("GET", "/v1/orchestration/runs/{uuid}")(get_run)
-    r("POST", "/v1/orchestration/batches")(create_batch)
-    r("GET", "/v1/orchestration/batches/list")(list_batches)
-    r("GET", "/v1/orchestration/batches/{uuid}")(get_batch)
-    r("POST", "/v1/orchestration/batches/{uuid}/cancel")(cancel_batch)
-    r("POST", "/v1/orchestration/batches/{uuid}/download")(download_batch)
-    r("POST", "/v1/orchestration/actions/execute")(execute_action)
-    r("POST", "/v1/orchestration/actions/execute-batch")(execute_action_batch)
     r("POST", "/v1/orchestration/records/list")(list_records)
     r("POST", "/v1/orchestration/records/count")(count_records)
     r("POST", "/v1/orchestration/records/metrics")(record_metrics)

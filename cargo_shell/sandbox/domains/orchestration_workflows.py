@@ -6,6 +6,7 @@ from typing import Any
 
 from cargo_shell.sandbox.db import Database, dumps, loads
 from cargo_shell.sandbox.domains import orchestration_graphs as graphs
+from cargo_shell.sandbox.domains.orchestration_runs import sync
 from cargo_shell.sandbox.domains.orchestration_views import (
     batch_json,
     play_json,
@@ -59,11 +60,6 @@ TEMPLATES = [
 ]  # fmt: skip
 
 
-def _sync(req: Request) -> None:
-    if req.ctx.engine is not None:
-        req.ctx.engine.sync_step()
-
-
 # -- plays, tools, workflows ----------------------------------------------------
 def list_plays(req: Request) -> dict[str, Any]:
     q = req.query
@@ -92,7 +88,7 @@ def list_tools(req: Request) -> dict[str, Any]:
 
 
 def list_workflows(req: Request) -> dict[str, Any]:
-    _sync(req)
+    sync(req)
     db, ws = req.ctx.db, req.ctx.workspace_uuid
     out = []
     for wf in db.all(
