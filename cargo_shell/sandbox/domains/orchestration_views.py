@@ -10,14 +10,28 @@ TERMINAL_RUN = ("success", "error", "cancelled", "skipped")
 TERMINAL_BATCH = ("success", "error", "cancelled", "skipped")
 
 
-def run_json(row: dict[str, Any]) -> dict[str, Any]:
+def _owned(row: dict[str, Any]) -> dict[str, Any]:
+    """The identity fields every workflow-owned object starts with."""
     return {
         "uuid": row["uuid"],
         "workspaceUuid": row["workspace_uuid"],
         "workflowUuid": row["workflow_uuid"],
         "userUuid": row["user_uuid"],
-        "releaseUuid": row["release_uuid"],
-        "nodes": loads(row["nodes"]),
+    }
+
+
+def _job(row: dict[str, Any]) -> dict[str, Any]:
+    """Runs and batches: identity, the release they ran and the nodes given inline."""
+    return _owned(row) | {"releaseUuid": row["release_uuid"], "nodes": loads(row["nodes"])}
+
+
+def _stamps(row: dict[str, Any]) -> dict[str, Any]:
+    return {"createdAt": row["created_at"], "updatedAt": row["updated_at"]}
+
+
+def run_json(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **_job(row),
         "batchUuid": row["batch_uuid"],
         "traceUuid": row["uuid"],
         "temporalWorkflowId": f"sandbox-run-{row['uuid']}",
@@ -35,8 +49,7 @@ def run_json(row: dict[str, Any]) -> dict[str, Any]:
         "status": row["status"],
         "errorMessage": row["error_message"],
         "executions": loads(row["executions"], []),
-        "createdAt": row["created_at"],
-        "updatedAt": row["updated_at"],
+        **_stamps(row),
         "finishedAt": row["finished_at"],
         "deletedAt": None,
     }
@@ -53,12 +66,7 @@ def record_json(row: dict[str, Any]) -> dict[str, Any]:
 
 def batch_json(row: dict[str, Any]) -> dict[str, Any]:
     return {
-        "uuid": row["uuid"],
-        "workspaceUuid": row["workspace_uuid"],
-        "workflowUuid": row["workflow_uuid"],
-        "userUuid": row["user_uuid"],
-        "releaseUuid": row["release_uuid"],
-        "nodes": loads(row["nodes"]),
+        **_job(row),
         "temporalWorkflowId": f"sandbox-batch-{row['uuid']}",
         "traceUuid": None,
         "data": loads(row["data"], {}),
@@ -69,19 +77,15 @@ def batch_json(row: dict[str, Any]) -> dict[str, Any]:
         "executedRunsCount": row["executed_runs_count"],
         "failedRunsCount": row["failed_runs_count"],
         "creditsUsedCount": row["credits_used_count"],
-        "createdAt": row["created_at"],
-        "updatedAt": row["updated_at"],
+        **_stamps(row),
         "finishedAt": row["finished_at"],
     }
 
 
 def release_json(row: dict[str, Any]) -> dict[str, Any]:
     return {
-        "uuid": row["uuid"],
+        **_owned(row),
         "parentUuid": row["parent_uuid"],
-        "workspaceUuid": row["workspace_uuid"],
-        "userUuid": row["user_uuid"],
-        "workflowUuid": row["workflow_uuid"],
         "description": row["description"],
         "version": row["version"],
         "status": row["status"],
@@ -90,8 +94,7 @@ def release_json(row: dict[str, Any]) -> dict[str, Any]:
         "formFields": loads(row["form_fields"]),
         "testRecords": loads(row["test_records"], []),
         "deployedAt": row["deployed_at"],
-        "createdAt": row["created_at"],
-        "updatedAt": row["updated_at"],
+        **_stamps(row),
         "deletedAt": None,
     }
 
@@ -99,10 +102,7 @@ def release_json(row: dict[str, Any]) -> dict[str, Any]:
 def play_json(row: dict[str, Any]) -> dict[str, Any]:
     data = loads(row["data"], {})
     return {
-        "uuid": row["uuid"],
-        "workspaceUuid": row["workspace_uuid"],
-        "workflowUuid": row["workflow_uuid"],
-        "userUuid": row["user_uuid"],
+        **_owned(row),
         "modelUuid": row["model_uuid"],
         "segmentUuid": row["segment_uuid"],
         "changeKinds": data.get("changeKinds", ["added", "updated"]),
@@ -114,8 +114,7 @@ def play_json(row: dict[str, Any]) -> dict[str, Any]:
         "healthThreshold": data.get("healthThreshold", 0.5),
         "healthAlertActions": data.get("healthAlertActions", []),
         "folderUuid": row["folder_uuid"],
-        "createdAt": row["created_at"],
-        "updatedAt": row["updated_at"],
+        **_stamps(row),
         "deletedAt": None,
     }
 
@@ -123,11 +122,8 @@ def play_json(row: dict[str, Any]) -> dict[str, Any]:
 def tool_json(row: dict[str, Any]) -> dict[str, Any]:
     data = loads(row["data"], {})
     return {
-        "uuid": row["uuid"],
+        **_owned(row),
         "icon": data.get("icon", {"kind": "emoji", "emojiSlug": "hammer_and_wrench"}),
-        "workspaceUuid": row["workspace_uuid"],
-        "workflowUuid": row["workflow_uuid"],
-        "userUuid": row["user_uuid"],
         "name": row["name"],
         "folderUuid": row["folder_uuid"],
         "creditsCost": data.get("creditsCost", {"kind": "minMax"}),
@@ -135,8 +131,7 @@ def tool_json(row: dict[str, Any]) -> dict[str, Any]:
         "isReadOnly": data.get("isReadOnly", False),
         "triggers": data.get("triggers", []),
         "publicForm": None,
-        "createdAt": row["created_at"],
-        "updatedAt": row["updated_at"],
+        **_stamps(row),
         "deletedAt": None,
     }
 
