@@ -6,9 +6,12 @@ import random
 import re
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cargo_shell.sandbox.http import bad_request
+from cargo_shell.sandbox.http import bad_request, not_found
+
+if TYPE_CHECKING:
+    from cargo_shell.sandbox.db import Database
 
 
 def iso(ts: float) -> str:
@@ -78,3 +81,23 @@ def require(body: dict[str, Any], name: str, kind: type | tuple[type, ...] = str
     if not isinstance(value, kind):
         raise bad_request(f"{name} has the wrong type", "invalidField")
     return value
+
+
+# -- rows of soft-deleted, per-workspace tables (``table`` is always a literal of the caller) --
+def live_row(db: Database, table: str, ws: str, uuid: Any, what: str, reason: str) -> dict[str, Any]:
+    """The undeleted row ``uuid`` of workspace ``ws``; 404 ``reason`` ("<what> not found") otherwise."""
+    row = db.one(f"SELECT * FROM {table} WHERE uuid = ? AND workspace_uuid = ? AND deleted_at IS NULL", (uuid, ws))
+    if row is None:
+        raise not_found(what, reason)
+    return row
+
+
+def live_rows(db: Database, table: str, ws: str, order: str = "created_at") -> list[dict[str, Any]]:
+    """Every undeleted row of workspace ``ws``."""
+    return db.all(f"SELECT * FROM {table} WHERE workspace_uuid = ? AND deleted_at IS NULL ORDER BY {order}", (ws,))
+
+
+def check_folder(db: Database, ws: str, folder: Any) -> None:
+    """404 unless ``folder`` (when given) is a live folder of the workspace."""
+    if folder:
+        live_row(db, "folders", ws, folder, "Folder", "folderNotFound")

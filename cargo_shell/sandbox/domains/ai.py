@@ -12,7 +12,7 @@ from cargo_shell.sandbox.domains import ai_chat, ai_content
 from cargo_shell.sandbox.domains import ai_schema as _schema  # noqa: F401  (registers the migration)
 from cargo_shell.sandbox.domains.releases import ReleaseTable, requested_version
 from cargo_shell.sandbox.http import ApiError, Request, Router, bad_request
-from cargo_shell.sandbox.util import iso, new_uuid
+from cargo_shell.sandbox.util import check_folder, iso, live_row, live_rows, new_uuid
 
 ICON_COLORS = ("grey", "green", "purple", "yellow", "blue", "red")
 ARRAYS = ("actions", "mcpClients", "resources", "capabilities", "suggestedActions")
@@ -81,15 +81,7 @@ def agent_json(db: Database, row: dict[str, Any]) -> dict[str, Any]:
 
 
 def agent_row(db: Database, ws: str, uuid: Any) -> dict[str, Any]:
-    row = db.one("SELECT * FROM ai_agents WHERE uuid = ? AND workspace_uuid = ? AND deleted_at IS NULL", (uuid, ws))
-    if row is None:
-        raise ApiError(404, "Agent not found", "agentNotFound")
-    return row
-
-
-def _check_folder(db: Database, ws: str, folder: Any) -> None:
-    if folder and db.scalar("SELECT 1 FROM folders WHERE uuid = ? AND workspace_uuid = ?", (folder, ws)) is None:
-        raise ApiError(404, "Folder not found", "folderNotFound")
+    return live_row(db, "ai_agents", ws, uuid, "Agent", "agentNotFound")
 
 
 def _check_icon(icon: Any) -> dict[str, Any]:
@@ -100,11 +92,7 @@ def _check_icon(icon: Any) -> dict[str, Any]:
 
 def list_agents(req: Request) -> dict[str, Any]:
     db = req.ctx.db
-    rows = db.all(
-        "SELECT * FROM ai_agents WHERE workspace_uuid = ? AND deleted_at IS NULL ORDER BY created_at",
-        (req.ctx.workspace_uuid,),
-    )
-    return {"agents": [agent_json(db, r) for r in rows]}
+    return {"agents": [agent_json(db, r) for r in live_rows(db, "ai_agents", req.ctx.workspace_uuid)]}
 
 
 def get_agent(req: Request) -> dict[str, Any]:
@@ -117,7 +105,7 @@ def create_agent(req: Request) -> dict[str, Any]:
     if not isinstance(name, str) or not name.strip():
         raise bad_request("name is required")
     icon = _check_icon(body.get("icon"))
-    _check_folder(ctx.db, ctx.workspace_uuid, body.get("folderUuid"))
+    check_folder(ctx.db, ctx.workspace_uuid, body.get("folderUuid"))
     uuid, stamp = new_uuid(), iso(ctx.clock())
     ctx.db.execute(
         "INSERT INTO ai_agents (uuid, workspace_uuid, user_uuid, name, description, icon, triggers, folder_uuid,"
@@ -131,7 +119,7 @@ def create_agent(req: Request) -> dict[str, Any]:
 def update_agent(req: Request) -> dict[str, Any]:
     ctx, body = req.ctx, req.body()
     row = agent_row(ctx.db, ctx.workspace_uuid, req.path_params["uuid"])
-    _check_folder(ctx.db, ctx.workspace_uuid, body.get("folderUuid"))
+    check_folder(ctx.db, ctx.workspace_uuid, body.get("folderUuid"))
     values = {
         "name": body.get("name") or row["name"],
         "description": body["description"] if "description" in body else row["description"],

@@ -10,7 +10,7 @@ from cargo_shell.sandbox.db import Database, dumps, loads
 from cargo_shell.sandbox.engine import credits
 from cargo_shell.sandbox.engine.core import register_advancer
 from cargo_shell.sandbox.http import ApiError, Request, Router, bad_request
-from cargo_shell.sandbox.util import as_int, iso, new_uuid
+from cargo_shell.sandbox.util import as_int, iso, live_row, new_uuid
 
 GENERATE_AFTER = 0.5
 ANSWER_AFTER = 2.0
@@ -57,10 +57,7 @@ def _sync(req: Request) -> None:
 
 
 def _chat_row(db: Database, ws: str, uuid: Any) -> dict[str, Any]:
-    row = db.one("SELECT * FROM ai_chats WHERE uuid = ? AND workspace_uuid = ? AND deleted_at IS NULL", (uuid, ws))
-    if row is None:
-        raise ApiError(404, "Chat not found", "chatNotFound")
-    return row
+    return live_row(db, "ai_chats", ws, uuid, "Chat", "chatNotFound")
 
 
 def create_chat(req: Request) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import Any
 
 from cargo_shell.sandbox.db import Database, dumps, loads
 from cargo_shell.sandbox.http import ApiError, Request, Router, bad_request
-from cargo_shell.sandbox.util import iso, new_uuid
+from cargo_shell.sandbox.util import check_folder, iso, live_rows, new_uuid
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 SCOPES = ("user", "agent")
@@ -36,11 +36,6 @@ def _file_row(db: Database, ws: str, uuid: Any) -> dict[str, Any]:
     return row
 
 
-def _check_folder(db: Database, ws: str, folder: Any) -> None:
-    if folder and db.scalar("SELECT 1 FROM folders WHERE uuid = ? AND workspace_uuid = ?", (folder, ws)) is None:
-        raise ApiError(404, "Folder not found", "folderNotFound")
-
-
 def list_files(req: Request) -> dict[str, Any]:
     rows = req.ctx.db.all(
         "SELECT uuid, workspace_uuid, user_uuid, name, folder_uuid, s3_filename, content_type, size, created_at,"
@@ -59,7 +54,7 @@ def upload_file(req: Request) -> dict[str, Any]:
     if len(content) > MAX_FILE_BYTES:
         raise ApiError(413, "Files above 50 MiB are not accepted by the sandbox", "fileTooLarge")
     folder = req.form.get("folderUuid") or None
-    _check_folder(ctx.db, ctx.workspace_uuid, folder)
+    check_folder(ctx.db, ctx.workspace_uuid, folder)
     stamp = iso(ctx.clock())
     replace = req.form.get("uuid")
     if replace:
@@ -84,7 +79,7 @@ def update_file(req: Request) -> dict[str, Any]:
     ctx, body = req.ctx, req.body()
     row = _file_row(ctx.db, ctx.workspace_uuid, req.path_params["uuid"])
     if "folderUuid" in body:
-        _check_folder(ctx.db, ctx.workspace_uuid, body["folderUuid"])
+        check_folder(ctx.db, ctx.workspace_uuid, body["folderUuid"])
     ctx.db.execute(
         "UPDATE ai_files SET name = ?, folder_uuid = ?, updated_at = ? WHERE uuid = ?",
         (body.get("name") or row["name"], body["folderUuid"] if "folderUuid" in body else row["folder_uuid"],
@@ -122,11 +117,7 @@ def _mcp_row(db: Database, ws: str, uuid: Any, *, writable: bool = False) -> dic
 
 
 def list_mcp(req: Request) -> dict[str, Any]:
-    rows = req.ctx.db.all(
-        "SELECT * FROM ai_mcp_servers WHERE workspace_uuid = ? AND deleted_at IS NULL ORDER BY created_at",
-        (req.ctx.workspace_uuid,),
-    )
-    return {"mcpServers": [mcp_json(r) for r in rows]}
+    return {"mcpServers": [mcp_json(r) for r in live_rows(req.ctx.db, "ai_mcp_servers", req.ctx.workspace_uuid)]}
 
 
 def create_mcp(req: Request) -> dict[str, Any]:
@@ -136,7 +127,7 @@ def create_mcp(req: Request) -> dict[str, Any]:
     for field in ("actions", "resources"):
         if not isinstance(body.get(field), list):
             raise bad_request(f"{field} is required (an array, possibly empty)")
-    _check_folder(ctx.db, ctx.workspace_uuid, body.get("folderUuid"))
+    check_folder(ctx.db, ctx.workspace_uuid, body.get("folderUuid"))
     uuid, stamp = new_uuid(), iso(ctx.clock())
     ctx.db.execute(
         "INSERT INTO ai_mcp_servers (uuid, workspace_uuid, user_uuid, name, description, actions, resources,"
@@ -151,7 +142,7 @@ def update_mcp(req: Request) -> dict[str, Any]:
     ctx, body = req.ctx, req.body()
     row = _mcp_row(ctx.db, ctx.workspace_uuid, req.path_params["uuid"], writable=True)
     if "folderUuid" in body:
-        _check_folder(ctx.db, ctx.workspace_uuid, body["folderUuid"])
+        check_folder(ctx.db, ctx.workspace_uuid, body["folderUuid"])
     ctx.db.execute(
         "UPDATE ai_mcp_servers SET name = ?, description = ?, actions = ?, resources = ?, folder_uuid = ?,"
         " updated_at = ? WHERE uuid = ?",

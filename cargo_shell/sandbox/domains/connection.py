@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from cargo_shell.sandbox.db import Database, dumps, loads
-from cargo_shell.sandbox.http import ApiError, JsonResponse, Request, Router, StreamResponse, bad_request, not_found
+from cargo_shell.sandbox.http import ApiError, JsonResponse, Request, Router, StreamResponse, bad_request
 from cargo_shell.sandbox.integrations import INTEGRATIONS, documentation, native_integration, public
-from cargo_shell.sandbox.util import check_identifier, iso, new_uuid, require
+from cargo_shell.sandbox.util import check_identifier, iso, live_row, new_uuid, require
 
 RATE_UNITS = ("day", "hour", "minute", "second")
 
@@ -77,10 +77,7 @@ def _masked(config: Any) -> Any:
 
 
 def _connector(db: Database, ws: str, uuid: str) -> dict[str, Any]:
-    row = db.one("SELECT * FROM connectors WHERE uuid = ? AND workspace_uuid = ? AND deleted_at IS NULL", (uuid, ws))
-    if row is None:
-        raise not_found("Connector", "connectorNotFound")
-    return row
+    return live_row(db, "connectors", ws, uuid, "Connector", "connectorNotFound")
 
 
 def _integration(slug: Any) -> dict[str, Any]:

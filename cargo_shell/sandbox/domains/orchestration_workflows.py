@@ -21,7 +21,7 @@ from cargo_shell.sandbox.engine.jobs import workflow_row
 from cargo_shell.sandbox.engine.runner import NodeFailure, Runner
 from cargo_shell.sandbox.engine.services import SandboxServices
 from cargo_shell.sandbox.http import ApiError, Request, Router, bad_request
-from cargo_shell.sandbox.util import iso
+from cargo_shell.sandbox.util import iso, live_rows
 
 PLACEHOLDER_IDS = [f"00000000-0000-4000-8000-00000000000{i}" for i in range(1, 6)]
 AUTHOR = {
@@ -63,11 +63,7 @@ TEMPLATES = [
 # -- plays, tools, workflows ----------------------------------------------------
 def list_plays(req: Request) -> dict[str, Any]:
     q = req.query
-    rows = req.ctx.db.all(
-        "SELECT * FROM wf_plays WHERE workspace_uuid = ? AND deleted_at IS NULL ORDER BY created_at",
-        (req.ctx.workspace_uuid,),
-    )
-    plays = [play_json(r) for r in rows]
+    plays = [play_json(r) for r in live_rows(req.ctx.db, "wf_plays", req.ctx.workspace_uuid)]
     if q.get("modelUuid"):
         plays = [p for p in plays if p["modelUuid"] == q["modelUuid"]]
     if q.get("segmentUuid"):
@@ -80,11 +76,7 @@ def list_plays(req: Request) -> dict[str, Any]:
 
 
 def list_tools(req: Request) -> dict[str, Any]:
-    rows = req.ctx.db.all(
-        "SELECT * FROM wf_tools WHERE workspace_uuid = ? AND deleted_at IS NULL ORDER BY created_at",
-        (req.ctx.workspace_uuid,),
-    )
-    return {"tools": [tool_json(r) for r in rows]}
+    return {"tools": [tool_json(r) for r in live_rows(req.ctx.db, "wf_tools", req.ctx.workspace_uuid)]}
 
 
 def list_workflows(req: Request) -> dict[str, Any]:

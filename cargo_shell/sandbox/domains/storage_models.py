@@ -7,9 +7,9 @@ import io
 from typing import Any
 
 from cargo_shell.sandbox.db import Database, dumps, loads
-from cargo_shell.sandbox.http import ApiError, JsonResponse, Request, Router, bad_request, not_found, unavailable
+from cargo_shell.sandbox.http import ApiError, JsonResponse, Request, Router, bad_request, unavailable
 from cargo_shell.sandbox.records import build_query, fetch_page
-from cargo_shell.sandbox.util import as_int, check_identifier, iso, new_uuid, require
+from cargo_shell.sandbox.util import as_int, check_folder, check_identifier, iso, live_row, live_rows, new_uuid, require
 from cargo_shell.sandbox.warehouse import (
     COLUMN_TYPES,
     SYSTEM_COLUMNS,
@@ -86,18 +86,12 @@ def model_json(db: Database, model: ModelInfo) -> dict[str, Any]:
 
 
 def dataset_row(db: Database, ws: str, uuid: Any) -> dict[str, Any]:
-    row = db.one("SELECT * FROM datasets WHERE uuid = ? AND workspace_uuid = ? AND deleted_at IS NULL", (uuid, ws))
-    if row is None:
-        raise not_found("Dataset", "datasetNotFound")
-    return row
+    return live_row(db, "datasets", ws, uuid, "Dataset", "datasetNotFound")
 
 
 # -- datasets ------------------------------------------------------------------------
 def list_datasets(req: Request) -> dict[str, Any]:
-    rows = req.ctx.db.all(
-        "SELECT * FROM datasets WHERE workspace_uuid = ? AND deleted_at IS NULL ORDER BY created_at, slug",
-        (req.ctx.workspace_uuid,),
-    )
+    rows = live_rows(req.ctx.db, "datasets", req.ctx.workspace_uuid, "created_at, slug")
     return {"datasets": [dataset_json(r) for r in rows]}
 
 
@@ -158,8 +152,7 @@ def create_model(req: Request) -> JsonResponse:
     ):
         raise ApiError(400, f"A model with slug {slug!r} already exists in this dataset", "duplicateSlug")
     folder = body.get("folderUuid")
-    if folder and not db.scalar("SELECT 1 FROM folders WHERE uuid = ? AND workspace_uuid = ?", (folder, ws)):
-        raise not_found("Folder", "folderNotFound")
+    check_folder(db, ws, folder)
     rows: list[list[str]] = []
     if extractor == "file":
         header, rows = _csv_rows(db, ws, config.get("s3Filename"))
@@ -271,8 +264,7 @@ def update_model(req: Request) -> dict[str, Any]:
     if not isinstance(name, str) or not name:
         raise bad_request("name must be a non-empty string")
     folder = body.get("folderUuid", model.row["folder_uuid"])
-    if folder and not db.scalar("SELECT 1 FROM folders WHERE uuid = ? AND workspace_uuid = ?", (folder, ws)):
-        raise not_found("Folder", "folderNotFound")
+    check_folder(db, ws, folder)
     db.execute(
         "UPDATE models SET name = ?, description = ?, folder_uuid = ?, data = ?, updated_at = ? WHERE uuid = ?",
         (

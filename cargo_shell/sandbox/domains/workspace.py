@@ -10,7 +10,7 @@ from typing import Any
 from cargo_shell.sandbox.app import hash_token
 from cargo_shell.sandbox.db import Database, dumps, loads
 from cargo_shell.sandbox.http import ApiError, JsonResponse, Request, Router, bad_request, not_found
-from cargo_shell.sandbox.util import iso, new_uuid, require
+from cargo_shell.sandbox.util import iso, live_row, live_rows, new_uuid, require
 
 FOLDER_KINDS = ("tool", "play", "agent", "file", "mcpServer", "model", "app", "worker", "alert")
 TOKEN_PREFIX = "cai_sandbox_"
@@ -196,11 +196,7 @@ def token_json(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def list_tokens(req: Request) -> dict[str, Any]:
-    rows = req.ctx.db.all(
-        "SELECT * FROM tokens WHERE workspace_uuid = ? AND deleted_at IS NULL ORDER BY created_at",
-        (req.ctx.workspace_uuid,),
-    )
-    return {"tokens": [token_json(r) for r in rows]}
+    return {"tokens": [token_json(r) for r in live_rows(req.ctx.db, "tokens", req.ctx.workspace_uuid)]}
 
 
 def _check_permissions(value: Any) -> None:
@@ -240,12 +236,7 @@ def create_token(req: Request) -> dict[str, Any]:
 
 def remove_token(req: Request) -> JsonResponse:
     db, ws = req.ctx.db, req.ctx.workspace_uuid
-    row = db.one(
-        "SELECT * FROM tokens WHERE uuid = ? AND workspace_uuid = ? AND deleted_at IS NULL",
-        (req.path_params["uuid"], ws),
-    )
-    if row is None:
-        raise not_found("Token", "tokenNotFound")
+    row = live_row(db, "tokens", ws, req.path_params["uuid"], "Token", "tokenNotFound")
     db.execute("UPDATE tokens SET deleted_at = ? WHERE uuid = ?", (iso(req.ctx.clock()), row["uuid"]))
     return EMPTY
 
@@ -268,10 +259,7 @@ def folder_json(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _folder(db: Database, ws: str, uuid: Any) -> dict[str, Any]:
-    row = db.one("SELECT * FROM folders WHERE uuid = ? AND workspace_uuid = ? AND deleted_at IS NULL", (uuid, ws))
-    if row is None:
-        raise not_found("Folder", "folderNotFound")
-    return row
+    return live_row(db, "folders", ws, uuid, "Folder", "folderNotFound")
 
 
 def _check_name(db: Database, ws: str, kind: str, name: str, parent: Any, exclude: str = "") -> None:
@@ -284,10 +272,7 @@ def _check_name(db: Database, ws: str, kind: str, name: str, parent: Any, exclud
 
 
 def list_folders(req: Request) -> dict[str, Any]:
-    rows = req.ctx.db.all(
-        "SELECT * FROM folders WHERE workspace_uuid = ? AND deleted_at IS NULL ORDER BY kind, position, name",
-        (req.ctx.workspace_uuid,),
-    )
+    rows = live_rows(req.ctx.db, "folders", req.ctx.workspace_uuid, "kind, position, name")
     return {"folders": [folder_json(r) for r in rows]}
 
 
