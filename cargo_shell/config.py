@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from cargo_shell.api.client import DEFAULT_BASE_URL
+from cargo_shell.constants import DEFAULT_BASE_URL
 from cargo_shell.errors import ConfigError
 from cargo_shell.paths import Paths
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import contextlib
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from cargo_shell.config import ConfigStore, Resolved, resolve
 from cargo_shell.environment import Environment
-from cargo_shell.executor import AuditLog, Confirmer, EventSink, Executor, JobStore, Policy, RetryConfig, RunContext
 from cargo_shell.registry import CommandSpec, Registry, get_registry
 from cargo_shell.render.output import write_result
-from cargo_shell.target import SANDBOX_NOTICE, Target, open_target
+
+if TYPE_CHECKING:  # the executor and the HTTP stack load on first use: start-up stays fast
+    from cargo_shell.executor import Confirmer, EventSink, Executor
+    from cargo_shell.target import Target
 
 
 class Context:
@@ -50,6 +52,8 @@ class Context:
 
     def target(self) -> Target:
         if self._target is None:
+            from cargo_shell.target import open_target
+
             resolved = self.resolved()
             self._target = open_target(resolved, self.env.paths, transport=self.transport)
             if resolved.target == "sandbox":
@@ -75,6 +79,7 @@ class Context:
         a y/n/e/a prompt when stdin is a terminal (else none: approval-needing actions exit 3)
         and stderr progress. ``--yes`` is honoured here and only here.
         """
+        from cargo_shell.executor import AuditLog, Executor, JobStore, Policy, RetryConfig, RunContext
         from cargo_shell.executor.confirm import StdinConfirmer
         from cargo_shell.executor.progress import CliEvents
 
@@ -132,6 +137,8 @@ class Context:
         marker = self.env.paths.sandbox_dir / ".notice-shown"
         if marker.exists():
             return
+        from cargo_shell.target import SANDBOX_NOTICE
+
         self.env.warn(SANDBOX_NOTICE)
         with contextlib.suppress(OSError):
             marker.parent.mkdir(parents=True, exist_ok=True)

@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel
+if TYPE_CHECKING:  # pydantic loads when a params model is first needed, not at start-up
+    from pydantic import BaseModel
 
 Effect = Literal["read", "write", "destructive", "cost"]
 ArgType = Literal["uuid", "string", "json", "int", "bool", "date", "list", "enum", "number", "file"]
