@@ -15,82 +15,18 @@ from collections.abc import Callable
 from typing import Any
 
 from cargo_shell.sandbox.db import Database, loads
-from cargo_shell.sandbox.http import ApiError
+from cargo_shell.sandbox.filter_activity import ENROLLMENT_RESOLVERS, compare_count, invalid, period_bounds
 from cargo_shell.sandbox.util import iso, parse_iso
 from cargo_shell.sandbox.warehouse import ColumnSql, ModelInfo, load_model, q
 
-DAY = 86400.0
 COLUMN_KINDS = ("string", "number", "date", "boolean", "object", "array", "vector", "any")
 NULL_OPS = {"isNull": "{e} IS NULL", "isNotNull": "{e} IS NOT NULL"}
 EMPTY_OPS = {"isEmpty": "({e} IS NULL OR {e} = '')", "isNotEmpty": "({e} IS NOT NULL AND {e} <> '')"}
 COMPARE = {"is": "=", "isNot": "<>", "greaterThan": ">", "lowerThan": "<"}
-# (db, workspace_uuid, condition, now) -> {record_id: count of matching workflow activities}
-EnrollmentResolver = Callable[[Database, str, dict[str, Any], float], dict[str, int]]
-
-
-def invalid(message: str) -> ApiError:
-    return ApiError(400, f"Invalid filter: {message}", "invalidFilter")
 
 
 def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _compare_count(operator: Any, count: int, value: Any) -> bool:
-    if operator == "not":
-        return count == 0
-    if not isinstance(value, int | float) or isinstance(value, bool):
-        raise invalid("frequency/period value must be a number")
-    if operator == "moreThan":
-        return count > value
-    if operator == "lessThan":
-        return count < value
-    if operator == "exactly":
-        return count == value
-    raise invalid(f"unknown frequency operator {operator!r}")
-
-
-def _period_bounds(period: Any, now: float) -> tuple[str | None, str | None]:
-    """(oldest, newest) ISO bounds of a ``{operator, value, unit: day}`` period."""
-    if not isinstance(period, dict):
-        return None, None
-    value, operator = period.get("value", 0), period.get("operator")
-    if period.get("unit", "day") != "day" or not isinstance(value, int | float):
-        raise invalid("period must be {operator, value: number, unit: day}")
-    if operator == "lessThan":
-        return iso(now - value * DAY), None
-    if operator == "moreThan":
-        return None, iso(now - value * DAY)
-    if operator == "exactly":
-        return iso(now - (value + 1) * DAY), iso(now - value * DAY)
-    raise invalid(f"unknown period operator {operator!r}")
-
-
-def default_enrollment(db: Database, workspace_uuid: str, cond: dict[str, Any], now: float) -> dict[str, int]:
-    """Count workflow runs per record from the orchestration tables (none when they do not exist)."""
-    if db.scalar("SELECT 1 FROM sqlite_master WHERE name = 'wf_runs'") is None:
-        return {}
-    sql = "SELECT record_id, COUNT(*) FROM wf_runs WHERE workspace_uuid = ? AND workflow_uuid = ?"
-    params: list[Any] = [workspace_uuid, cond.get("workflowUuid")]
-    activity = cond.get("activityKind", "workflowEntered")
-    if activity == "workflowLeft":
-        sql += " AND status IN ('success', 'error', 'cancelled', 'skipped')"
-    elif activity == "workflowNodeExecuted":
-        sql += " AND EXISTS (SELECT 1 FROM json_each(executions) WHERE json_extract(value, '$.nodeSlug') = ?)"
-        params.append(cond.get("nodeSlug"))
-    elif activity != "workflowEntered":
-        raise invalid(f"unknown activityKind {activity!r}")
-    oldest, newest = _period_bounds(cond.get("period"), now)
-    if oldest:
-        sql += " AND created_at >= ?"
-        params.append(oldest)
-    if newest:
-        sql += " AND created_at <= ?"
-        params.append(newest)
-    return {row[0]: row[1] for row in db.execute(sql + " GROUP BY record_id", params)}
-
-
-ENROLLMENT_RESOLVERS: list[EnrollmentResolver] = [default_enrollment]
 
 
 class FilterCompiler:
@@ -107,11 +43,18 @@ class FilterCompiler:
             raise invalid("the filter must be an object {conjonction, groups}")
         if "conjunction" in flt:
             raise invalid("the key is spelled 'conjonction' (French), not 'conjunction'")
-        groups = flt.get("groups", [])
-        if not isinstance(groups, list):
-            raise invalid("groups must be a list")
-        joiner = self._joiner(flt)
-        parts = [self._group(group, cols, params) for group in groups]
+        return self._combine(flt, "groups", self._group, cols, params)
+
+    def _combine(
+        self, node: dict[str, Any], key: str, each: Callable[[Any, ColumnSql, list[Any]], str], cols: ColumnSql,
+        params: list[Any],
+    ) -> str:  # fmt: skip
+        """``node[key]`` compiled one by one and joined with the node's ``conjonction`` (empty: true)."""
+        items = node.get(key, [])
+        if not isinstance(items, list):
+            raise invalid(f"{key} must be a list")
+        joiner = self._joiner(node)
+        parts = [each(item, cols, params) for item in items]
         return f" {joiner} ".join(f"({p})" for p in parts) if parts else "1"
 
     def _joiner(self, node: dict[str, Any]) -> str:
@@ -123,12 +66,7 @@ class FilterCompiler:
     def _group(self, group: Any, cols: ColumnSql, params: list[Any]) -> str:
         if not isinstance(group, dict) or "conjunction" in group:
             raise invalid("each group is {conjonction, conditions} (spelled 'conjonction')")
-        conditions = group.get("conditions", [])
-        if not isinstance(conditions, list):
-            raise invalid("conditions must be a list")
-        joiner = self._joiner(group)
-        parts = [self.condition(c, cols, params) for c in conditions]
-        return f" {joiner} ".join(f"({p})" for p in parts) if parts else "1"
+        return self._combine(group, "conditions", self.condition, cols, params)
 
     # -- conditions -------------------------------------------------------------
     def condition(self, cond: Any, cols: ColumnSql, params: list[Any]) -> str:
@@ -359,7 +297,7 @@ class FilterCompiler:
         )
         self.uses_raw_sql |= sub.uses_raw_sql
         time_col = inner.model.row.get("time_column_slug") or "_emitted_at"
-        oldest, newest = _period_bounds(cond.get("period"), self.now)
+        oldest, newest = period_bounds(cond.get("period"), self.now)
         if oldest:
             where += f" AND {inner.alias}.{q(time_col)} >= ?"
             local.append(oldest)
@@ -373,7 +311,7 @@ class FilterCompiler:
         if op not in sql_ops:
             raise invalid("occurrence frequency needs operator not|moreThan|lessThan|exactly")
         if op != "not":
-            _compare_count(op, 0, value)  # validates the value
+            compare_count(op, 0, value)  # validates the value
             local.append(value)
         params.extend(local)
         return f"{count} {sql_ops[op]}"
@@ -406,8 +344,8 @@ class FilterCompiler:
                 counts[record_id] = counts.get(record_id, 0) + count
         freq = cond.get("frequency") or {}
         op, value = freq.get("operator"), freq.get("value")
-        zero_matches = _compare_count(op, 0, value)
-        ids = [rid for rid, n in counts.items() if _compare_count(op, n, value) != zero_matches]
+        zero_matches = compare_count(op, 0, value)
+        ids = [rid for rid, n in counts.items() if compare_count(op, n, value) != zero_matches]
         params.append(json.dumps(ids))
         test = f"{cols.alias}._id IN (SELECT value FROM json_each(?))"
         return f"NOT ({test})" if zero_matches else test
