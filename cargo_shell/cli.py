@@ -72,6 +72,24 @@ def _split_globals(argv: list[str]) -> tuple[dict[str, Any], list[str]]:
     return opts, argv[i:]
 
 
+def _take_output_switches(ctx: Context, argv: list[str]) -> list[str]:
+    """Let `--output`, `--yes`, `--strict` and `--debug` follow a local command's own words too."""
+    rest: list[str] = []
+    i = 0
+    while i < len(argv):
+        name, _, inline = argv[i].partition("=")
+        if name == "--output" and (inline or i + 1 < len(argv)):
+            ctx.apply_globals({"output": inline or argv[i + 1]})
+            i += 1 if inline else 2
+            continue
+        if name in ("--yes", "--strict", "--debug") and not inline:
+            ctx.apply_globals({name[2:]: True})
+        else:
+            rest.append(argv[i])
+        i += 1
+    return rest
+
+
 def _load(target: str) -> Callable[[Context, list[str]], int]:
     module, _, func = target.partition(":")
     return getattr(importlib.import_module(module), func)  # type: ignore[no-any-return]
@@ -143,7 +161,7 @@ def dispatch(ctx: Context, argv: list[str]) -> int:
             return ExitStatus.OK
         return _load("cargo_shell.shell_entry:open_shell")(ctx, [])
     if rest[0] in LOCAL_COMMANDS and rest[0] not in ctx.registry:
-        return _load(LOCAL_COMMANDS[rest[0]])(ctx, rest[1:])
+        return _load(LOCAL_COMMANDS[rest[0]])(ctx, _take_output_switches(ctx, rest[1:]))
     return run_registry_command(ctx, rest)
 
 

@@ -6,9 +6,11 @@ from cargo_shell.cli_args import GLOBAL_FLAGS, GLOBAL_SWITCHES
 from cargo_shell.errors import UsageError
 from cargo_shell.registry import Registry
 
+#: What follows cargo-shell's own commands (their names come from ``cli.LOCAL_COMMANDS``).
 LOCAL_TREE: dict[str, list[str]] = {
-    "": ["login", "logout", "config", "completion", "sandbox"],
     "config": ["show"],
+    "jobs": ["list", "wait", "cancel"],
+    "policy": ["list", "allow", "deny", "remove"],
     "completion": ["bash", "zsh", "fish"],
     "sandbox": ["serve", "info", "reset"],
     "login": ["--token", "--workspace-uuid", "--base-url", "--profile"],
@@ -29,7 +31,9 @@ def completion_tree(registry: Registry) -> dict[str, list[str]]:
         if spec.download:
             flags.append("--output-file")
         tree[spec.name] = flags + list(GLOBAL_FLAGS) + list(GLOBAL_SWITCHES)
-    for prefix, items in LOCAL_TREE.items():
+    from cargo_shell.cli import LOCAL_COMMANDS
+
+    for prefix, items in {"": list(LOCAL_COMMANDS), **LOCAL_TREE}.items():
         bucket = tree.setdefault(prefix, [])
         bucket.extend(i for i in items if i not in bucket)
     tree[""] = [*sorted(tree[""]), "--help"]

@@ -21,6 +21,8 @@ class Context:
         self.globals: dict[str, Any] = {}
         self.transport = transport
         self._target: Target | None = None
+        #: The one-time "you are on the sandbox" stderr notice; the shell says it in its banner.
+        self.announce_sandbox = True
         self._executor: Executor | None = None
 
     @property
@@ -56,7 +58,7 @@ class Context:
 
             resolved = self.resolved()
             self._target = open_target(resolved, self.env.paths, transport=self.transport)
-            if resolved.target == "sandbox":
+            if resolved.target == "sandbox" and self.announce_sandbox:
                 self._sandbox_notice()
         return self._target
 

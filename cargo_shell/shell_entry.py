@@ -13,6 +13,7 @@ def open_shell(ctx: Context, argv: list[str]) -> int:
     from cargo_shell.repl.onboard import Onboarding, is_onboarded, terminal_ask
     from cargo_shell.repl.transcript import ConversationStore
 
+    ctx.announce_sandbox = False  # the banner and the toolbar name the target instead
     resumed = None
     if "--resume" in argv or ctx.globals.get("resume"):
         resumed = ConversationStore(ctx.env.paths.conversations_dir).latest()

@@ -248,3 +248,19 @@ def test_unexpected_errors_do_not_leak_tracebacks(cloud: FakeCloud, monkeypatch:
     assert result.exit_status == 1
     assert "Traceback" not in result.stdout + result.stderr
     assert json.loads(result.stdout)["errorMessage"].startswith("Internal error: RuntimeError: kaput")
+
+
+def test_output_switch_after_a_local_command() -> None:
+    result = run_cli("jobs", "--output", "json")
+    assert result.exit_status == 0, result.stdout
+    assert result.json == {"jobs": []}
+    assert run_cli("config", "show", "--debug").exit_status == 0
+
+
+def test_completion_lists_every_local_command() -> None:
+    from cargo_shell.cli import LOCAL_COMMANDS
+
+    script = run_cli("completion", "bash").stdout
+    top = next(line for line in script.splitlines() if line.strip().startswith('"")'))
+    for name in LOCAL_COMMANDS:
+        assert f" {name} " in top or f'"{name} ' in top
