@@ -65,6 +65,17 @@ def test_folders_crud(api: httpx.Client) -> None:
     assert api.get(f"{BASE}/folders/{folder['uuid']}").json()["reason"] == "folderNotFound"
 
 
+def test_folder_holding_an_mcp_server_is_not_empty_and_deleted_folders_take_nothing(api: httpx.Client) -> None:
+    folder = api.post(f"{BASE}/folders", json={"name": "Servers", "emojiSlug": "gear", "kind": "mcpServer"}).json()
+    uuid = folder["folder"]["uuid"]
+    body = {"name": "Tools", "actions": [], "resources": [], "folderUuid": uuid}
+    server = api.post("/v1/ai/mcpServers", json=body).json()["mcpServer"]
+    assert api.delete(f"{BASE}/folders/{uuid}").json()["reason"] == "folderNotEmpty"
+    assert api.delete(f"/v1/ai/mcpServers/{server['uuid']}").status_code == 200
+    assert api.delete(f"{BASE}/folders/{uuid}").status_code == 200
+    assert api.post("/v1/ai/mcpServers", json=body).json()["reason"] == "folderNotFound"
+
+
 def test_file_upload_and_columns(api: httpx.Client) -> None:
     up = api.post(f"{BASE}/files/upload", files={"file": ("people.csv", b"email,name\na@b.c,A\n", "text/csv")})
     body = up.json()
