@@ -77,8 +77,6 @@ def run_direct(repl: Repl, argv: list[str]) -> None:
         if assume_yes:
             executor.policy.assume_yes = False
         repl.progress.stop()
-    repl.transcript.record(outcome)
-    for notice in outcome.notices:
-        repl.console.print(f"note: {notice}", style="dim", highlight=False, markup=False)
+    repl.transcript.record(outcome)  # its notices were already shown as executor events
     output = opts.get("output") or "table"
     show_result(repl.console, outcome.data, key=spec.response_key, output=output)

@@ -173,3 +173,12 @@ def test_line_mode_and_resume(world: World) -> None:
     out = world.out.getvalue()
     assert "Resumed conversation" in out and "(2 inputs, 2 commands)" in out
     assert "cargo-shell storage model list" in out.split("Resumed conversation")[1]
+
+
+def test_a_partial_failure_is_reported_once(run_repl: RunRepl, world: World) -> None:
+    tools = world.ctx.executor().read("orchestration tool list", {})["tools"]
+    workflow = next(t for t in tools if t["name"] == "Enrich company")["workflowUuid"]
+    records = [{"domain": "acme.com"}, {"name": "no domain at all"}]
+    data = json.dumps({"kind": "records", "records": records})
+    driven = run_repl(f"orchestration batch create --workflow-uuid {workflow} --data '{data}'\ry\r")
+    assert driven.text.count("ended success but 1 of 2 run(s) failed") == 1, driven.text
