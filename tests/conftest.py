@@ -28,6 +28,14 @@ def shell_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
+@pytest.fixture(scope="session")
+def seeded_sandbox_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One seeded sandbox per test session; fixtures hand each test its own copy."""
+    from tests.support import seed_template
+
+    return seed_template(tmp_path_factory.mktemp("seeded"))
+
+
 def reference_dir() -> Path | None:
     """The shared Cargo reference catalogue beside the project, when present."""
     here = Path(__file__).resolve().parent.parent

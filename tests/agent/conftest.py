@@ -18,26 +18,12 @@ from cargo_shell.api.client import CargoClient
 from cargo_shell.executor import Executor, Policy
 from cargo_shell.sandbox.runtime import Sandbox
 from tests.agent.fakes import ScriptedModel, ScriptedPerson, Step
-
-START = 1736935200.0  # 2025-01-15T10:00:00Z
-
-
-class FakeClock:
-    def __init__(self, start: float = START) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
+from tests.support import FakeClock
 
 
 @pytest.fixture(scope="session")
-def _seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("agent-sandbox") / "sandbox"
-    Sandbox.open(path, clock=FakeClock()).close()
-    return path
+def _seeded(seeded_sandbox_template: Path) -> Path:
+    return seeded_sandbox_template
 
 
 @pytest.fixture

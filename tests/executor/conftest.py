@@ -14,23 +14,7 @@ from cargo_shell.api.client import CargoClient
 from cargo_shell.executor import Approval, AuditLog, Executor, JobStore, Plan, Policy, RetryConfig, RunContext
 from cargo_shell.registry import get_registry
 from cargo_shell.sandbox.runtime import Sandbox
-
-START = 1736935200.0  # 2025-01-15T10:00:00Z
-
-
-class FakeClock:
-    """Time that moves only when someone sleeps; shared by the sandbox and the executor."""
-
-    def __init__(self, start: float = START) -> None:
-        self.now = start
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
+from tests.support import FakeClock
 
 
 class Answers:
@@ -50,10 +34,8 @@ class Answers:
 
 
 @pytest.fixture(scope="session")
-def _template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("executor-sandbox") / "sandbox"
-    Sandbox.open(path, clock=FakeClock()).close()
-    return path
+def _template(seeded_sandbox_template: Path) -> Path:
+    return seeded_sandbox_template
 
 
 @pytest.fixture

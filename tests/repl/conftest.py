@@ -20,26 +20,12 @@ from cargo_shell.environment import Environment
 from cargo_shell.repl.app import Repl
 from cargo_shell.sandbox.runtime import Sandbox
 from cargo_shell.session import Context
-
-START = 1736935200.0  # 2025-01-15T10:00:00Z
-
-
-class FakeClock:
-    def __init__(self, start: float = START) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
+from tests.support import FakeClock
 
 
 @pytest.fixture(scope="session")
-def seeded_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("repl-sandbox") / "sandbox"
-    Sandbox.open(path, clock=FakeClock()).close()
-    return path
+def seeded_sandbox(seeded_sandbox_template: Path) -> Path:
+    return seeded_sandbox_template
 
 
 @pytest.fixture

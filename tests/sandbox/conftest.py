@@ -10,21 +10,7 @@ import httpx
 import pytest
 
 from cargo_shell.sandbox.runtime import Sandbox
-
-START = 1736935200.0  # 2025-01-15T10:00:00Z
-
-
-class FakeClock:
-    """A clock that only moves when told to."""
-
-    def __init__(self, start: float = START) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
+from tests.support import FakeClock
 
 
 @pytest.fixture
@@ -33,12 +19,8 @@ def fake_clock() -> FakeClock:
 
 
 @pytest.fixture(scope="session")
-def _seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Seed once per session; each test gets a copy (seeding is deterministic anyway)."""
-    path = tmp_path_factory.mktemp("sandbox-template") / "sandbox"
-    box = Sandbox.open(path, clock=FakeClock())
-    box.close()
-    return path
+def _seeded_template(seeded_sandbox_template: Path) -> Path:
+    return seeded_sandbox_template
 
 
 @pytest.fixture
