@@ -1,0 +1,28 @@
+"""Every registry command has a case that runs it against the sandbox (login is local)."""
+
+from __future__ import annotations
+
+from cargo_shell.registry import get_registry
+from tests.every_command import test_ai_commands, test_data_commands, test_orchestration_commands
+
+TABLES = {
+    "data": test_data_commands.cases.table,
+    "orchestration": test_orchestration_commands.cases.table,
+    "ai": test_ai_commands.cases.table,
+}
+LOCAL_ONLY = {"login"}
+
+
+def test_every_registry_command_has_a_case() -> None:
+    registry = {spec.name for spec in get_registry()}
+    covered = [name for table in TABLES.values() for name in table]
+    assert len(covered) == len(set(covered)), "a command is covered by two files"
+    assert sorted(registry - set(covered) - LOCAL_ONLY) == []
+    assert sorted(set(covered) - registry) == []
+    assert len(registry) == 125
+
+
+def test_login_is_local_and_sends_nothing() -> None:
+    spec = get_registry().get("login")
+    assert spec.local and spec.http is None
+    assert spec.arg("token").location == "local"
