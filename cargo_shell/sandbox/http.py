@@ -37,10 +37,15 @@ def bad_request(message: str, reason: str | None = "invalidRequest") -> ApiError
     return ApiError(400, message, reason)
 
 
+#: Refusals of what needs an outside service. A 4xx, not 501: clients (ours included) retry
+#: 5xx answers or report a write as "may have happened", and neither is true of a refusal.
+UNAVAILABLE_STATUS = 422
+
+
 def unavailable(what: str) -> ApiError:
     """The sandbox cannot reach the outside service this command needs."""
     return ApiError(
-        501,
+        UNAVAILABLE_STATUS,
         f"{what} is not available in the sandbox: it needs an external service the sandbox cannot reach",
         "unavailableInSandbox",
     )

@@ -67,4 +67,4 @@ def test_invoices_card_and_portal(api: httpx.Client) -> None:
     assert not invoices[0]["isPaid"] and invoices[-1]["isPaid"]
     assert api.get(f"{BASE}/subscriptions/creditCard").json()["creditCard"]["last4"] == "4242"
     portal = api.post(f"{BASE}/subscriptions/portalSessions")
-    assert portal.status_code == 501 and portal.json()["reason"] == "unavailableInSandbox"
+    assert portal.status_code == 422 and portal.json()["reason"] == "unavailableInSandbox"

@@ -61,4 +61,4 @@ def test_autocomplete_and_oauth(api: httpx.Client) -> None:
     unknown = api.post(f"{BASE}/connectors/{slack['uuid']}/autocomplete", json={"slug": "users", "params": {}})
     assert unknown.json()["reason"] == "failedToGetIntegrationAutocomplete"
     oauth = api.post(f"{BASE}/integrations/hubspot/completeOauth", json={"params": {"code": "x"}})
-    assert oauth.status_code == 501 and "OAuth" in oauth.json()["errorMessage"]
+    assert oauth.status_code == 422 and "OAuth" in oauth.json()["errorMessage"]

@@ -117,7 +117,7 @@ def test_computed_metric_and_lookup_columns(api: httpx.Client) -> None:
     assert record["shout"] in (None, record["country"] + "!")  # filled when the expression engine is present
     ai = {**computed, "slug": "ai_col", "expression": {**computed["expression"], "instructTo": "ai"}}  # type: ignore[dict-item]
     refused = api.post("/v1/storage/columns", json={"modelUuid": contacts, "column": ai})
-    assert refused.status_code == 501 and refused.json()["reason"] == "unavailableInSandbox"
+    assert refused.status_code == 422 and refused.json()["reason"] == "unavailableInSandbox"
     original = {"slug": "x", "type": "string", "label": "X", "kind": "original"}
     assert api.post("/v1/storage/columns", json={"modelUuid": contacts, "column": original}).status_code == 400
 
@@ -196,4 +196,4 @@ def test_connector_dataset_models_need_the_external_sync(api: httpx.Client) -> N
         "/v1/storage/models",
         json={"slug": "deals", "name": "Deals", "datasetUuid": dataset["uuid"], "extractorSlug": "deals", "config": {}},
     )
-    assert response.status_code == 501 and response.json()["reason"] == "unavailableInSandbox"
+    assert response.status_code == 422 and response.json()["reason"] == "unavailableInSandbox"

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cargo_shell.sandbox.db import Database, loads
-from cargo_shell.sandbox.http import ApiError, Request, Router, bad_request, not_found
+from cargo_shell.sandbox.http import UNAVAILABLE_STATUS, ApiError, Request, Router, bad_request, not_found
 from cargo_shell.sandbox.integrations import INTEGRATIONS
 from cargo_shell.sandbox.util import iso, parse_iso
 
@@ -157,7 +157,7 @@ def get_credit_card(req: Request) -> dict[str, Any]:
 def create_portal_session(req: Request) -> dict[str, Any]:
     _subscription(req.ctx.db, req.ctx.workspace_uuid)
     raise ApiError(
-        501,
+        UNAVAILABLE_STATUS,
         "The billing portal is not available in the sandbox: it is hosted by the payment provider,"
         " which the sandbox cannot reach",
         "unavailableInSandbox",

@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from cargo_shell.sandbox.db import Database, dumps, loads
-from cargo_shell.sandbox.http import ApiError, JsonResponse, Request, Router, StreamResponse, bad_request
+from cargo_shell.sandbox.http import (
+    UNAVAILABLE_STATUS,
+    ApiError,
+    JsonResponse,
+    Request,
+    Router,
+    StreamResponse,
+    bad_request,
+)
 from cargo_shell.sandbox.integrations import INTEGRATIONS, documentation, native_integration, public
 from cargo_shell.sandbox.util import check_identifier, iso, live_row, new_uuid, require
 
@@ -276,7 +284,7 @@ def integration_documentation(req: Request) -> StreamResponse:
 def complete_oauth(req: Request) -> JsonResponse:
     _integration(req.path_params["slug"])
     raise ApiError(
-        501,
+        UNAVAILABLE_STATUS,
         "OAuth cannot be completed in the sandbox: it needs the provider's authorization server."
         " Create the connector with config credentials instead.",
         "unavailableInSandbox",

@@ -10,7 +10,7 @@ from typing import Any
 
 from cargo_shell.sandbox.db import Database, dumps, loads
 from cargo_shell.sandbox.downloads import create_download, register_download_kind
-from cargo_shell.sandbox.http import ApiError, JsonResponse, Request, Router, bad_request, not_found
+from cargo_shell.sandbox.http import UNAVAILABLE_STATUS, ApiError, JsonResponse, Request, Router, bad_request, not_found
 from cargo_shell.sandbox.records import build_query, fetch_page, iterate
 from cargo_shell.sandbox.util import as_int, iso, new_uuid, require, slugify
 from cargo_shell.sandbox.warehouse import ModelInfo, load_model
@@ -226,7 +226,7 @@ def fetch(req: Request) -> dict[str, Any]:
     model = load_model(db, req.ctx.workspace_uuid, require(body, "modelUuid"))
     if body.get("enrich") or body.get("sync"):
         raise ApiError(
-            501,
+            UNAVAILABLE_STATUS,
             "enrich/sync refresh data from external integrations, which the sandbox cannot reach; fetch without them",
             "unavailableInSandbox",
         )
