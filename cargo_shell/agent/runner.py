@@ -9,7 +9,7 @@ routes the executor's progress events to the tool call that caused them.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
@@ -54,9 +54,8 @@ class ExecutorRunner:
 
     @property
     def known_secrets(self) -> tuple[str, ...]:
-        """The Cargo API token in use, for the masker (the client keeps it private)."""
-        token = getattr(self.executor.client, "_token", None)
-        return (token,) if isinstance(token, str) and token else ()
+        """The Cargo API token in use, for the masker."""
+        return self.executor.client.secrets()
 
     def preview(self, spec: CommandSpec, params: BaseModel) -> PlanView:
         try:
@@ -75,25 +74,12 @@ class ExecutorRunner:
         confirmer: Confirmer,
         on_event: Callable[[Any], None],
     ) -> Outcome:
-        with self._routed(on_event):
-            return self.executor.run(spec, params, confirmer=confirmer)
+        return self.executor.run(spec, params, confirmer=confirmer, events=on_event)
 
-    @contextlib.contextmanager
-    def _routed(self, on_event: Callable[[Any], None]) -> Iterator[None]:
-        """Send the executor's events to ``on_event`` too, for the duration of one call.
+    def _routed(self, on_event: Callable[[Any], None]) -> contextlib.AbstractContextManager[None]:
+        """Send the executor's events to ``on_event`` too, for the duration of a block.
 
-        The executor takes its sink at construction only; this swaps it for the call and puts
-        the front end's own sink back afterwards.
+        For subclasses that wrap more than one executor call; a single call passes
+        ``events=`` to :meth:`Executor.run` instead.
         """
-        previous = self.executor._events
-
-        def both(event: Any) -> None:
-            on_event(event)
-            if previous is not None:
-                previous(event)
-
-        self.executor._events = both
-        try:
-            yield
-        finally:
-            self.executor._events = previous
+        return self.executor.events_to(on_event)

@@ -7,6 +7,7 @@ polling belong to the executor, which is the only caller.
 from __future__ import annotations
 
 import json
+import re
 from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import IO, Any
@@ -20,11 +21,13 @@ from cargo_shell.errors import AmbiguousNetworkError, ConnectError, NetworkError
 
 DEFAULT_BASE_URL = "https://api.getcargo.io"
 DEFAULT_TIMEOUT_S = 360.0
+_URL_CACHE_SIZE = 256
 #: The official client keeps nulls under these keys and turns every other null into "absent".
 _KEEP_NULLS = frozenset({"runContext", "runComputedConfigs", "computedConfig", "testRecords"})
 
 
 def drop_nulls(value: Any) -> Any:
+    """A copy of ``value`` without null object members (except under :data:`_KEEP_NULLS` keys)."""
     if isinstance(value, dict):
         return {
             k: (v if k in _KEEP_NULLS else drop_nulls(v)) for k, v in value.items() if v is not None or k in _KEEP_NULLS
@@ -32,6 +35,39 @@ def drop_nulls(value: Any) -> Any:
     if isinstance(value, list):
         return [drop_nulls(v) for v in value]
     return value
+
+
+#: Finds a key whose nulls are kept (then the full walk is used).
+_KEEP_NULL_KEY = re.compile("|".join(f'"{key}"' for key in sorted(_KEEP_NULLS)))
+
+
+def _without_nulls(obj: dict[str, Any]) -> dict[str, Any]:
+    """``json.loads`` object hook: drop null members in place (the dict is fresh from the parser)."""
+    if None in obj.values():
+        for key in [k for k, v in obj.items() if v is None]:
+            del obj[key]
+    return obj
+
+
+_decode_dropping_nulls = json.JSONDecoder(object_hook=_without_nulls).decode
+
+
+def parse_json(content: bytes) -> Any:
+    """Parse a JSON response body the way the official client presents it (nulls dropped).
+
+    Same result as ``drop_nulls(json.loads(content))``, cheaper: the parser's object hook
+    drops null members as it builds each object, and a body without the word ``null`` needs
+    no hook at all. The full walk stays for bodies that are not plain UTF-8 JSON objects or
+    arrays and for those naming a key whose nulls are kept.
+    """
+    if content[:1] not in (b"{", b"["):
+        return drop_nulls(json.loads(content))
+    text = content.decode("utf-8")
+    if "null" not in text:
+        return json.loads(text)
+    if _KEEP_NULL_KEY.search(text):
+        return drop_nulls(json.loads(text))
+    return _decode_dropping_nulls(text)
 
 
 def normalise_base_url(base_url: str) -> str:
@@ -64,67 +100,96 @@ class CargoClient:
         self.workspace_uuid = workspace_uuid
         self.origin = origin
         self.timeout = httpx.Timeout(timeout_s, connect=min(timeout_s, 15.0))
+        self._headers_for: tuple[str | None, str | None, str] | None = None
+        self._headers: dict[str, str] = {}
+        self._urls: dict[str, httpx.URL] = {}
 
     @property
     def has_token(self) -> bool:
         return bool(self._token)
 
+    def secrets(self) -> tuple[str, ...]:
+        """The values output must never show (the API token), for maskers; empty without a token."""
+        return (self._token,) if self._token else ()
+
     def headers(self) -> dict[str, str]:
-        h = {"x-cargo-origin": self.origin, "x-cargo-origin-version": __version__}
-        if self._token:
-            h["authorization"] = f"Bearer {self._token}"
-        if self.workspace_uuid:
-            h["selected-workspace-uuid"] = self.workspace_uuid
-        return h
+        """The headers of every API request (a fresh dict; built once per token/workspace)."""
+        key = (self._token, self.workspace_uuid, self.origin)
+        if key != self._headers_for:
+            h = {"x-cargo-origin": self.origin, "x-cargo-origin-version": __version__}
+            if self._token:
+                h["authorization"] = f"Bearer {self._token}"
+            if self.workspace_uuid:
+                h["selected-workspace-uuid"] = self.workspace_uuid
+            self._headers, self._headers_for = h, key
+        return dict(self._headers)
 
     def url_for(self, req: ApiRequest) -> str:
+        if not req.query:
+            return self.base_url + req.path
         qs = encode_query(req.query)
         return f"{self.base_url}{req.path}" + (f"?{qs}" if qs else "")
 
+    def _url(self, req: ApiRequest) -> httpx.URL:
+        """The parsed URL; parsing is a good part of httpx's cost per request, and reads and
+        polls ask for the same few URLs again and again, so parsed URLs are kept (bounded)."""
+        text = self.url_for(req)
+        url = self._urls.get(text)
+        if url is None:
+            if len(self._urls) >= _URL_CACHE_SIZE:
+                self._urls.clear()
+            url = self._urls[text] = httpx.URL(text)
+        return url
+
     def send(self, req: ApiRequest) -> ApiResponse:
-        headers = self.headers()
-        content: bytes | None = None
-        with ExitStack() as stack:
-            files = None
-            if req.files:
+        if req.files:
+            with ExitStack() as stack:
                 files = {name: (p.name, stack.enter_context(p.open("rb"))) for name, p in req.files.items()}
-            elif req.has_body:
-                headers["content-type"] = "application/json"
-                content = json.dumps(req.json, separators=(",", ":")).encode()
-            try:
-                response = self.http.request(
-                    req.method,
-                    self.url_for(req),
-                    headers=headers,
-                    content=content,
-                    data=req.form or None,
-                    files=files,
-                    timeout=self.timeout,
-                )
-            except httpx.ConnectError as exc:
-                raise ConnectError(f"Could not connect to {self.base_url}: {exc}") from exc
-            except httpx.ConnectTimeout as exc:
-                raise ConnectError(f"Timed out connecting to {self.base_url}") from exc
-            except httpx.TimeoutException as exc:
-                raise AmbiguousNetworkError(
-                    f"The request to {req.path} timed out; the server may still have processed it"
-                ) from exc
-            except httpx.TransportError as exc:
-                raise AmbiguousNetworkError(
-                    f"The connection broke during {req.method} {req.path} ({type(exc).__name__}); "
-                    "the server may have processed it"
-                ) from exc
+                return self._send(req, self.headers(), None, files)
+        if req.has_body:
+            headers = self.headers()
+            headers["content-type"] = "application/json"
+            return self._send(req, headers, json.dumps(req.json, separators=(",", ":")).encode(), None)
+        return self._send(req, self.headers(), None, None)
+
+    def _send(self, req: ApiRequest, headers: dict[str, str], content: bytes | None, files: Any) -> ApiResponse:
+        try:
+            response = self.http.request(
+                req.method,
+                self._url(req),
+                headers=headers,
+                content=content,
+                data=req.form or None,
+                files=files,
+                timeout=self.timeout,
+            )
+        except httpx.ConnectError as exc:
+            raise ConnectError(f"Could not connect to {self.base_url}: {exc}") from exc
+        except httpx.ConnectTimeout as exc:
+            raise ConnectError(f"Timed out connecting to {self.base_url}") from exc
+        except httpx.TimeoutException as exc:
+            raise AmbiguousNetworkError(
+                f"The request to {req.path} timed out; the server may still have processed it"
+            ) from exc
+        except httpx.TransportError as exc:
+            raise AmbiguousNetworkError(
+                f"The connection broke during {req.method} {req.path} ({type(exc).__name__}); "
+                "the server may have processed it"
+            ) from exc
         return self._handle(response)
 
     def _handle(self, response: httpx.Response) -> ApiResponse:
         request_id = response.headers.get("x-request-id")
-        text = response.text
-        try:
-            data: Any = json.loads(text) if text else None
-        except ValueError:
-            data = text
-        if response.is_success:
-            return ApiResponse(response.status_code, drop_nulls(data), request_id)
+        content = response.content
+        success = response.is_success
+        data: Any = None
+        if content:
+            try:
+                data = parse_json(content) if success else json.loads(content)
+            except ValueError:  # not UTF-8, or not JSON (a proxy's error page)
+                data = _parse_text(response.text, success)
+        if success:
+            return ApiResponse(response.status_code, data, request_id)
         body = data if isinstance(data, dict) else {}
         message = body.get("errorMessage") or _default_message(response.status_code)
         reason = body.get("reason")
@@ -160,6 +225,15 @@ class CargoClient:
 
     def close(self) -> None:
         self.http.close()
+
+
+def _parse_text(text: str, success: bool) -> Any:
+    """The body decoded by its declared charset: JSON if it parses, else the text itself."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return text
+    return drop_nulls(data) if success else data
 
 
 def _default_message(status: int) -> str:

@@ -38,6 +38,8 @@ class ApiRequest:
         return out
 
 
+#: Path segments made only of these characters are the same once percent-encoded (UUIDs are).
+_needs_no_quoting = re.compile(r"[A-Za-z0-9_.~-]+").fullmatch
 _PART = re.compile(r"(\w+)(\[\])?")
 
 
@@ -67,29 +69,65 @@ def _arg_values(spec: CommandSpec, params: BaseModel) -> dict[str, Any]:
     return {a.name: values[a.attr] for a in spec.args if a.attr in values}
 
 
-def build_request(spec: CommandSpec, params: BaseModel) -> ApiRequest:
+@dataclass(frozen=True)
+class _Recipe:
+    """How one command's arguments go on the wire, derived once per spec."""
+
+    sent: tuple[tuple[str, str, str, bool], ...]  # (flag name, location, field, is a file)
+    path_params: bool
+
+
+_RECIPES: dict[int, tuple[CommandSpec, _Recipe]] = {}
+
+
+def _recipe(spec: CommandSpec) -> _Recipe:
+    hit = _RECIPES.get(id(spec))
+    if hit is not None and hit[0] is spec:
+        return hit[1]
+    assert spec.http is not None
+    recipe = _Recipe(
+        sent=tuple((a.name, a.location, a.field or a.attr, a.type == "file") for a in spec.args if a.sent),
+        path_params=bool(spec.http.path_params),
+    )
+    _RECIPES[id(spec)] = (spec, recipe)  # keeps the spec alive, so its id is never reused
+    return recipe
+
+
+def _copy_json(value: Any) -> Any:
+    """A copy of the containers in a JSON value (bodies are assembled in place; values are not ours)."""
+    if isinstance(value, dict):
+        return {k: _copy_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy_json(v) for v in value]
+    return value
+
+
+def build_request(spec: CommandSpec, params: BaseModel, *, values: dict[str, Any] | None = None) -> ApiRequest:
+    """The request for validated ``params``; ``values`` are their values by flag name if known."""
     if spec.http is None:
         raise UsageError(f"`{spec.name}` runs locally and sends no API request")
-    values = _arg_values(spec, params)
+    recipe = _recipe(spec)
+    if values is None:
+        values = _arg_values(spec, params)
     req = ApiRequest(method=spec.http.method, path=spec.http.path)
     body: dict[str, Any] = {}
-    for arg in spec.args:
-        if arg.name not in values or not arg.sent:
+    for name, location, fld, is_file in recipe.sent:
+        if name not in values:
             continue
-        value = values[arg.name]
-        fld = arg.field or arg.attr
-        if arg.location == "path":
-            req.path = req.path.replace("{" + fld + "}", quote(str(value), safe=""))
-        elif arg.location == "query":
+        value = values[name]
+        if location == "path":
+            text = str(value)
+            req.path = req.path.replace("{" + fld + "}", text if _needs_no_quoting(text) else quote(text, safe=""))
+        elif location == "query":
             req.query[fld] = value
-        elif arg.location == "form":
-            if arg.type == "file":
+        elif location == "form":
+            if is_file:
                 req.files[fld] = Path(value).expanduser()
             else:
                 req.form[fld] = str(value)
         else:
-            _set_nested(body, fld, value)
-    missing = spec.http.path_params and re.findall(r"{(\w+)}", req.path)
+            _set_nested(body, fld, _copy_json(value))
+    missing = recipe.path_params and "{" in req.path and re.findall(r"{(\w+)}", req.path)
     if missing:
         raise UsageError(f"`{spec.name}` needs a value for {', '.join(missing)}")
     if spec.http.params_in == "json" or body:
@@ -97,10 +135,19 @@ def build_request(spec: CommandSpec, params: BaseModel) -> ApiRequest:
     return req
 
 
-def apply_client_filters(spec: CommandSpec, params: BaseModel, result: Any) -> Any:
-    """Filter a list response on flags the API has no field for (e.g. ``--dataset-uuid``)."""
-    values = _arg_values(spec, params)
-    for arg in spec.args:
+def apply_client_filters(
+    spec: CommandSpec, params: BaseModel, result: Any, *, values: dict[str, Any] | None = None
+) -> Any:
+    """Filter a list response on flags the API has no field for (e.g. ``--dataset-uuid``).
+
+    ``values`` are the params' values by flag name when the caller already has them.
+    """
+    filtered = [arg for arg in spec.args if arg.client_filter is not None]
+    if not filtered or not isinstance(result, dict):
+        return result
+    if values is None:
+        values = _arg_values(spec, params)
+    for arg in filtered:
         flt = arg.client_filter
         if flt is None or arg.name not in values or not isinstance(result, dict):
             continue

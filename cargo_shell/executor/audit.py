@@ -12,6 +12,9 @@ from typing import Any
 
 from cargo_shell.executor.plan import mask_secrets
 
+#: One encoder for every line (``json.dumps`` with options builds a new one per call).
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
 
 @dataclass
 class AuditEntry:
@@ -41,25 +44,78 @@ class AuditLog:
         self.workspace_uuid = workspace_uuid
         self.clock = clock
         self._fd: int | None = None
+        self._stamp_second = -1
+        self._stamp = ""
+        self._heads: dict[tuple[str, str | None, str, str, str], str] = {}
+
+    def _time(self) -> str:
+        """The UTC timestamp (whole seconds; formatted once per second)."""
+        second = int(self.clock())
+        if second != self._stamp_second:
+            self._stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second))
+            self._stamp_second = second
+        return self._stamp
+
+    def _head(self, front_end: str, command: str, effect: str) -> str:
+        """The encoded members that repeat from line to line (profile ... effect), kept per command."""
+        key = (self.profile, self.workspace_uuid, front_end, command, effect)
+        head = self._heads.get(key)
+        if head is None:
+            if len(self._heads) >= 1024:
+                self._heads.clear()
+            head = self._heads[key] = _encode(
+                {
+                    "profile": self.profile,
+                    "workspaceUuid": self.workspace_uuid,
+                    "frontEnd": front_end,
+                    "command": command,
+                    "effect": effect,
+                }
+            )[1:-1]
+        return head
 
     def append(self, entry: AuditEntry) -> None:
-        line = {
-            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.clock())),
-            "profile": self.profile,
-            "workspaceUuid": self.workspace_uuid,
-            "frontEnd": entry.front_end,
-            "command": entry.command,
-            "effect": entry.effect,
-            "arguments": mask_secrets(entry.arguments),
-            "approval": entry.approval,
-            "requestIds": entry.request_ids,
-            "jobIds": entry.job_ids,
-            "outcome": entry.outcome,
-            "credits": entry.credits,
+        self.record(
+            command=entry.command,
+            effect=entry.effect,
+            arguments=entry.arguments,
+            outcome=entry.outcome,
+            approval=entry.approval,
+            request_ids=entry.request_ids,
+            job_ids=entry.job_ids,
+            credits=entry.credits,
+            error=entry.error,
+            front_end=entry.front_end,
+        )
+
+    def record(
+        self,
+        *,
+        command: str,
+        effect: str,
+        arguments: dict[str, Any],
+        outcome: str,
+        approval: str | None,
+        request_ids: list[str],
+        job_ids: list[str],
+        credits: float | None,
+        error: str | None,
+        front_end: str,
+    ) -> None:
+        """Write one line (``append`` without building an :class:`AuditEntry` first)."""
+        rest: dict[str, Any] = {
+            "arguments": mask_secrets(arguments) if arguments else {},
+            "approval": approval,
+            "requestIds": request_ids,
+            "jobIds": job_ids,
+            "outcome": outcome,
+            "credits": credits,
         }
-        if entry.error:
-            line["error"] = entry.error
-        data = (json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+        if error:
+            rest["error"] = error
+        # {"time": ..., <head>, <rest>}: the same object as one dict encoded in this order.
+        text = f'{{"time":"{self._time()}",{self._head(front_end, command, effect)},{_encode(rest)[1:]}\n'
+        data = text.encode()
         if self._fd is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)

@@ -9,9 +9,10 @@ flags (``--yes``).
 
 from __future__ import annotations
 
+import contextlib
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -21,14 +22,14 @@ from cargo_shell.api.client import ApiResponse, CargoClient
 from cargo_shell.api.request import ApiRequest, apply_client_filters, build_request
 from cargo_shell.errors import ApprovalRequired, CargoShellError, Declined, UsageError
 from cargo_shell.executor import rollout
-from cargo_shell.executor.audit import AuditEntry, AuditLog
+from cargo_shell.executor.audit import AuditLog
 from cargo_shell.executor.confirm import Approval, Confirmer, InterruptAware, InterruptChoice
 from cargo_shell.executor.events import Event, EventSink, JobStarted, Notice
 from cargo_shell.executor.guards import apply_guards, post_process
 from cargo_shell.executor.jobstore import JobStore
 from cargo_shell.executor.lookups import Lookups
 from cargo_shell.executor.outcome import Outcome
-from cargo_shell.executor.plan import Plan, Touch, arg_values, command_line, describe_request
+from cargo_shell.executor.plan import Plan, Touch, command_line, given_values, unsent_args
 from cargo_shell.executor.policy import Policy
 from cargo_shell.executor.polling import Poller, WaitResult, dig, job_counts
 from cargo_shell.executor.retry import RetryConfig, Sender, creates_or_spends
@@ -100,53 +101,74 @@ class Executor:
         self.sleep = sleep
         self.clock = clock
         self._events = events
+        #: Extra sinks for the duration of one call (``run(events=...)``, :meth:`events_to`).
+        self._call_sinks: tuple[EventSink, ...] = ()
         self._notice = notice
         self.sender = Sender(client, config=retry or RetryConfig(), sleep=sleep, clock=clock, emit=self.emit, rng=rng)
         self.lookups = Lookups(self.read)
 
     # -- events ---------------------------------------------------------------------------
     def emit(self, event: Event) -> None:
+        for sink in self._call_sinks:
+            sink(event)
         if self._events is not None:
             self._events(event)
         if self._notice is not None and isinstance(event, Notice):
             self._notice(event.message)
 
+    @contextlib.contextmanager
+    def events_to(self, sink: EventSink | None) -> Iterator[None]:
+        """Also send every event to ``sink`` until the block ends (the front end's own sink stays)."""
+        if sink is None:
+            yield
+            return
+        previous = self._call_sinks
+        self._call_sinks = (sink, *previous)
+        try:
+            yield
+        finally:
+            self._call_sinks = previous
+
     # -- the public steps -------------------------------------------------------------------
     def validate(self, spec: CommandSpec, raw: Mapping[str, Any]) -> BaseModel:
         return validate_params(spec, raw)
 
-    def request_for(self, spec: CommandSpec, params: BaseModel) -> ApiRequest:
-        return build_request(spec, params)
+    def request_for(self, spec: CommandSpec, params: BaseModel, values: dict[str, Any] | None = None) -> ApiRequest:
+        return build_request(spec, params, values=values)
 
     def prepare(self, spec: CommandSpec, params: BaseModel | Mapping[str, Any]) -> Plan:
         """Validate, apply the guards and build the plan. Sends only cheap lookups."""
         if not isinstance(params, BaseModel):
             params = self.validate(spec, params)
+        values = given_values(spec, params)
         notices: list[str] = []
         if self.checks:
-            result = apply_guards(spec, arg_values(spec, params), self.lookups)
+            result = apply_guards(spec, values, self.lookups)
             if result.notices:
                 params = self.validate(spec, result.values)
+                values = given_values(spec, params)
                 notices = result.notices
-        return self.plan(spec, params, notices=notices)
+        return self._plan(spec, params, values, notices)
 
     def plan(self, spec: CommandSpec, params: BaseModel, *, notices: list[str] | None = None) -> Plan:
-        values = arg_values(spec, params)
-        request = api_request = None
+        return self._plan(spec, params, given_values(spec, params), list(notices or []))
+
+    def _plan(self, spec: CommandSpec, params: BaseModel, values: dict[str, Any], notices: list[str]) -> Plan:
+        # The texts shown to people (command line, masked request) are built by the plan on
+        # first use: a read that is allowed by default and not shown never needs them.
+        api_request = None
         if spec.http is not None and not spec.http.steps:
-            api_request = self.request_for(spec, params)
-            request = describe_request(api_request)
+            api_request = self.request_for(spec, params, values)
         plan = Plan(
-            spec=spec,
-            params=params,
-            command_line=command_line(spec, values),
-            request=request,
-            notices=list(notices or []),
+            spec,
+            params,
+            notices=notices,
             wait=bool(values.get("wait-until-finished")),
             api_request=api_request,
+            values=values,
         )
-        for arg in spec.args:
-            if arg.location == "unsent" and arg.name in values:
+        for arg in unsent_args(spec):
+            if arg.name in values:
                 plan.notices.append(f"{arg.flag} has no field in the Cargo API and was not sent")
         if spec.effect != "read" and self.checks:
             plan.touches = self._touches(spec, values)
@@ -163,9 +185,10 @@ class Executor:
             if verdict.kind == "deny":
                 raise Declined(f"Not run: {verdict.reason}", hint="See `cargo-shell policy list`.")
             if verdict.kind == "allow":
-                source = {"default": "default", "rule": "rule", "flag": "flag", "user": "user"}[verdict.source]
+                if verdict.source == "default":
+                    return plan, _DEFAULT_APPROVAL
                 rule_id = verdict.rule.id if verdict.rule else None
-                return plan, Approval("yes", source=source, rule_id=rule_id)  # type: ignore[arg-type]
+                return plan, Approval("yes", source=verdict.source, rule_id=rule_id)
             if confirmer is None:
                 raise ApprovalRequired(
                     f"approval required: `{plan.command}` is a {plan.effect} action and nobody can be asked "
@@ -195,12 +218,27 @@ class Executor:
         download_to: IO[bytes] | None = None,
         wait: bool | None = None,
         confirmer: Confirmer | None = None,
+        events: EventSink | None = None,
     ) -> Outcome:
         """Plan, authorize, send and (when asked) wait. Raises on refusal or failure.
 
         ``wait`` overrides the ``--wait-until-finished`` argument; ``confirmer`` overrides
-        the executor's confirmer for this call (the agent passes its own).
+        the executor's confirmer for this call (the agent passes its own); ``events`` also
+        receives this call's events (the executor's own sink still gets them).
         """
+        if events is None:
+            return self._run(spec, params, download_to, wait, confirmer)
+        with self.events_to(events):
+            return self._run(spec, params, download_to, wait, confirmer)
+
+    def _run(
+        self,
+        spec: CommandSpec,
+        params: BaseModel | Mapping[str, Any],
+        download_to: IO[bytes] | None,
+        wait: bool | None,
+        confirmer: Confirmer | None,
+    ) -> Outcome:
         if spec.http is None:
             raise UsageError(f"`{spec.name}` is handled by cargo-shell itself, not the API")
         plan = self.prepare(spec, params)
@@ -242,10 +280,10 @@ class Executor:
             outcome.data = merged
             return
         unsafe = creates_or_spends(spec)
-        check = self.check_command(spec, arg_values(spec, params)) if unsafe else None
+        check = self.check_command(spec, plan.values) if unsafe else None
         request = plan.api_request if plan.api_request is not None else self.request_for(spec, params)
         resp = self.send(request, outcome, unsafe=unsafe, check=check)
-        outcome.data = post_process(spec, apply_client_filters(spec, params, resp.data))
+        outcome.data = post_process(spec, apply_client_filters(spec, params, resp.data, values=plan.values))
         if spec.download and download_to is not None:
             outcome.data = self._download(outcome.data, download_to)
         if spec.job is not None:
@@ -263,7 +301,7 @@ class Executor:
         """An internal read (lookups, polls): deny rules apply, no confirmation, no audit line."""
         spec = self.registry.get(command)
         params = self.validate(spec, raw)
-        plan = Plan(spec, params, command_line(spec, arg_values(spec, params)), None)
+        plan = Plan(spec, params, request=None)
         verdict = self.policy.decide(plan)
         if verdict.kind != "allow":
             raise Declined(f"Not run: {verdict.reason}")
@@ -347,8 +385,8 @@ class Executor:
             detail: dict[str, Any] = {}
             if isinstance(job, dict) and job.get("workflowUuid"):
                 detail["workflowUuid"] = job["workflowUuid"]
-            elif "workflow-uuid" in arg_values(spec, plan.params):
-                detail["workflowUuid"] = arg_values(spec, plan.params)["workflow-uuid"]
+            elif "workflow-uuid" in plan.values:
+                detail["workflowUuid"] = plan.values["workflow-uuid"]
             self.jobs.record_start(
                 job_id=job_id,
                 kind=kind.kind,
@@ -444,21 +482,23 @@ class Executor:
     def _audit(self, outcome: Outcome, label: str, *, error: str | None = None) -> None:
         if self.audit is None:
             return
-        approval = outcome.approval.source if outcome.approval else None
-        self.audit.append(
-            AuditEntry(
-                command=outcome.spec.name,
-                effect=outcome.spec.effect,
-                arguments=arg_values(outcome.spec, outcome.params),
-                outcome=label,
-                approval=approval,
-                request_ids=list(outcome.request_ids),
-                job_ids=[outcome.job_id] if outcome.job_id else [s["jobId"] for s in outcome.stages if s.get("jobId")],
-                credits=outcome.credits,
-                error=error,
-                front_end=self.context.front_end,
-            )
+        plan = outcome.plan
+        values = plan.values if plan is not None and plan.params is outcome.params else None
+        self.audit.record(
+            command=outcome.spec.name,
+            effect=outcome.spec.effect,
+            arguments=values if values is not None else given_values(outcome.spec, outcome.params),
+            outcome=label,
+            approval=outcome.approval.source if outcome.approval else None,
+            request_ids=list(outcome.request_ids),
+            job_ids=[outcome.job_id] if outcome.job_id else [s["jobId"] for s in outcome.stages if s.get("jobId")],
+            credits=outcome.credits,
+            error=error,
+            front_end=self.context.front_end,
         )
+
+
+_DEFAULT_APPROVAL = Approval("yes", source="default")
 
 
 def _credits(job: Any) -> float | None:

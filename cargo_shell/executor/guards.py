@@ -172,17 +172,40 @@ GUARDS: tuple[Guard, ...] = (
     batch_data_kind,
 )
 
+#: Which commands a guard can have anything to say about (each guard checks again itself).
+_APPLIES: dict[Guard, Callable[[CommandSpec], bool]] = {
+    fix_conjunction: lambda spec: any(arg.type == "json" for arg in spec.args),
+    play_not_runnable: lambda spec: spec.name == "orchestration run create",
+    segment_is_not_model: lambda spec: spec.name in ("segmentation segment fetch", "segmentation segment download"),
+    sql_tables_exist: lambda spec: spec.name.startswith("system-of-record client "),
+    batch_data_kind: lambda spec: isinstance(spec.extra.get("batch_data_kinds"), dict),
+}
+_FOR_SPEC: dict[int, tuple[CommandSpec, tuple[Guard, ...]]] = {}
+
+
+def guards_for(spec: CommandSpec) -> tuple[Guard, ...]:
+    """The guards that apply to ``spec`` (worked out once per spec)."""
+    hit = _FOR_SPEC.get(id(spec))
+    if hit is not None and hit[0] is spec:
+        return hit[1]
+    guards = tuple(g for g in GUARDS if g not in _APPLIES or _APPLIES[g](spec))
+    _FOR_SPEC[id(spec)] = (spec, guards)  # keeps the spec alive, so its id is never reused
+    return guards
+
 
 def apply_guards(spec: CommandSpec, values: dict[str, Any], lookups: Lookups | None) -> GuardResult:
     notices: list[str] = []
-    for guard in GUARDS:
+    for guard in guards_for(spec):
         values = guard(spec, values, lookups, notices)
     return GuardResult(values, notices)
 
 
+_INVOICES = ("billing", "subscription", "get-invoices")
+
+
 def post_process(spec: CommandSpec, data: Any) -> Any:
     """Additions to responses: invoice amounts (cents) also in dollars."""
-    if spec.name == "billing subscription get-invoices" and isinstance(data, dict):
+    if spec.words == _INVOICES and isinstance(data, dict):
         invoices = data.get("invoices")
         if isinstance(invoices, list):
             data = {

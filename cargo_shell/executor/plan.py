@@ -7,21 +7,23 @@ confirmers show. Secrets are masked in both.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import shlex
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
 
 from cargo_shell.api.request import ApiRequest
-from cargo_shell.registry.spec import CommandSpec, Effect
+from cargo_shell.registry.spec import ArgSpec, CommandSpec, Effect
 
 MASK = "********"
 _SECRET_KEY = re.compile(r"(token|secret|password|passwd|api[-_]?key|authorization|credential|private[-_]?key)", re.I)
 
 
+@functools.lru_cache(maxsize=4096)
 def is_secret_key(key: str) -> bool:
     return bool(_SECRET_KEY.search(key))
 
@@ -37,10 +39,44 @@ def mask_secrets(value: Any) -> Any:
     return value
 
 
+@dataclass(frozen=True)
+class _ArgFacts:
+    names: tuple[tuple[str, str], ...]  # (flag name, params attribute), in the spec's order
+    unsent: tuple[ArgSpec, ...]  # arguments the API has no field for
+
+
+_FACTS: dict[int, tuple[CommandSpec, _ArgFacts]] = {}
+
+
+def _facts(spec: CommandSpec) -> _ArgFacts:
+    """Facts derived from a spec's arguments, computed once per spec (specs are immutable)."""
+    hit = _FACTS.get(id(spec))
+    if hit is not None and hit[0] is spec:
+        return hit[1]
+    facts = _ArgFacts(
+        names=tuple((a.name, a.attr) for a in spec.args),
+        unsent=tuple(a for a in spec.args if a.location == "unsent"),
+    )
+    _FACTS[id(spec)] = (spec, facts)  # keeps the spec alive, so its id is never reused
+    return facts
+
+
+def unsent_args(spec: CommandSpec) -> tuple[ArgSpec, ...]:
+    return _facts(spec).unsent
+
+
+def given_values(spec: CommandSpec, params: BaseModel) -> dict[str, Any]:
+    """Like :func:`arg_values` but sharing the params' own lists and dicts (no copy): read only."""
+    fields = params.__dict__
+    return {name: value for name, attr in _facts(spec).names if (value := fields.get(attr)) is not None}
+
+
 def arg_values(spec: CommandSpec, params: BaseModel) -> dict[str, Any]:
-    """{flag name: value} of the arguments that were given, in the spec's order."""
-    dumped = params.model_dump(by_alias=False, exclude_none=True)
-    return {a.name: dumped[a.attr] for a in spec.args if a.attr in dumped}
+    """{flag name: value} of the arguments that were given, in the spec's order (a deep copy)."""
+    dumped = params.model_dump(exclude_none=True)
+    if not dumped:
+        return {}
+    return {name: dumped[attr] for name, attr in _facts(spec).names if attr in dumped}
 
 
 def _flag_text(value: Any, arg_type: str) -> str:
@@ -106,26 +142,72 @@ class Estimate:
         return f"{recs}, {cost}" + (f" ({self.basis})" if self.basis else "")
 
 
-@dataclass
+_UNSET: Any = object()
+
+
 class Plan:
     """A typed, renderable action. Built by :meth:`Executor.plan`; shown to confirmers.
 
     ``command_line`` is the exact CLI equivalent; ``request`` the HTTP request with secrets
     masked; ``touches`` names what it acts on; ``estimate`` is set for cost actions;
     ``rollout`` lists the stage sizes when a staged rollout will be used.
+
+    The text forms (``command_line``, ``request``) and ``values`` are computed on first use
+    and kept: a read that nobody is asked about never pays for them.
     """
 
-    spec: CommandSpec
-    params: BaseModel
-    command_line: str
-    request: dict[str, Any] | None
-    touches: list[Touch] = field(default_factory=list)
-    estimate: Estimate | None = None
-    notices: list[str] = field(default_factory=list)
-    rollout: list[int] | None = None
-    wait: bool = False
-    #: The request that will be sent (unmasked; not part of the rendered or JSON forms).
-    api_request: ApiRequest | None = field(default=None, repr=False)
+    def __init__(
+        self,
+        spec: CommandSpec,
+        params: BaseModel,
+        command_line: str | None = None,
+        request: dict[str, Any] | None = _UNSET,
+        touches: list[Touch] | None = None,
+        estimate: Estimate | None = None,
+        notices: list[str] | None = None,
+        rollout: list[int] | None = None,
+        wait: bool = False,
+        api_request: ApiRequest | None = None,
+        values: dict[str, Any] | None = None,
+    ) -> None:
+        self.spec = spec
+        self.params = params
+        self._command_line = command_line
+        self._request = request
+        self.touches: list[Touch] = touches if touches is not None else []
+        self.estimate = estimate
+        self.notices: list[str] = notices if notices is not None else []
+        self.rollout = rollout
+        self.wait = wait
+        #: The request that will be sent (unmasked; not part of the rendered or JSON forms).
+        self.api_request = api_request
+        self._values = values
+
+    def __repr__(self) -> str:
+        return f"Plan({self.command!r}, {self.command_line!r})"
+
+    @property
+    def values(self) -> dict[str, Any]:
+        """Argument values by flag name (unmasked, given ones only, in the spec's order).
+
+        Read only: lists and dicts are shared with ``params``.
+        """
+        if self._values is None:
+            self._values = given_values(self.spec, self.params)
+        return self._values
+
+    @property
+    def command_line(self) -> str:
+        if self._command_line is None:
+            self._command_line = command_line(self.spec, self.values)
+        return self._command_line
+
+    @property
+    def request(self) -> dict[str, Any] | None:
+        """The HTTP request with secrets masked (None for multi-step and local commands)."""
+        if self._request is _UNSET:
+            self._request = describe_request(self.api_request) if self.api_request is not None else None
+        return self._request
 
     @property
     def command(self) -> str:
@@ -138,8 +220,7 @@ class Plan:
     @property
     def args(self) -> dict[str, Any]:
         """Argument values by flag name, secrets masked."""
-        values = arg_values(self.spec, self.params)
-        return {k: (MASK if is_secret_key(k) else mask_secrets(v)) for k, v in values.items()}
+        return {k: (MASK if is_secret_key(k) else mask_secrets(v)) for k, v in self.values.items()}
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {

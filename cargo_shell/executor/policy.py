@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from cargo_shell.errors import ConfigError
-from cargo_shell.executor.plan import Plan, arg_values
+from cargo_shell.executor.plan import Plan
 from cargo_shell.registry.spec import EFFECTS
 
 RuleAction = Literal["allow", "deny"]
@@ -51,7 +51,7 @@ class Rule:
             return False
         if not fnmatch.fnmatchcase(plan.command, self.command):
             return False
-        values = arg_values(plan.spec, plan.params)
+        values = plan.values
         for name, pattern in self.args.items():
             key = name.lstrip("-")
             if key not in values:
@@ -161,6 +161,9 @@ class Verdict:
     rule: Rule | None = None
 
 
+_READ_ALLOWED = Verdict("allow", "default", "read actions run without asking")
+
+
 class Policy:
     """Decides allow / ask / deny for a plan. Holds the session's "always" answers."""
 
@@ -182,7 +185,7 @@ class Policy:
             if rule.action == "deny" and rule.matches(plan, self.profile):
                 return Verdict("deny", "rule", f"denied by policy rule {rule.describe()}", rule)
         if plan.effect == "read":
-            return Verdict("allow", "default", "read actions run without asking")
+            return _READ_ALLOWED
         for rule in self.rules:
             if rule.action == "allow" and rule.matches(plan, self.profile):
                 return Verdict("allow", "rule", f"allowed by policy rule {rule.describe()}", rule)
