@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from cargo_shell.api.client import CargoClient
+from cargo_shell.errors import UsageError
 from cargo_shell.executor import Executor, Policy
 from cargo_shell.registry import get_registry
 from cargo_shell.registry.spec import ArgSpec, CommandSpec
@@ -42,6 +43,8 @@ def sample(arg: ArgSpec, tmp: Path) -> Any:
             return [str(uuid.uuid5(uuid.NAMESPACE_URL, arg.name + str(i))) for i in range(2)]
         return ["a b", "c:d"]
     if arg.type == "json":
+        if arg.help.startswith("the full relationship list"):
+            return [{"probe": arg.name}]  # a list that other flags fill (relationships[].x)
         return {"probe": arg.name}
     if arg.type == "file":
         path = tmp / "upload.csv"
@@ -182,3 +185,29 @@ def test_whoami_pairs_user_and_workspace() -> None:
     spec = get_registry().get("whoami")
     out = ex.run(spec, ex.validate(spec, {})).data
     assert out == {"user": {"uuid": "u1", "email": "ada@example.com"}, "workspace": {"uuid": "w1", "name": "Demo"}}
+
+
+def test_relationship_flags_fill_the_given_list_and_reject_a_non_list(tmp_path: Path) -> None:
+    spec = get_registry().get("storage relationship set")
+    capture = Capture()
+    ex = Executor(
+        CargoClient(httpx.Client(transport=httpx.MockTransport(capture)), token=TOKEN),
+        policy=Policy(assume_yes=True),
+        checks=False,
+    )
+    dataset, model_a, model_b = (str(uuid.uuid4()) for _ in range(3))
+    given = [{"fromModelUuid": model_a, "relation": "oneToOne"}, {"fromModelUuid": "y"}]
+    ex.run(
+        spec, {"dataset-uuid": dataset, "relationships": given, "from-model-uuid": model_a, "to-model-uuid": model_b}
+    )
+    body = json.loads(capture.requests[0].content)
+    assert body["relationships"] == [
+        {"fromModelUuid": model_a, "relation": "oneToOne", "toModelUuid": model_b},
+        given[1],
+    ]
+    assert given[0] == {"fromModelUuid": model_a, "relation": "oneToOne"}  # the caller's value is untouched
+    with pytest.raises(UsageError, match="must be a JSON array of objects"):
+        ex.run(
+            spec,
+            {"dataset-uuid": dataset, "relationships": {"a": 1}, "from-model-uuid": dataset, "to-model-uuid": dataset},
+        )

@@ -17,10 +17,9 @@ import httpx
 from cargo_shell import __version__
 from cargo_shell.api.query import encode_query
 from cargo_shell.api.request import ApiRequest
+from cargo_shell.constants import DEFAULT_BASE_URL, DEFAULT_TIMEOUT_S
 from cargo_shell.errors import AmbiguousNetworkError, ConnectError, NetworkError, status_error
 
-DEFAULT_BASE_URL = "https://api.getcargo.io"
-DEFAULT_TIMEOUT_S = 360.0
 _URL_CACHE_SIZE = 256
 #: The official client keeps nulls under these keys and turns every other null into "absent".
 _KEEP_NULLS = frozenset({"runContext", "runComputedConfigs", "computedConfig", "testRecords"})

@@ -55,6 +55,8 @@ def _set_nested(target: dict[str, Any], dotted: str, value: Any) -> None:
         last = i == len(parts) - 1
         if is_list:
             items = node.setdefault(key, [{}])
+            if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+                raise UsageError(f"`{key}` must be a JSON array of objects to combine it with the flags that fill it")
             if not items:
                 items.append({})
             node = items[0]

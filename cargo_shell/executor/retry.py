@@ -22,6 +22,8 @@ from cargo_shell.executor.events import EventSink, RequestSent, RetryScheduled
 from cargo_shell.registry.spec import CommandSpec
 
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+#: Answers that never change on a second try (the server refused before acting).
+PERMANENT_STATUSES = frozenset({501, 505})
 REFUSED_STATUSES = frozenset({429, 503})  # answered before any processing: safe to resend a write
 
 
@@ -81,6 +83,8 @@ def classify(exc: ApiError, *, unsafe: bool) -> Verdict:
     if isinstance(exc, ApiStatusError):
         if exc.status in REFUSED_STATUSES:
             return "retry"
+        if exc.status in PERMANENT_STATUSES:
+            return "fail"
         if exc.status in RETRY_STATUSES or exc.status >= 500:
             return "ambiguous" if unsafe else "retry"
         return "fail"

@@ -9,7 +9,13 @@ import pytest
 from tests.every_command.world import Cases, World
 
 cases = Cases()
-EMPTY_LISTS: dict[str, list[Any]] = {"actions": [], "mcp-clients": [], "resources": [], "capabilities": [], "suggested-actions": []}
+EMPTY_LISTS: dict[str, list[Any]] = {
+    "actions": [],
+    "mcp-clients": [],
+    "resources": [],
+    "capabilities": [],
+    "suggested-actions": [],
+}
 
 
 def new_agent(w: World, name: str) -> dict[str, Any]:

@@ -96,10 +96,14 @@ def _relationships(w: World) -> None:
 @cases.add("storage relationship set")
 def _set_relationship(w: World) -> None:
     # The documented flags carry only the two models; the API also needs column slugs and a
-    # relation, so the sandbox answers a 400 naming what is missing (a registry gap, reported).
+    # relation, so without the API-field flags the sandbox answers a 400 naming what is missing.
     args = {"from-model-uuid": w.contacts["uuid"], "to-model-uuid": w.companies["uuid"], "dataset-uuid": w.crm["uuid"]}
     error = w.fails("storage relationship set", args, status=400)
     assert error.reason == "invalidRelationships" and "relation" in error.message
+    full = {**args, "from-column-slug": "company_domain", "to-column-slug": "domain", "relation": "oneToOne"}
+    w.run("storage relationship set", full)
+    (rel,) = w.items("storage relationship list", {"model-uuid": w.contacts["uuid"]})
+    assert (rel["fromColumnSlug"], rel["toColumnSlug"], rel["relation"]) == ("company_domain", "domain", "oneToOne")
 
 
 @cases.add("storage record list")

@@ -140,3 +140,16 @@ def test_retries_stop_at_the_time_budget(box: Sandbox, make_executor: MakeExecut
     with pytest.raises(ServerError):
         executor.run(get_registry().get("workspace folder list"), {})
     assert 3 <= executor.sender.attempts < 10
+
+
+def test_not_implemented_is_never_retried() -> None:
+    from cargo_shell.errors import RequestError, ServerError
+    from cargo_shell.executor.retry import classify
+
+    for status in (501, 505):
+        exc = ServerError("no", status=status)
+        assert classify(exc, unsafe=False) == "fail"
+        assert classify(exc, unsafe=True) == "fail"
+    assert classify(ServerError("x", status=502), unsafe=False) == "retry"
+    assert classify(ServerError("x", status=502), unsafe=True) == "ambiguous"
+    assert classify(RequestError("x", status=429), unsafe=True) == "retry"
