@@ -8,7 +8,6 @@ routes the executor's progress events to the tool call that caused them.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
@@ -75,11 +74,3 @@ class ExecutorRunner:
         on_event: Callable[[Any], None],
     ) -> Outcome:
         return self.executor.run(spec, params, confirmer=confirmer, events=on_event)
-
-    def _routed(self, on_event: Callable[[Any], None]) -> contextlib.AbstractContextManager[None]:
-        """Send the executor's events to ``on_event`` too, for the duration of a block.
-
-        For subclasses that wrap more than one executor call; a single call passes
-        ``events=`` to :meth:`Executor.run` instead.
-        """
-        return self.executor.events_to(on_event)

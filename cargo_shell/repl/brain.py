@@ -37,9 +37,8 @@ class RecordingRunner(ExecutorRunner):
         confirmer: Confirmer,
         on_event: Callable[[Any], None],
     ) -> Outcome:
-        with self._routed(on_event):
-            wait = True if (self.wait_for_jobs and spec.job is not None) else None
-            outcome = self.executor.run(spec, params, confirmer=confirmer, wait=wait)
+        wait = True if (self.wait_for_jobs and spec.job is not None) else None
+        outcome = self.executor.run(spec, params, confirmer=confirmer, wait=wait, events=on_event)
         self.transcript().record(outcome)
         return outcome
 
