@@ -211,3 +211,18 @@ def test_relationship_flags_fill_the_given_list_and_reject_a_non_list(tmp_path: 
             spec,
             {"dataset-uuid": dataset, "relationships": {"a": 1}, "from-model-uuid": dataset, "to-model-uuid": dataset},
         )
+
+
+def test_required_nullable_field_is_sent_as_null_when_omitted() -> None:
+    spec = get_registry().get("workspace token create")
+    capture = Capture()
+    ex = Executor(
+        CargoClient(httpx.Client(transport=httpx.MockTransport(capture)), token=TOKEN),
+        policy=Policy(assume_yes=True),
+        checks=False,
+    )
+    ex.run(spec, {"name": "ci"})
+    assert json.loads(capture.requests[0].content) == {"name": "ci", "permissions": None}
+    rules = [{"effect": "allow", "actions": ["storage:*"]}]
+    ex.run(spec, {"name": "ci", "permissions": rules})
+    assert json.loads(capture.requests[1].content)["permissions"] == rules

@@ -77,6 +77,7 @@ class _Recipe:
 
     sent: tuple[tuple[str, str, str, bool], ...]  # (flag name, location, field, is a file)
     path_params: bool
+    null_when_absent: frozenset[str] = frozenset()
 
 
 _RECIPES: dict[int, tuple[CommandSpec, _Recipe]] = {}
@@ -90,6 +91,7 @@ def _recipe(spec: CommandSpec) -> _Recipe:
     recipe = _Recipe(
         sent=tuple((a.name, a.location, a.field or a.attr, a.type == "file") for a in spec.args if a.sent),
         path_params=bool(spec.http.path_params),
+        null_when_absent=frozenset(a.name for a in spec.args if a.null_when_absent),
     )
     _RECIPES[id(spec)] = (spec, recipe)  # keeps the spec alive, so its id is never reused
     return recipe
@@ -115,6 +117,8 @@ def build_request(spec: CommandSpec, params: BaseModel, *, values: dict[str, Any
     body: dict[str, Any] = {}
     for name, location, fld, is_file in recipe.sent:
         if name not in values:
+            if name in recipe.null_when_absent:
+                _set_nested(body, fld, None)  # the API wants the key; null is its documented default
             continue
         value = values[name]
         if location == "path":

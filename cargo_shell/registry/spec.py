@@ -46,6 +46,8 @@ class ArgSpec:
     item_values: tuple[str, ...] = ()
     default: Any = None
     client_filter: ClientFilter | None = None
+    #: The API requires this field but accepts null: omitted, it is sent as null.
+    null_when_absent: bool = False
 
     @property
     def attr(self) -> str:
@@ -158,6 +160,7 @@ def spec_from_dict(raw: dict[str, Any]) -> CommandSpec:
                 item_values=tuple(items.get("values", ())),
                 default=a.get("default"),
                 client_filter=ClientFilter(flt["list"], tuple(flt["keys"])) if flt else None,
+                null_when_absent=bool(a.get("null_when_absent", False)),
             )
         )
     http = None
