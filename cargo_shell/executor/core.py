@@ -173,8 +173,7 @@ class Executor:
         if spec.effect != "read" and self.checks:
             plan.touches = self._touches(spec, values)
             if spec.effect == "cost":
-                plan.estimate = rollout.estimate(spec, values, self.lookups)
-                plan.rollout = rollout.stages_for(self, spec, values, plan.estimate)
+                rollout.plan_rollout(self, plan, values)
         return plan
 
     def authorize(self, plan: Plan, confirmer: Confirmer | None = None) -> tuple[Plan, Approval]:

@@ -44,6 +44,11 @@ class Lookups:
                 self._cache[key] = None
         return self._cache[key]
 
+    def read_fresh(self, command: str, args: dict[str, Any]) -> Any:
+        """An uncached read (counted in ``reads``); errors are raised, not swallowed."""
+        self.reads += 1
+        return self._read(command, args)
+
     def items(self, kind: str) -> list[dict[str, Any]]:
         command, key, _ = LISTS[kind]
         data = self.fetch(command)

@@ -178,6 +178,10 @@ class Plan:
         self.estimate = estimate
         self.notices: list[str] = notices if notices is not None else []
         self.rollout = rollout
+        #: For a staged segment/filter batch: the ``recordIds`` data resolved at planning time
+        #: (the stages send slices of its ``ids``), and how the stages were made, for people.
+        self.rollout_data: dict[str, Any] | None = None
+        self.rollout_note: str | None = None
         self.wait = wait
         #: The request that will be sent (unmasked; not part of the rendered or JSON forms).
         self.api_request = api_request
@@ -235,6 +239,8 @@ class Plan:
             out["estimate"] = self.estimate.to_json()
         if self.rollout:
             out["rollout"] = self.rollout
+            if self.rollout_note:
+                out["rolloutNote"] = self.rollout_note
         if self.notices:
             out["notices"] = list(self.notices)
         return out
@@ -255,6 +261,8 @@ class Plan:
             lines.append(f"  estimate: {self.estimate.label()}")
         if self.rollout:
             lines.append("  staged rollout: " + " → ".join(str(s) for s in self.rollout) + " records")
+            if self.rollout_note:
+                lines.append(f"    {self.rollout_note}")
         for notice in self.notices:
             lines.append(f"  note: {notice}")
         return "\n".join(lines)
