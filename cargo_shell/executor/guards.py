@@ -101,6 +101,8 @@ def segment_is_not_model(
 
 
 _TABLE_RE = re.compile(r"\b(?:from|join)\s+([`\"\[]?[\w.\-`\"\]]+)", re.I)
+#: Names a WITH clause defines (``WITH a AS (...), b AS (...)``); they are not tables.
+_CTE_RE = re.compile(r"(?:\bwith(?:\s+recursive)?|,)\s*(\w+)\s+as\s*\(", re.I)
 
 
 def sql_tables_exist(spec: CommandSpec, values: dict[str, Any], lk: Lookups | None, _n: list[str]) -> dict[str, Any]:
@@ -112,16 +114,24 @@ def sql_tables_exist(spec: CommandSpec, values: dict[str, Any], lk: Lookups | No
     known = lk.table_names()
     if not known:
         return values
-    for raw in _TABLE_RE.findall(sql):
-        name = raw.strip('`"[]').replace("`", "").replace('"', "")
+    ctes = {m.lower() for m in _CTE_RE.findall(sql)}
+    for match in _TABLE_RE.finditer(sql):
+        if sql[match.end() :].lstrip().startswith("("):
+            continue  # a table function such as json_each(...)
+        name = match.group(1).strip('`"[]').replace("`", "").replace('"', "")
         parts = name.split(".")
-        if not any(p.startswith(("datasets_", "models_")) for p in parts) and len(parts) < 2:
-            continue  # a CTE or subquery alias
+        guess = [t for t in sorted(known) if t.endswith(f".models_{parts[-1]}")]
+        if len(parts) == 1 and (parts[0].lower() in ctes or not guess):
+            # a WITH clause's name, or a word such as EXTRACT(YEAR FROM col): only a bare model
+            # slug (`FROM companies`) is surely a table name given without its dataset
+            continue
         tail = ".".join(parts[-2:])
         if tail not in known:
             listing = ", ".join(f"{t} ({m})" for t, m in sorted(known.items()))
+            did_you_mean = f" Did you mean {guess[0]}?" if guess else ""
             raise UsageError(
-                f"The SQL names the table {name!r}, which does not exist in this workspace. Tables: {listing}",
+                f"The SQL names the table {name!r}, which does not exist in this workspace.{did_you_mean} "
+                f"Tables: {listing}",
                 hint="Get a model's exact table name with `cargo-shell storage model get-ddl <model uuid>`.",
             )
     return values

@@ -129,3 +129,15 @@ def test_no_rollout_without_connector_nodes(make_executor: MakeExecutor) -> None
         {"workflow-uuid": SCORE_WF, "data": {"kind": "records", "records": records}},
     )
     assert plan.rollout is None and plan.estimate is not None and plan.estimate.records == 120
+
+
+def test_sql_with_a_bare_model_slug_suggests_the_full_table_name(make_executor: MakeExecutor) -> None:
+    executor = make_executor()
+    query = reg.get("system-of-record client query")
+    with pytest.raises(UsageError, match=r"'companies'.*Did you mean datasets_\w+\.models_companies\?"):
+        executor.run(query, {"sql": "SELECT COUNT(*) FROM companies"})
+    name = next(t for t, m in executor.lookups.table_names().items() if m == "Companies")
+    # CTE names, table functions and FROM inside expressions are not mistaken for tables
+    sql = f"WITH companies AS (SELECT * FROM {name}), big AS (SELECT 1) SELECT COUNT(*) FROM companies, big"
+    assert executor.run(query, {"sql": sql}).data["rows"]
+    assert executor.run(query, {"sql": f"SELECT substr(domain, 1, 3) FROM {name} LIMIT 1"}).data["rows"]
