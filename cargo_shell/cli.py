@@ -1,20 +1,18 @@
 """Process entry point: route argv to a registry command, a local command or the shell.
 
-Exceptions become exit statuses here and only here.
+Exceptions become exit statuses here and only here. Module-level imports stay light: a bare
+`cargo-shell` goes straight to the shell, whose prompt must accept keys quickly; argument parsing,
+the registry and help load when a command needs them.
 """
 
 from __future__ import annotations
 
-import difflib
 import importlib
-import logging
 import sys
-import traceback
 from collections.abc import Callable
 from typing import Any
 
 import cargo_shell.repl.boot  # noqa: F401  (first: a bare interactive `cargo-shell` paints its prompt now)
-from cargo_shell.cli_args import GLOBAL_FLAGS, GLOBAL_SWITCHES, parse_command_args
 from cargo_shell.environment import Environment
 from cargo_shell.errors import CargoShellError, ExitStatus, UsageError
 from cargo_shell.render.output import write_error
@@ -38,6 +36,10 @@ LOCAL_COMMANDS: dict[str, str] = {
 
 def _split_globals(argv: list[str]) -> tuple[dict[str, Any], list[str]]:
     """Global options given before the command words."""
+    if not argv:
+        return {}, []
+    from cargo_shell.cli_args import GLOBAL_FLAGS, GLOBAL_SWITCHES
+
     opts: dict[str, Any] = {}
     i = 0
     while i < len(argv) and argv[i].startswith("-"):
@@ -96,6 +98,8 @@ def _load(target: str) -> Callable[[Context, list[str]], int]:
 
 
 def _unknown(ctx: Context, words: list[str]) -> UsageError:
+    import difflib
+
     registry = ctx.registry
     known: list[str] = []
     depth = 0
@@ -113,6 +117,7 @@ def _unknown(ctx: Context, words: list[str]) -> UsageError:
 
 def run_registry_command(ctx: Context, argv: list[str]) -> int:
     from cargo_shell import cli_help
+    from cargo_shell.cli_args import parse_command_args
 
     registry = ctx.registry
     words = [w for w in argv if not w.startswith("-")]
@@ -144,8 +149,6 @@ def run_registry_command(ctx: Context, argv: list[str]) -> int:
 
 
 def dispatch(ctx: Context, argv: list[str]) -> int:
-    from cargo_shell import cli_help
-
     opts, rest = _split_globals(argv)
     ctx.apply_globals(opts)
     if opts.get("version"):
@@ -157,6 +160,8 @@ def dispatch(ctx: Context, argv: list[str]) -> int:
         return _load("cargo_shell.repl.oneshot:prompt_command")(ctx, rest)
     if not rest:
         if opts.get("help"):
+            from cargo_shell import cli_help
+
             ctx.env.stdout.write(cli_help.root_help(ctx.registry))
             return ExitStatus.OK
         return _load("cargo_shell.shell_entry:open_shell")(ctx, [])
@@ -183,6 +188,8 @@ def main(argv: list[str] | None = None, env: Environment | None = None) -> int:
         return int(ExitStatus.OK)
     except Exception as exc:
         if ctx.debug:
+            import traceback
+
             traceback.print_exc(file=env.stderr)
         else:
             _log_crash(env)
@@ -196,6 +203,8 @@ def main(argv: list[str] | None = None, env: Environment | None = None) -> int:
 
 
 def _log_crash(env: Environment) -> None:
+    import logging
+
     try:
         path = env.paths.state_dir / "cargo-shell.log"
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -7,11 +7,10 @@ from typing import IO, TYPE_CHECKING, Any
 
 from cargo_shell.config import ConfigStore, Resolved, resolve
 from cargo_shell.environment import Environment
-from cargo_shell.registry import CommandSpec, Registry, get_registry
-from cargo_shell.render.output import write_result
 
-if TYPE_CHECKING:  # the executor and the HTTP stack load on first use: start-up stays fast
+if TYPE_CHECKING:  # the registry, the executor and the HTTP stack load on first use: start-up stays fast
     from cargo_shell.executor import Confirmer, EventSink, Executor
+    from cargo_shell.registry import CommandSpec, Registry
     from cargo_shell.target import Target
 
 
@@ -27,6 +26,8 @@ class Context:
 
     @property
     def registry(self) -> Registry:
+        from cargo_shell.registry import get_registry
+
         return get_registry()
 
     @property
@@ -118,6 +119,8 @@ class Context:
         return str(value)
 
     def run_and_print(self, spec: CommandSpec, raw: dict[str, Any], *, output_file: str | None = None) -> int:
+        from cargo_shell.render.output import write_result
+
         executor = self.executor()
         params = executor.validate(spec, raw)
         if spec.download:

@@ -10,16 +10,19 @@ if TYPE_CHECKING:
 
 def open_shell(ctx: Context, argv: list[str]) -> int:
     from cargo_shell.repl.app import Repl
-    from cargo_shell.repl.onboard import Onboarding, is_onboarded, terminal_ask
-    from cargo_shell.repl.transcript import ConversationStore
+    from cargo_shell.repl.onboard import is_onboarded
 
     ctx.announce_sandbox = False  # the banner and the toolbar name the target instead
     resumed = None
     if "--resume" in argv or ctx.globals.get("resume"):
+        from cargo_shell.repl.transcript import ConversationStore
+
         resumed = ConversationStore(ctx.env.paths.conversations_dir).latest()
     conversation, transcript = resumed if resumed else (None, None)
     repl = Repl(ctx, transcript=transcript, conversation=conversation)
     if ctx.env.interactive and not is_onboarded(ctx):
+        from cargo_shell.repl.onboard import Onboarding, terminal_ask
+
         try:
             Onboarding(ctx, ask=terminal_ask(), console=repl.console).run()
         except (EOFError, KeyboardInterrupt):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from functools import cache
-from importlib import resources
 
 from cargo_shell.registry.spec import ArgSpec, CommandSpec, spec_from_dict
 
@@ -58,6 +57,8 @@ class Registry:
 
 @cache
 def get_registry() -> Registry:
+    from importlib import resources  # here, not at import time: it costs a few ms of start-up
+
     specs: list[CommandSpec] = []
     folder = resources.files("cargo_shell.registry") / "commands"
     for entry in sorted(folder.iterdir(), key=lambda p: p.name):

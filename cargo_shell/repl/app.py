@@ -11,13 +11,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from cargo_shell.errors import CargoShellError, Declined, ExitStatus, Interrupted
-from cargo_shell.repl.completer import ShellCompleter
+from cargo_shell.repl.completer import OnTabCompleter, ShellCompleter
 from cargo_shell.repl.parse import ParsedInput, parse_line
-from cargo_shell.repl.render.console import make_console
-from cargo_shell.repl.render.errors import show_error
-from cargo_shell.repl.render.progress import JobProgress
 from cargo_shell.repl.toolbar import ToolbarState, toolbar_fragments
-from cargo_shell.repl.transcript import ConversationStore, Transcript
 
 if TYPE_CHECKING:
     from prompt_toolkit import PromptSession
@@ -27,7 +23,10 @@ if TYPE_CHECKING:
 
     from cargo_shell.agent.conversation import Conversation
     from cargo_shell.executor import Approval, Executor, InterruptChoice, Plan
+    from cargo_shell.registry import Registry
+    from cargo_shell.repl.render.progress import JobProgress
     from cargo_shell.repl.resources import Snapshot
+    from cargo_shell.repl.transcript import ConversationStore, Transcript
     from cargo_shell.session import Context
 
 SessionFactory = Callable[..., "PromptSession[str]"]
@@ -38,6 +37,10 @@ class ExitShell(Exception):
 
 
 class Repl:
+    """The shell. Until the first prompt accepts keys, only prompt_toolkit is imported: rich (the
+    console), the conversation, the registry (completion) and the executor load on first use or in
+    the background once the prompt is drawn."""
+
     def __init__(
         self,
         ctx: Context,
@@ -53,24 +56,19 @@ class Repl:
         interactive: bool | None = None,
         sleep: Callable[[float], None] | None = None,
     ) -> None:
-        from cargo_shell.repl.slash import SLASH_HELP
-
         self.ctx = ctx
-        self.registry = ctx.registry
-        self.console = console or make_console(ctx.env)
+        self._console = console
         self._input = input
         self._output = output
         self._factory = session_factory
         piped = input is not None or session_factory is not None
         self.interactive = interactive if interactive is not None else (piped or ctx.env.interactive)
         self.line_mode = not piped and not ctx.env.interactive
-        from cargo_shell.agent.conversation import Conversation
-
-        self.conversation = conversation or Conversation()
-        self.transcript = transcript or Transcript(conversation_id=self.conversation.id)
-        self.store = ConversationStore(ctx.env.paths.conversations_dir)
+        self._conversation = conversation
+        self._transcript = transcript
+        self._store: ConversationStore | None = None
         self.snapshot: Snapshot | None = None
-        self.completer = ShellCompleter(self.registry, SLASH_HELP)
+        self._completer: ShellCompleter | None = None
         resolved = ctx.resolved()
         self.state = ToolbarState(profile=resolved.profile, target=resolved.target)
         if model is not None:
@@ -83,7 +81,7 @@ class Repl:
         self._sleep = sleep
         self._executor: Executor | None = None
         self.event_hook: Callable[[Any], None] | None = None
-        self.progress = JobProgress(self.console)
+        self._progress: JobProgress | None = None
         self._brain: Any = None
         self._session: PromptSession[str] | None = None
         self._default_text = ""
@@ -93,6 +91,90 @@ class Repl:
             from cargo_shell.repl.resources import Refresher
 
             self.refresher = Refresher(ctx, self._swap_snapshot)
+
+    # -- parts made on first use (start-up stays fast) ---------------------------------------
+    @property
+    def registry(self) -> Registry:
+        return self.ctx.registry
+
+    @property
+    def console(self) -> Console:
+        if self._console is None:
+            from cargo_shell.repl.render.console import make_console
+
+            self._console = make_console(self.ctx.env)
+        return self._console
+
+    @console.setter
+    def console(self, value: Console) -> None:
+        self._console = value
+
+    @property
+    def progress(self) -> JobProgress:
+        if self._progress is None:
+            from cargo_shell.repl.render.progress import JobProgress
+
+            self._progress = JobProgress(self.console)
+        return self._progress
+
+    @property
+    def conversation(self) -> Conversation:
+        if self._conversation is None:
+            from cargo_shell.agent.conversation import Conversation
+
+            self._conversation = Conversation()
+        return self._conversation
+
+    @conversation.setter
+    def conversation(self, value: Conversation) -> None:
+        self._conversation = value
+
+    @property
+    def transcript(self) -> Transcript:
+        if self._transcript is None:
+            from cargo_shell.repl.transcript import Transcript
+
+            self._transcript = Transcript(conversation_id=self.conversation.id)
+        return self._transcript
+
+    @transcript.setter
+    def transcript(self, value: Transcript) -> None:
+        self._transcript = value
+
+    @property
+    def store(self) -> ConversationStore:
+        if self._store is None:
+            from cargo_shell.repl.transcript import ConversationStore
+
+            self._store = ConversationStore(self.ctx.env.paths.conversations_dir)
+        return self._store
+
+    @property
+    def completer(self) -> ShellCompleter:
+        """Built from the registry on first use; the prompt gets it from a background thread."""
+        if self._completer is None:
+            from cargo_shell.repl.slash import SLASH_HELP
+
+            self._completer = ShellCompleter(self.registry, SLASH_HELP, self.snapshot)
+        return self._completer
+
+    @completer.setter
+    def completer(self, value: ShellCompleter) -> None:
+        self._completer = value
+
+    def _load_completion(self) -> None:
+        """Background thread: read the registry and build the completer, then redraw."""
+        try:
+            self.completer  # noqa: B018  (builds it)
+        except Exception:  # completion is a convenience: the shell goes on without it
+            return
+        self._invalidate()
+
+    def _invalidate(self) -> None:
+        if self._session is not None:
+            app = self._session.app
+            if app.is_running:
+                app.invalidate()
 
     # -- prompt plumbing ------------------------------------------------------------------
     def _make_session(self, **kwargs: Any) -> PromptSession[str]:
@@ -106,11 +188,12 @@ class Repl:
         if self._session is None:
             from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
             from prompt_toolkit.completion import DynamicCompleter
-            from prompt_toolkit.history import FileHistory
+            from prompt_toolkit.history import FileHistory, ThreadedHistory
             from prompt_toolkit.styles import Style
 
             from cargo_shell.repl.keys import shell_bindings
 
+            on_tab = OnTabCompleter(lambda: self.completer)
             history_file = self.ctx.env.paths.history_file
             history_file.parent.mkdir(parents=True, exist_ok=True)
             style = Style.from_dict(
@@ -124,9 +207,9 @@ class Repl:
                 }
             )
             self._session = self._make_session(
-                history=FileHistory(str(history_file)),
+                history=ThreadedHistory(FileHistory(str(history_file))),
                 auto_suggest=AutoSuggestFromHistory(),
-                completer=DynamicCompleter(lambda: self.completer),
+                completer=DynamicCompleter(lambda: self._completer or on_tab),
                 complete_while_typing=True,
                 bottom_toolbar=lambda: toolbar_fragments(self.state),
                 key_bindings=shell_bindings(),
@@ -152,7 +235,13 @@ class Repl:
             self.refresher.refresh()
 
     def _after_draw(self) -> None:
-        """Runs once the prompt is on screen: start the background refresh (not before)."""
+        """Runs once the prompt is on screen: load completion, then start the background refresh."""
+        if self._completer is None:
+            import asyncio
+            import threading
+
+            thread = threading.Thread(target=self._load_completion, name="cargo-shell-completion", daemon=True)
+            asyncio.get_running_loop().call_soon(thread.start)  # after the first draw
         if self.refresher is not None and not self._refreshed:
             import asyncio
 
@@ -226,6 +315,8 @@ class Repl:
         try:
             raw, _opts = parse_command_args(spec, words[used:], self.ctx.env.stdin)
         except CargoShellError as exc:
+            from cargo_shell.repl.render.errors import show_error
+
             show_error(self.console, exc)
             return None
         return raw
@@ -331,12 +422,13 @@ class Repl:
             self.console.print(exc.message, style="yellow", markup=False)
         except Interrupted as exc:
             self.console.print(exc.message, style="yellow", markup=False)
-        except CargoShellError as exc:
-            show_error(self.console, exc)
         except Exception as exc:
+            from cargo_shell.repl.render.errors import show_error
+
             show_error(self.console, exc)
         finally:
-            self.progress.stop()
+            if self._progress is not None:
+                self._progress.stop()
             self._count_jobs()
 
     def _count_jobs(self) -> None:
@@ -379,10 +471,7 @@ class Repl:
         self.completer = ShellCompleter(self.registry, self.completer.slash, snapshot)
         self.state.credits = snapshot.credits
         self.state.workspace = snapshot.workspace_name or self.state.workspace
-        if self._session is not None:
-            app = self._session.app
-            if app.is_running:
-                app.invalidate()
+        self._invalidate()
 
     def save_conversation(self) -> None:
         try:

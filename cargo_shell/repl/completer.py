@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import shlex
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
 
-from cargo_shell.cli_args import GLOBAL_FLAGS, GLOBAL_SWITCHES
 from cargo_shell.repl.parse import LOCAL_WORDS
 
 if TYPE_CHECKING:
@@ -26,6 +25,18 @@ def _words(text: str) -> tuple[list[str], str]:
     if text and not text[-1].isspace() and parts:
         return parts[:-1], parts[-1]
     return parts, ""
+
+
+class OnTabCompleter(Completer):
+    """Stands in while the real completer is built in the background: completes only on Tab
+    (building it then), so typing never waits for the registry to load."""
+
+    def __init__(self, build: Callable[[], Completer]) -> None:
+        self._build = build
+
+    def get_completions(self, document: Document, complete_event: CompleteEvent) -> Iterable[Completion]:
+        if complete_event.completion_requested:
+            yield from self._build().get_completions(document, complete_event)
 
 
 class ShellCompleter(Completer):
@@ -89,6 +100,8 @@ class ShellCompleter(Completer):
                 if child.startswith(partial):
                     yield Completion(child, -len(partial), display_meta=self._meta((*prefix, child)))
             return
+        from cargo_shell.cli_args import GLOBAL_FLAGS, GLOBAL_SWITCHES
+
         previous = done[-1] if done else ""
         if previous.startswith("--") and previous != "--yes" and not partial.startswith("-"):
             yield from self._values(spec.words, previous[2:], partial)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import shlex
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from cargo_shell.registry import Registry
+if TYPE_CHECKING:
+    from cargo_shell.registry import Registry
 
 Kind = Literal["empty", "slash", "direct", "natural"]
 
