@@ -7,6 +7,7 @@ never asks for approval (actions that need it are refused, like the one-shot CLI
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -69,6 +70,7 @@ class Repl:
         self._store: ConversationStore | None = None
         self.snapshot: Snapshot | None = None
         self._completer: ShellCompleter | None = None
+        self._completer_lock = threading.Lock()  # built by a background thread, the Tab key or a refresh
         resolved = ctx.resolved()
         self.state = ToolbarState(profile=resolved.profile, target=resolved.target)
         if model is not None:
@@ -152,11 +154,12 @@ class Repl:
     @property
     def completer(self) -> ShellCompleter:
         """Built from the registry on first use; the prompt gets it from a background thread."""
-        if self._completer is None:
-            from cargo_shell.repl.slash import SLASH_HELP
+        with self._completer_lock:
+            if self._completer is None:
+                from cargo_shell.repl.slash import SLASH_HELP
 
-            self._completer = ShellCompleter(self.registry, SLASH_HELP, self.snapshot)
-        return self._completer
+                self._completer = ShellCompleter(self.registry, SLASH_HELP, self.snapshot)
+            return self._completer
 
     @completer.setter
     def completer(self, value: ShellCompleter) -> None:
@@ -235,16 +238,14 @@ class Repl:
             self.refresher.refresh()
 
     def _after_draw(self) -> None:
-        """Runs once the prompt is on screen: load completion, then start the background refresh."""
+        """Runs as each prompt starts: load completion (once the keys typed early are handled; Tab
+        builds it at once if pressed sooner), then start the background refresh (not before)."""
+        import asyncio
+
         if self._completer is None:
-            import asyncio
-            import threading
-
             thread = threading.Thread(target=self._load_completion, name="cargo-shell-completion", daemon=True)
-            asyncio.get_running_loop().call_soon(thread.start)  # after the first draw
+            asyncio.get_running_loop().call_later(0.1, thread.start)
         if self.refresher is not None and not self._refreshed:
-            import asyncio
-
             self._refreshed = True
             asyncio.get_running_loop().call_later(0.3, self.refresher.refresh)
 
@@ -467,8 +468,10 @@ class Repl:
 
     # -- state ------------------------------------------------------------------------------
     def _swap_snapshot(self, snapshot: Snapshot) -> None:
-        self.snapshot = snapshot
-        self.completer = ShellCompleter(self.registry, self.completer.slash, snapshot)
+        slash = self.completer.slash
+        with self._completer_lock:
+            self.snapshot = snapshot
+            self._completer = ShellCompleter(self.registry, slash, snapshot)
         self.state.credits = snapshot.credits
         self.state.workspace = snapshot.workspace_name or self.state.workspace
         self._invalidate()
