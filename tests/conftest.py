@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,6 +27,14 @@ def shell_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for key in _CARGO_ENV:
         monkeypatch.delenv(key, raising=False)
     return home
+
+
+@pytest.fixture
+def clock() -> Any:
+    """A fake clock (tests.support.FakeClock) shared by a test's sandbox and executor."""
+    from tests.support import FakeClock
+
+    return FakeClock()
 
 
 @pytest.fixture(scope="session")

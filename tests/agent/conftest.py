@@ -3,7 +3,6 @@ and a factory wiring a scripted model and a scripted person into the real loop."
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -18,24 +17,12 @@ from cargo_shell.api.client import CargoClient
 from cargo_shell.executor import Executor, Policy
 from cargo_shell.sandbox.runtime import Sandbox
 from tests.agent.fakes import ScriptedModel, ScriptedPerson, Step
-from tests.support import FakeClock
-
-
-@pytest.fixture(scope="session")
-def _seeded(seeded_sandbox_template: Path) -> Path:
-    return seeded_sandbox_template
+from tests.support import FakeClock, open_copy
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def sandbox(tmp_path: Path, clock: FakeClock, _seeded: Path) -> Iterator[Sandbox]:
-    data_dir = tmp_path / "sandbox"
-    shutil.copytree(_seeded, data_dir)
-    box = Sandbox.open(data_dir, clock=clock)
+def sandbox(tmp_path: Path, clock: FakeClock, seeded_sandbox_template: Path) -> Iterator[Sandbox]:
+    box = open_copy(seeded_sandbox_template, tmp_path, clock)
     yield box
     box.close()
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ from cargo_shell.api.client import CargoClient
 from cargo_shell.executor import Approval, AuditLog, Executor, JobStore, Plan, Policy, RetryConfig, RunContext
 from cargo_shell.registry import get_registry
 from cargo_shell.sandbox.runtime import Sandbox
-from tests.support import FakeClock
+from tests.support import FakeClock, open_copy
 
 
 class Answers:
@@ -33,21 +32,9 @@ class Answers:
         return self.interrupt
 
 
-@pytest.fixture(scope="session")
-def _template(seeded_sandbox_template: Path) -> Path:
-    return seeded_sandbox_template
-
-
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def box(tmp_path: Path, clock: FakeClock, _template: Path) -> Iterator[Sandbox]:
-    data_dir = tmp_path / "sandbox"
-    shutil.copytree(_template, data_dir)
-    sandbox = Sandbox.open(data_dir, clock=clock)
+def box(tmp_path: Path, clock: FakeClock, seeded_sandbox_template: Path) -> Iterator[Sandbox]:
+    sandbox = open_copy(seeded_sandbox_template, tmp_path, clock)
     sandbox.app.sleep = clock.sleep
     yield sandbox
     sandbox.close()

@@ -23,16 +23,6 @@ from cargo_shell.session import Context
 from tests.support import FakeClock
 
 
-@pytest.fixture(scope="session")
-def seeded_sandbox(seeded_sandbox_template: Path) -> Path:
-    return seeded_sandbox_template
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
 @dataclass
 class World:
     """A sandbox and a Context talking to it in-process (as a cloud target on a WSGI transport)."""
@@ -69,9 +59,9 @@ def make_world(data_dir: Path, clock: FakeClock, environ: dict[str, str] | None 
 
 
 @pytest.fixture
-def world(tmp_path: Path, seeded_sandbox: Path, clock: FakeClock) -> Iterator[World]:
+def world(tmp_path: Path, seeded_sandbox_template: Path, clock: FakeClock) -> Iterator[World]:
     data_dir = tmp_path / "sandbox"
-    shutil.copytree(seeded_sandbox, data_dir)
+    shutil.copytree(seeded_sandbox_template, data_dir)
     w = make_world(data_dir, clock)
     yield w
     w.ctx.close()

@@ -43,10 +43,10 @@ def _prompt(world: World, *argv: str) -> int:
         world.ctx.close()
 
 
-def test_p_read_only_request_exits_0_with_json_events(tmp_path: Path, seeded_sandbox: Path) -> None:
+def test_p_read_only_request_exits_0_with_json_events(tmp_path: Path, seeded_sandbox_template: Path) -> None:
     steps = [Reply(tool_calls=[tool("storage", "storage model list")]), Reply("You have two models.")]
     with StubLLM(steps) as stub:
-        world = _world_with_model(tmp_path, seeded_sandbox, stub)
+        world = _world_with_model(tmp_path, seeded_sandbox_template, stub)
         status = _prompt(world, "-p", "which models do I have?", "--output", "json")
     events = _events(world)
     assert status == 0
@@ -58,13 +58,13 @@ def test_p_read_only_request_exits_0_with_json_events(tmp_path: Path, seeded_san
     assert {m["name"] for m in result["data"]["models"]} == {"Companies", "Contacts"}
 
 
-def test_p_write_without_a_terminal_needs_approval_exit_3(tmp_path: Path, seeded_sandbox: Path) -> None:
+def test_p_write_without_a_terminal_needs_approval_exit_3(tmp_path: Path, seeded_sandbox_template: Path) -> None:
     steps = [
         Reply(tool_calls=[tool("workspace", "workspace folder create", FOLDER)]),
         Reply("I could not create it: it needs your approval."),
     ]
     with StubLLM(steps) as stub:
-        world = _world_with_model(tmp_path, seeded_sandbox, stub)
+        world = _world_with_model(tmp_path, seeded_sandbox_template, stub)
         status = _prompt(world, "-p", "create a play folder Q3 plays", "--output", "json")
         folders = world.ctx.executor().read("workspace folder list", {})["folders"]
     assert status == 3
@@ -73,10 +73,10 @@ def test_p_write_without_a_terminal_needs_approval_exit_3(tmp_path: Path, seeded
     assert "Q3 plays" not in {f["name"] for f in folders}
 
 
-def test_p_with_yes_runs_the_write_exit_0(tmp_path: Path, seeded_sandbox: Path) -> None:
+def test_p_with_yes_runs_the_write_exit_0(tmp_path: Path, seeded_sandbox_template: Path) -> None:
     steps = [Reply(tool_calls=[tool("workspace", "workspace folder create", FOLDER)]), Reply("Created.")]
     with StubLLM(steps) as stub:
-        world = _world_with_model(tmp_path, seeded_sandbox, stub)
+        world = _world_with_model(tmp_path, seeded_sandbox_template, stub)
         status = _prompt(world, "-p", "create a play folder Q3 plays", "--yes")
         folders = world.ctx.executor().read("workspace folder list", {})["folders"]
     assert status == 0
@@ -84,14 +84,14 @@ def test_p_with_yes_runs_the_write_exit_0(tmp_path: Path, seeded_sandbox: Path) 
     assert "Created." in world.out.getvalue()
 
 
-def test_p_failed_action_exits_1(tmp_path: Path, seeded_sandbox: Path) -> None:
+def test_p_failed_action_exits_1(tmp_path: Path, seeded_sandbox_template: Path) -> None:
     missing = "00000000-0000-4000-8000-000000000000"
     steps = [
         Reply(tool_calls=[tool("orchestration", "segmentation segment get", {"segment-uuid": missing})]),
         Reply("That segment does not exist."),
     ]
     with StubLLM(steps) as stub:
-        world = _world_with_model(tmp_path, seeded_sandbox, stub)
+        world = _world_with_model(tmp_path, seeded_sandbox_template, stub)
         status = _prompt(world, "-p", "show segment 0000", "--output", "json")
     assert status == 1
     assert any(e["type"] == "result" and e["status"] == "api_error" for e in _events(world))
@@ -104,7 +104,7 @@ def test_p_without_a_model_is_a_clear_error(world: World) -> None:
         cli.dispatch(world.ctx, ["-p", "hello"])
 
 
-def test_run_file_keeps_one_conversation_and_resume_continues(tmp_path: Path, seeded_sandbox: Path) -> None:
+def test_run_file_keeps_one_conversation_and_resume_continues(tmp_path: Path, seeded_sandbox_template: Path) -> None:
     prompts = tmp_path / "prompts.txt"
     prompts.write_text("# two questions\nhow many models?\n\nand users?\n")
     seen: list[int] = []
@@ -114,14 +114,14 @@ def test_run_file_keeps_one_conversation_and_resume_continues(tmp_path: Path, se
         return Reply("ok")
 
     with StubLLM([count_history, count_history, count_history]) as stub:
-        world = _world_with_model(tmp_path, seeded_sandbox, stub)
+        world = _world_with_model(tmp_path, seeded_sandbox_template, stub)
         assert _prompt(world, "run", str(prompts)) == 0
         assert _prompt(world, "--resume", "-p", "and a third?") == 0
     assert seen == [1, 2, 3]
 
 
 def test_saved_session_replays_to_the_same_state(
-    run_repl: RunRepl, world: World, tmp_path: Path, seeded_sandbox: Path
+    run_repl: RunRepl, world: World, tmp_path: Path, seeded_sandbox_template: Path
 ) -> None:
     tools = world.ctx.executor().read("orchestration tool list", {})["tools"]
     workflow = next(t for t in tools if t["name"] == "Enrich company")["workflowUuid"]
@@ -147,7 +147,7 @@ def test_saved_session_replays_to_the_same_state(
         }
 
     fresh_dir = tmp_path / "fresh"
-    shutil.copytree(seeded_sandbox, fresh_dir)
+    shutil.copytree(seeded_sandbox_template, fresh_dir)
     fresh = make_world(fresh_dir, FakeClock())
     screen = io.StringIO()
     console = Console(file=screen, width=120, no_color=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,7 +9,7 @@ import httpx
 import pytest
 
 from cargo_shell.sandbox.runtime import Sandbox
-from tests.support import FakeClock
+from tests.support import FakeClock, open_copy
 
 
 @pytest.fixture
@@ -18,16 +17,9 @@ def fake_clock() -> FakeClock:
     return FakeClock()
 
 
-@pytest.fixture(scope="session")
-def _seeded_template(seeded_sandbox_template: Path) -> Path:
-    return seeded_sandbox_template
-
-
 @pytest.fixture
-def sandbox(tmp_path: Path, fake_clock: FakeClock, _seeded_template: Path) -> Iterator[Sandbox]:
-    data_dir = tmp_path / "sandbox"
-    shutil.copytree(_seeded_template, data_dir)
-    box = Sandbox.open(data_dir, clock=fake_clock)
+def sandbox(tmp_path: Path, fake_clock: FakeClock, seeded_sandbox_template: Path) -> Iterator[Sandbox]:
+    box = open_copy(seeded_sandbox_template, tmp_path, fake_clock)
     yield box
     box.close()
 

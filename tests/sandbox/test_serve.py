@@ -15,10 +15,10 @@ from cargo_shell.sandbox.serve import SandboxServer, make_server
 
 
 @pytest.fixture
-def served(tmp_path: Path, _seeded_template: Path) -> Iterator[tuple[SandboxServer, Sandbox]]:
+def served(tmp_path: Path, seeded_sandbox_template: Path) -> Iterator[tuple[SandboxServer, Sandbox]]:
     import shutil
 
-    shutil.copytree(_seeded_template, tmp_path / "box")
+    shutil.copytree(seeded_sandbox_template, tmp_path / "box")
     server, box = make_server("127.0.0.1", 0, tmp_path / "box")
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
