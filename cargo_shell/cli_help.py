@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import textwrap
 
 from cargo_shell.cli_args import GLOBAL_FLAGS, GLOBAL_SWITCHES
@@ -101,6 +102,10 @@ def command_help(spec: CommandSpec) -> str:
     usage = " ".join(f"<{a.name}>" for a in spec.positionals)
     lines = [f"Usage: cargo-shell {spec.name} {usage}".rstrip() + " [options]", "", spec.summary, ""]
     lines.append(f"Effect: {_EFFECT_TEXT[spec.effect]}")
+    for rule in spec.effect_when:  # arguments that make a call more than the command's own effect
+        flag = spec.arg(rule.arg).flag
+        when = f"{flag} is not one read-only SELECT" if rule.test == "sql" else f"{flag} is {json.dumps(rule.value)}"
+        lines.append(_wrap(f"{_EFFECT_TEXT[rule.effect]} when {when}: {rule.why}", 8))
     if spec.http is not None and spec.http.path:
         lines.append(f"API:    {spec.http.method} {spec.http.path}")
     if spec.job is not None:

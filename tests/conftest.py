@@ -46,7 +46,9 @@ def seeded_sandbox_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def reference_dir() -> Path | None:
-    """The shared Cargo reference catalogue beside the project, when present."""
+    """The shared Cargo reference catalogue beside the project (or in $CARGO_SHELL_REFERENCE), when present."""
+    import os
+
     here = Path(__file__).resolve().parent.parent
-    candidate = here.parent / "shared" / "reference"
+    candidate = Path(os.environ.get("CARGO_SHELL_REFERENCE") or here.parent / "shared" / "reference")
     return candidate if (candidate / "cargo-commands.yaml").exists() else None

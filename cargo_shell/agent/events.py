@@ -24,7 +24,10 @@ class TextDelta:
 
 @dataclass(frozen=True)
 class ToolCallPlanned:
-    """The model asked for a command; ``command_line`` is the equivalent CLI line (secrets masked)."""
+    """The model asked for a command; ``command_line`` is the equivalent CLI line (secrets masked).
+
+    ``effect`` is the call's own (its arguments may raise it; ``effect_reasons`` say why).
+    """
 
     call_id: str
     skill: str
@@ -32,6 +35,7 @@ class ToolCallPlanned:
     args: dict[str, Any]
     effect: str
     command_line: str
+    effect_reasons: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -176,8 +176,9 @@ class Agent:
                         call.name,
                         decoded.spec.name,
                         self.masker.data(decoded.args),
-                        decoded.spec.effect,
+                        plan.effect,
                         plan.command_line,
+                        plan.effect_reasons,
                     )
                 )
             self._queue.append(decoded)

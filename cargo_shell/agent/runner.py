@@ -18,6 +18,8 @@ from cargo_shell.errors import CargoShellError
 from cargo_shell.executor import Confirmer, Executor, Outcome
 from cargo_shell.executor.plan import arg_values, command_line
 from cargo_shell.registry import CommandSpec
+from cargo_shell.registry.effects import effective_effect
+from cargo_shell.registry.spec import Effect
 
 Verdict = Literal["allow", "ask", "deny"]
 
@@ -27,7 +29,10 @@ class PlanView:
     command_line: str
     text: str
     verdict: Verdict
+    #: What the call does: its command's effect, raised by its arguments when the registry says so.
+    effect: Effect
     reason: str = ""
+    effect_reasons: tuple[str, ...] = ()
 
 
 class ActionRunner(Protocol):
@@ -61,9 +66,13 @@ class ExecutorRunner:
             plan = self.executor.prepare(spec, params)
         except CargoShellError as exc:
             # The same error comes back from run() and is reported to the model there.
-            return PlanView(command_line(spec, arg_values(spec, params)), f"cannot plan: {exc.message}", "allow")
+            values = arg_values(spec, params)
+            effect = effective_effect(spec, values)
+            text = f"cannot plan: {exc.message}"
+            return PlanView(command_line(spec, values), text, "allow", effect.effect, effect_reasons=effect.reasons)
         verdict = self.executor.policy.decide(plan)
-        return PlanView(plan.command_line, plan.render(), verdict.kind, verdict.reason)
+        text = plan.render()
+        return PlanView(plan.command_line, text, verdict.kind, plan.effect, verdict.reason, plan.effect_reasons)
 
     def run(
         self,

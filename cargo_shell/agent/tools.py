@@ -30,6 +30,8 @@ EFFECT_MARK = {"read": "", "write": " [w]", "destructive": " [!]", "cost": " [$]
 INDEX_LEGEND = (
     "Each tool description ends with an index of its commands: `group: verb(required args)`. "
     "Markers: [w] writes, [!] destroys, [$] spends credits; cargo-shell asks the user to confirm those itself. "
+    "A marker with `if` applies only to calls with those arguments: `[$ if enrich=true]` spends credits "
+    "when enrich is true, `[! if sql not read-only]` when the SQL is anything but one read-only SELECT. "
     'Send {"command": "help"} to a tool for its skill guide, and {"command": "<command>", "help": true} '
     "for one command's full arguments, notes and error reasons."
 )
@@ -40,10 +42,18 @@ def agent_commands(registry: Registry, skill: str) -> list[CommandSpec]:
     return [s for s in registry.by_skill(skill) if s.http is not None]
 
 
+def conditional_marks(spec: CommandSpec) -> str:
+    """`` [$ if enrich=true|sync=true]``: the effects the command's arguments can raise it to."""
+    by_effect: dict[str, list[str]] = {}
+    for rule in spec.effect_when:
+        by_effect.setdefault(rule.effect, []).append(rule.condition())
+    return "".join(f"{EFFECT_MARK[e][:-1]} if {'|'.join(conds)}]" for e, conds in by_effect.items())
+
+
 def _index_line(spec: CommandSpec) -> str:
     required = [a.name for a in spec.args if a.required]
     head = spec.words[-1]
-    return head + (f"({', '.join(required)})" if required else "") + EFFECT_MARK[spec.effect]
+    return head + (f"({', '.join(required)})" if required else "") + EFFECT_MARK[spec.effect] + conditional_marks(spec)
 
 
 def command_index(specs: list[CommandSpec]) -> str:
@@ -105,6 +115,8 @@ def command_help(spec: CommandSpec) -> dict[str, Any]:
         "effect": spec.effect,
         "args": {a.name: _arg_help(a) for a in spec.args},
     }
+    if spec.effect_when:
+        out["effect_when"] = [f"{r.effect} when {r.condition()}: {r.why}" for r in spec.effect_when]
     if spec.job is not None:
         out["background_job"] = (
             f"starts a {spec.job.kind} ({spec.job.id_path}); pass wait-until-finished=true to wait, or "

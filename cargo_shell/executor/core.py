@@ -170,9 +170,9 @@ class Executor:
         for arg in unsent_args(spec):
             if arg.name in values:
                 plan.notices.append(f"{arg.flag} has no field in the Cargo API and was not sent")
-        if spec.effect != "read" and self.checks:
+        if plan.effect != "read" and self.checks:
             plan.touches = self._touches(spec, values)
-            if spec.effect == "cost":
+            if plan.effect == "cost":
                 rollout.plan_rollout(self, plan, values)
         return plan
 
@@ -278,7 +278,7 @@ class Executor:
                 merged[step.key] = dig(resp.data, step.key) if isinstance(resp.data, dict) else resp.data
             outcome.data = merged
             return
-        unsafe = creates_or_spends(spec)
+        unsafe = creates_or_spends(spec, plan.effect)
         check = self.check_command(spec, plan.values) if unsafe else None
         request = plan.api_request if plan.api_request is not None else self.request_for(spec, params)
         resp = self.send(request, outcome, unsafe=unsafe, check=check)
@@ -485,7 +485,7 @@ class Executor:
         values = plan.values if plan is not None and plan.params is outcome.params else None
         self.audit.record(
             command=outcome.spec.name,
-            effect=outcome.spec.effect,
+            effect=plan.effect if plan is not None else outcome.spec.effect,
             arguments=values if values is not None else given_values(outcome.spec, outcome.params),
             outcome=label,
             approval=outcome.approval.source if outcome.approval else None,

@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from cargo_shell.api.request import ApiRequest
+from cargo_shell.registry.effects import EffectiveEffect, effective_effect
 from cargo_shell.registry.spec import ArgSpec, CommandSpec, Effect
 
 MASK = "********"
@@ -150,7 +151,9 @@ class Plan:
 
     ``command_line`` is the exact CLI equivalent; ``request`` the HTTP request with secrets
     masked; ``touches`` names what it acts on; ``estimate`` is set for cost actions;
-    ``rollout`` lists the stage sizes when a staged rollout will be used.
+    ``rollout`` lists the stage sizes when a staged rollout will be used. ``effect`` is what
+    this call does, which its arguments may raise above the command's own effect
+    (``effect_reasons`` say why; see ``registry.effects``).
 
     The text forms (``command_line``, ``request``) and ``values`` are computed on first use
     and kept: a read that nobody is asked about never pays for them.
@@ -186,6 +189,7 @@ class Plan:
         #: The request that will be sent (unmasked; not part of the rendered or JSON forms).
         self.api_request = api_request
         self._values = values
+        self._effect: EffectiveEffect | None = None
 
     def __repr__(self) -> str:
         return f"Plan({self.command!r}, {self.command_line!r})"
@@ -219,7 +223,19 @@ class Plan:
 
     @property
     def effect(self) -> Effect:
-        return self.spec.effect
+        """The effect of this call: the command's own, raised by its arguments (``effect_when``)."""
+        return self._effective().effect
+
+    @property
+    def effect_reasons(self) -> tuple[str, ...]:
+        """Why the effect is above the command's own, one line per argument; empty when it is not."""
+        return self._effective().reasons
+
+    def _effective(self) -> EffectiveEffect:
+        if self._effect is None:
+            # most commands have no rule: their effect needs no argument values (hot path of reads)
+            self._effect = effective_effect(self.spec, self.values if self.spec.effect_when else {})
+        return self._effect
 
     @property
     def args(self) -> dict[str, Any]:
@@ -230,6 +246,7 @@ class Plan:
         out: dict[str, Any] = {
             "command": self.command,
             "effect": self.effect,
+            **({"effectReasons": list(self.effect_reasons)} if self.effect_reasons else {}),
             "commandLine": self.command_line,
             "arguments": self.args,
             "request": self.request,
@@ -247,7 +264,9 @@ class Plan:
 
     def render(self) -> str:
         """Plain text for a terminal (no markup), one fact per line."""
-        lines = [f"{self.effect.upper()} action: {self.command} — {self.spec.summary}", f"  $ {self.command_line}"]
+        lines = [f"{self.effect.upper()} action: {self.command} — {self.spec.summary}"]
+        lines += [f"  {self.effect} because {reason}" for reason in self.effect_reasons]
+        lines.append(f"  $ {self.command_line}")
         if self.request:
             req = self.request
             lines.append(f"  request: {req['method']} {req['path']}")

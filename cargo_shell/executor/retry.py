@@ -19,7 +19,7 @@ from cargo_shell.api.client import ApiResponse, CargoClient
 from cargo_shell.api.request import ApiRequest
 from cargo_shell.errors import ApiError, ApiStatusError, ConnectError, NetworkError
 from cargo_shell.executor.events import EventSink, RequestSent, RetryScheduled
-from cargo_shell.registry.spec import CommandSpec
+from cargo_shell.registry.spec import CommandSpec, Effect
 
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 #: Answers that never change on a second try (the server refused before acting).
@@ -69,9 +69,16 @@ class WriteOutcomeUnknown(ApiError):
         return body
 
 
-def creates_or_spends(spec: CommandSpec) -> bool:
-    """True for requests whose repetition could duplicate a write or a spend."""
-    return spec.http is not None and spec.http.method == "POST" and spec.effect in ("write", "cost")
+def creates_or_spends(spec: CommandSpec, effect: Effect | None = None) -> bool:
+    """True for requests whose repetition could duplicate a write or a spend.
+
+    ``effect`` is the call's effective effect: when its arguments raised it above the
+    command's own (SQL that writes, a fetch that enriches), nothing shows that sending it
+    twice is harmless, so it is not resent either.
+    """
+    if spec.http is None or spec.http.method != "POST":
+        return False
+    return spec.effect in ("write", "cost") or (effect is not None and effect != spec.effect)
 
 
 Verdict = Literal["retry", "ambiguous", "fail"]

@@ -7,6 +7,7 @@ request builder, the executor and the tests all read it.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -23,6 +24,13 @@ ArgType = Literal["uuid", "string", "json", "int", "bool", "date", "list", "enum
 #: no such field); unsent — documented flag with no API field (accepted, reported, not sent).
 ArgIn = Literal["path", "query", "body", "form", "wait", "local", "filter", "unsent"]
 EFFECTS: tuple[Effect, ...] = ("read", "write", "destructive", "cost")
+#: How much an effect asks of the person, least first: the effect of a call is the most
+#: severe of its command's own effect and those of the ``effect_when`` rules it meets.
+SEVERITY: dict[Effect, int] = {"read": 0, "write": 1, "cost": 2, "destructive": 3}
+#: The tests an ``effect_when`` rule can make of its argument's value.
+EffectTest = Literal["is", "sql"]
+#: ``"sql": "not-read-only"`` — the value is SQL text that is not a single read-only query.
+SQL_TESTS = ("not-read-only",)
 
 
 @dataclass(frozen=True)
@@ -68,6 +76,28 @@ class ArgSpec:
 
 
 @dataclass(frozen=True)
+class EffectRule:
+    """The call's effect is at least ``effect`` when the argument ``arg`` passes ``test``.
+
+    ``is``: the value equals ``value`` (a JSON value; ``true`` for a switch).
+    ``sql``: the value is SQL text that is not a single read-only query (``value`` is
+    ``"not-read-only"``, the only SQL test). ``why`` says what the call then does, for people.
+    """
+
+    arg: str
+    effect: Effect
+    test: EffectTest
+    value: Any
+    why: str
+
+    def condition(self) -> str:
+        """``enrich=true``, ``sql not read-only``: the short form used in markers and help."""
+        if self.test == "sql":
+            return f"{self.arg} not read-only"
+        return f"{self.arg}={json.dumps(self.value)}"
+
+
+@dataclass(frozen=True)
 class HttpStep:
     path: str
     key: str
@@ -108,6 +138,8 @@ class CommandSpec:
     admin_only: bool = False
     errors: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    #: Argument values that make a call more than its command's own ``effect`` (registry data).
+    effect_when: tuple[EffectRule, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
     @property
@@ -175,13 +207,16 @@ def spec_from_dict(raw: dict[str, Any]) -> CommandSpec:
     job = JobSpec(raw["job"]["kind"], raw["job"]["id"]) if "job" in raw else None
     known = {
         "command", "skill", "summary", "effect", "args", "http", "local", "response_key", "job",
-        "download", "admin_only", "errors", "notes",
+        "download", "admin_only", "errors", "notes", "effect_when",
     }  # fmt: skip
+    effect = raw["effect"]
+    if effect not in EFFECTS:
+        raise ValueError(f"{raw['command']}: effect must be one of {', '.join(EFFECTS)}, got {effect!r}")
     return CommandSpec(
         words=tuple(raw["command"].split()),
         skill=raw["skill"],
         summary=raw["summary"],
-        effect=raw["effect"],
+        effect=effect,
         args=tuple(args),
         http=http,
         local=raw.get("local"),
@@ -191,5 +226,38 @@ def spec_from_dict(raw: dict[str, Any]) -> CommandSpec:
         admin_only=bool(raw.get("admin_only", False)),
         errors=tuple(raw.get("errors", ())),
         notes=tuple(raw.get("notes", ())),
+        effect_when=tuple(_effect_rule(raw["command"], effect, args, r) for r in raw.get("effect_when", ())),
         extra={k: v for k, v in raw.items() if k not in known},
     )
+
+
+def _effect_rule(command: str, base: Effect, args: list[ArgSpec], raw: Any) -> EffectRule:
+    """One ``effect_when`` entry, checked: a rule that cannot match or cannot escalate is a registry bug."""
+
+    def bad(problem: str) -> ValueError:
+        return ValueError(f"{command}: effect_when {json.dumps(raw)}: {problem}")
+
+    if not isinstance(raw, dict):
+        raise bad("each rule is an object")
+    unknown = set(raw) - {"arg", "effect", "why", "is", "sql"}
+    if unknown:
+        raise bad(f"unknown keys {', '.join(sorted(unknown))}")
+    arg = next((a for a in args if a.name == raw.get("arg")), None)
+    if arg is None:
+        raise bad("names no argument of the command")
+    effect = raw.get("effect")
+    if effect not in EFFECTS or SEVERITY[effect] <= SEVERITY[base]:
+        raise bad(f"effect must be one of {', '.join(EFFECTS)} and more than the command's own {base!r}")
+    tests = [t for t in ("is", "sql") if t in raw]
+    if len(tests) != 1:
+        raise bad('needs exactly one test: "is" or "sql"')
+    test: EffectTest = "is" if tests == ["is"] else "sql"
+    value = raw[test]
+    if test == "sql" and (value not in SQL_TESTS or arg.type != "string"):
+        raise bad(f'"sql" takes one of {", ".join(SQL_TESTS)} and a string argument')
+    if test == "is" and arg.type == "bool" and not isinstance(value, bool):
+        raise bad(f'"is" on the switch --{arg.name} takes true or false')
+    why = raw.get("why")
+    if not isinstance(why, str) or not why.strip():
+        raise bad('"why" must say what the call does then')
+    return EffectRule(arg.name, effect, test, value, why)

@@ -30,6 +30,8 @@ def plan_panel(plan: Any) -> RenderableType:
     command = getattr(plan, "command_line", None) or getattr(plan, "command", "")
     grid.add_row("command", Text(str(command), style="cyan"))
     grid.add_row("effect", Text(f"{effect} — {_EFFECT_TEXT.get(effect, effect)}", style=_EFFECT_STYLE.get(effect, "")))
+    for reason in getattr(plan, "effect_reasons", None) or ():
+        grid.add_row("because", str(reason))
     touches = getattr(plan, "touches", None) or []
     if touches:
         grid.add_row("touches", "\n".join(_label(t) for t in touches))
