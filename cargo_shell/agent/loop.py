@@ -84,7 +84,11 @@ class _Relay:
 
     def confirm(self, plan: Plan) -> Approval:
         self.emit(ev.ConfirmationAsked(self.call_id, plan.command, plan.effect, plan.render()))
-        approval = self.user.confirm(plan)
+        try:
+            approval = self.user.confirm(plan)
+        except ApprovalRequired:  # nobody there to answer (no terminal): that is the decision
+            self.emit(ev.ConfirmationAnswered(self.call_id, plan.command, "approval_required"))
+            raise
         self.answers.append(approval.decision)
         self.emit(ev.ConfirmationAnswered(self.call_id, plan.command, approval.decision))
         return approval
@@ -124,8 +128,10 @@ class Agent:
         self.context_budget = context_budget
         self._tools = self.toolbox.schemas()
         self._queue: deque[Decoded] = deque()
+        #: Plans of this turn's calls, by call id (ids are made unique per conversation: _own_ids).
         self._plans: dict[str, PlanView] = {}
         self._turns = 0
+        self._fresh_ids = 0
 
     # -- driving ---------------------------------------------------------------------------------
 
@@ -134,6 +140,7 @@ class Agent:
         self.conversation.add({"role": "user", "content": self.masker.text(text)})
         self._turns = 0
         self._queue.clear()
+        self._plans.clear()
         try:
             while True:
                 step = self.step()
@@ -226,6 +233,7 @@ class Agent:
                 reply.tool_calls.append(item)
             elif isinstance(item, Usage):
                 reply.usage = item
+        reply.tool_calls = self._own_ids(reply.tool_calls)
         self.conversation.record_usage(self.model.name, reply.usage)
         self.emit(ev.ModelCalled(self.model.name, reply.usage))
         message = reply.to_message()
@@ -235,6 +243,37 @@ class Agent:
             part["function"]["arguments"] = self._mask_arguments(part["function"]["arguments"])
         self.conversation.add(message)
         return reply
+
+    def _own_ids(self, calls: list[ToolCall]) -> list[ToolCall]:
+        """Every call gets an id no other call of the conversation has.
+
+        Models reuse ids across replies and some gateways send empty ones; a call keyed by such
+        an id would show, approve or answer another call's command. A missing or taken id is
+        replaced (in the history too, so tool results still pair with their calls).
+        """
+        taken = {
+            part.get("id")
+            for message in self.conversation.messages
+            if message.get("role") == "assistant"
+            for part in message.get("tool_calls") or ()
+        }
+        out: list[ToolCall] = []
+        for call in calls:
+            if call.id and call.id not in taken:
+                fixed = call
+            else:
+                fresh = self._next_id(taken)
+                fixed = ToolCall(fresh, call.name, call.arguments)
+            taken.add(fixed.id)
+            out.append(fixed)
+        return out
+
+    def _next_id(self, taken: set[Any]) -> str:
+        while True:
+            self._fresh_ids += 1
+            candidate = f"call_cs{self._fresh_ids}"
+            if candidate not in taken:
+                return candidate
 
     def _mask_arguments(self, text: str) -> str:
         try:
@@ -296,19 +335,23 @@ class Agent:
 
     def _close_pending(self, reason: str) -> None:
         """Give every tool call of the last assistant message a result, so the history stays valid."""
-        answered = {m.get("tool_call_id") for m in self.conversation.messages if m.get("role") == "tool"}
-        for message in reversed(self.conversation.messages):
-            if message.get("role") == "assistant":
-                for part in message.get("tool_calls", []):
-                    if part["id"] not in answered:
-                        content = quote_data({"status": "not_run", "message": reason})
-                        self.conversation.add({"role": "tool", "tool_call_id": part["id"], "content": content})
-                break
+        messages = self.conversation.messages
+        last = next((i for i in range(len(messages) - 1, -1, -1) if messages[i].get("role") == "assistant"), None)
+        if last is not None:
+            answered = {m.get("tool_call_id") for m in messages[last + 1 :] if m.get("role") == "tool"}
+            for part in messages[last].get("tool_calls") or ():
+                if part["id"] not in answered:
+                    content = quote_data({"status": "not_run", "message": reason})
+                    self.conversation.add({"role": "tool", "tool_call_id": part["id"], "content": content})
         self._queue.clear()
 
 
 def _error_result(command: str, exc: CargoShellError, *, declined_by_user: bool) -> tuple[ev.ResultStatus, Any, Any]:
-    """(event status, what the user sees, what the model reads) for an error it can act on."""
+    """(event status, what the user sees, what the model reads) for an error it can act on.
+
+    The model reads the error's whole hint (a guard's hint is the command to use instead), except
+    on refusals: their hints tell the person how to approve, which is not the model's to do.
+    """
     base: dict[str, Any] = {"command": command, "message": exc.message}
     if isinstance(exc, Declined):
         if declined_by_user:
@@ -321,11 +364,15 @@ def _error_result(command: str, exc: CargoShellError, *, declined_by_user: bool)
         return "job_failed", exc.job, {**base, "status": "job_failed", "job": exc.job}
     if isinstance(exc, ApiStatusError):
         payload = {**base, "status": "api_error", "http_status": exc.status, "reason": exc.reason}
-        return "api_error", exc.to_json(), payload
+        return "api_error", exc.to_json(), _with_hint(payload, exc)
     if isinstance(exc, NetworkError):
-        return "api_error", exc.to_json(), {**base, "status": "network_error"}
+        return "api_error", exc.to_json(), _with_hint({**base, "status": "network_error"}, exc)
     if isinstance(exc, ApiError):
         # e.g. a create whose answer was lost: it may have happened, and was deliberately not resent
         payload = {**base, "status": "outcome_unknown", "check_with": exc.hint}
         return "api_error", exc.to_json(), payload
-    return "invalid", exc.to_json(), {**base, "status": "invalid_arguments"}
+    return "invalid", exc.to_json(), _with_hint({**base, "status": "invalid_arguments"}, exc)
+
+
+def _with_hint(payload: dict[str, Any], exc: CargoShellError) -> dict[str, Any]:
+    return {**payload, "hint": exc.hint} if exc.hint else payload

@@ -16,9 +16,9 @@ analytics, billing, workspace. Each tool takes {"command": "<full command words>
 How to work:
 - Look things up before acting: find uuids with list/get commands; never invent a uuid, slug or \
 column name. When unsure of a command's arguments or of how a skill works, ask for help first.
-- If a tool answers with invalid_arguments, read the message, fix the arguments and try again. \
-If it answers outcome_unknown, the action may have happened: check with the given command \
-before any retry.
+- If a tool answers with invalid_arguments, read the message, fix the arguments and try again; \
+a "hint" names the cargo-shell command to use instead (call it through its tool). If it answers \
+outcome_unknown, the action may have happened: check with the given command before any retry.
 - Actions that write, destroy or spend credits are shown to the user, who approves, edits or \
 declines them in cargo-shell itself. Do not ask for permission in your text. If an action is \
 declined, do not retry it; say what was not done and offer another way.
