@@ -187,19 +187,22 @@ def main(argv: list[str] | None = None, env: Environment | None = None) -> int:
     except BrokenPipeError:
         return int(ExitStatus.OK)
     except Exception as exc:
-        if ctx.debug:
-            import traceback
-
-            traceback.print_exc(file=env.stderr)
-        else:
-            _log_crash(env)
-        write_error(
-            env,
-            {"errorMessage": f"Internal error: {type(exc).__name__}: {exc}. Re-run with --debug for details."},
-        )
+        write_error(env, internal_error(ctx, exc))
         return int(ExitStatus.ERROR)
     finally:
         ctx.close()
+
+
+def internal_error(ctx: Context, exc: Exception) -> dict[str, Any]:
+    """Record an unexpected exception (its traceback on stderr with --debug, else in the state
+    directory's log) and return the error body to show instead of it."""
+    if ctx.debug:
+        import traceback
+
+        traceback.print_exc(file=ctx.env.stderr)
+    else:
+        _log_crash(ctx.env)
+    return {"errorMessage": f"Internal error: {type(exc).__name__}: {exc}. Re-run with --debug for details."}
 
 
 def _log_crash(env: Environment) -> None:

@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING, Any
 from cargo_shell.errors import ApprovalRequired, ConfigError, ExitStatus, UsageError
 
 if TYPE_CHECKING:
+    from cargo_shell.agent.events import AgentEvent
     from cargo_shell.executor import Approval, Plan
+    from cargo_shell.repl.jsonevents import JsonEvents
     from cargo_shell.session import Context
 
 _FAILED = ("api_error", "job_failed")
@@ -22,14 +24,13 @@ _NOT_APPROVED = ("declined", "denied")
 
 
 class _NobodyToAsk:
-    """Confirmer when there is no terminal: refuses, and says so in the event stream."""
+    """Confirmer when there is no terminal: refuses (the agent reports the decision, with its call)."""
 
     def __init__(self, session: OneShot) -> None:
         self.session = session
 
     def confirm(self, plan: Plan) -> Approval:
         self.session.approval_missing = True
-        self.session.emit_json("decision", command=plan.command, decision="approval_required")
         raise ApprovalRequired(
             f"`{plan.command}` is a {plan.effect} action and needs approval; nobody can be asked here",
             plan=plan.to_json(),
@@ -38,11 +39,12 @@ class _NobodyToAsk:
 
 
 class OneShot:
-    def __init__(self, ctx: Context, *, json_output: bool, resume: bool = False) -> None:
+    """Answers prompts in one conversation; with ``events`` (``--output json``) reports as JSON lines."""
+
+    def __init__(self, ctx: Context, *, events: JsonEvents | None, resume: bool = False) -> None:
         from cargo_shell.repl.llm import model_configured
         from cargo_shell.repl.render.console import make_console
         from cargo_shell.repl.render.progress import JobProgress
-        from cargo_shell.repl.scripted import JsonLines
 
         if not model_configured(ctx):
             raise ConfigError(
@@ -52,7 +54,7 @@ class OneShot:
             )
         self.ctx = ctx
         self.console = make_console(ctx.env)
-        self.json = JsonLines(ctx) if json_output else None
+        self.json = events
         self.progress = JobProgress(self.console)
         self.resume = resume
         self.approval_missing = False
@@ -61,50 +63,65 @@ class OneShot:
         self._final: Any = None
 
     def emit_json(self, event_type: str, **fields: Any) -> None:
+        """One event; the assistant's text streamed so far goes out first, as its own event."""
         if self.json is None:
             return
-        if event_type != "assistant" and self._text:
-            text, self._text = self._text, ""
-            self.json.emit("assistant", text=text)
+        self._flush_text()
         self.json.emit(event_type, **fields)
 
+    def _flush_text(self) -> None:
+        if self.json is not None and self._text:
+            text, self._text = self._text, ""
+            self.json.emit("assistant", text=text)
+
     # -- agent events -----------------------------------------------------------------------
-    def _on_agent(self, event: Any) -> None:
-        name = type(event).__name__
-        if name == "ToolResult":
+    def _on_agent(self, event: AgentEvent) -> None:
+        from cargo_shell.agent import events as ev
+
+        if isinstance(event, ev.ToolResult):
             self.failed |= event.status in _FAILED
             self.approval_missing |= event.status in _NOT_APPROVED
-        if name == "Final":
+        if isinstance(event, ev.Final):
             self._final = event
         if self.json is None:
-            if name != "Final" or event.reason != "answer":
+            if not isinstance(event, ev.Final) or event.reason != "answer":
                 self.renderer(event)
             else:
                 self.renderer.flush()
             return
-        if name == "TextDelta":
-            self._text += event.text
-        elif name == "ToolCallPlanned":
-            self.emit_json(
-                "tool_call",
-                callId=event.call_id,
-                skill=event.skill,
-                command=event.command,
-                args=event.args,
-                effect=event.effect,
-                commandLine=event.command_line,
-            )
-        elif name == "ConfirmationAsked":
-            self.emit_json(
-                "plan", callId=event.call_id, command=event.command, effect=event.effect, plan=event.plan_text
-            )
-        elif name == "ConfirmationAnswered":
-            self.emit_json("decision", callId=event.call_id, command=event.command, decision=event.decision)
-        elif name == "ToolResult":
-            self.emit_json("result", callId=event.call_id, command=event.command, status=event.status, data=event.data)
+        match event:
+            case ev.TextDelta(text=text):
+                self._text += text
+            case ev.ToolCallPlanned():
+                self.emit_json(
+                    "tool_call",
+                    callId=event.call_id,
+                    skill=event.skill,
+                    command=event.command,
+                    args=event.args,
+                    effect=event.effect,
+                    **({"effectReasons": list(event.effect_reasons)} if event.effect_reasons else {}),
+                    commandLine=event.command_line,
+                )
+            case ev.ConfirmationAsked():
+                self.emit_json(
+                    "plan", callId=event.call_id, command=event.command, effect=event.effect, plan=event.plan_text
+                )
+            case ev.ConfirmationAnswered():
+                self.emit_json("decision", callId=event.call_id, command=event.command, decision=event.decision)
+            case ev.ExecutorEvent(call_id=call_id, event=inner):
+                self._flush_text()
+                self.json.executor_event(call_id, inner)
+            case ev.ToolResult():
+                self.emit_json(
+                    "result", callId=event.call_id, command=event.command, status=event.status, data=event.data
+                )
+            case _:
+                pass
 
     def run(self, prompts: list[str]) -> int:
         from cargo_shell.agent.conversation import Conversation
+        from cargo_shell.executor.events import ignore
         from cargo_shell.repl.actions import make_executor
         from cargo_shell.repl.brain import make_agent
         from cargo_shell.repl.llm import make_model
@@ -120,7 +137,8 @@ class OneShot:
         executor = make_executor(
             self.ctx,
             confirmer=None,
-            events=event_printer(self.console, self.progress, self.json),
+            # as JSON, executor events arrive through the agent, tagged with their call
+            events=ignore if self.json is not None else event_printer(self.console, self.progress),
             front_end="prompt",
             assume_yes=bool(self.ctx.globals.get("yes")),
         )
@@ -144,6 +162,11 @@ class OneShot:
                 status = self._status()
                 if status != ExitStatus.OK:
                     break
+        except (Exception, KeyboardInterrupt) as exc:
+            if self.json is None:
+                raise
+            self._flush_text()
+            return self.json.fail(exc, conversation=conversation.id, usage=conversation.totals())
         finally:
             self.progress.stop()
             store.save(conversation, transcript)
@@ -165,6 +188,16 @@ class OneShot:
         return ExitStatus.OK
 
 
+def answer_prompts(ctx: Context, prompts: list[str], *, json_output: bool, resume: bool) -> int:
+    """Run the prompts; as JSON, whatever stops the run (even before it starts) is its ``error`` event."""
+    if not json_output:
+        return OneShot(ctx, events=None, resume=resume).run(prompts)
+    from cargo_shell.repl.jsonevents import JsonEvents
+
+    events = JsonEvents(ctx)
+    return events.run(lambda: OneShot(ctx, events=events, resume=resume).run(prompts))
+
+
 def prompt_command(ctx: Context, argv: list[str]) -> int:
     """`cargo-shell -p PROMPT [--yes] [--output json] [--resume]` (the prompt is in ctx.globals)."""
     if argv:
@@ -176,7 +209,7 @@ def prompt_command(ctx: Context, argv: list[str]) -> int:
     if not prompt:
         raise UsageError("-p needs a prompt", hint='cargo-shell -p "list my models"')
     json_output = ctx.globals.get("output") == "json"
-    return OneShot(ctx, json_output=json_output, resume=bool(ctx.globals.get("resume"))).run([prompt])
+    return answer_prompts(ctx, [prompt], json_output=json_output, resume=bool(ctx.globals.get("resume")))
 
 
 def run_command(ctx: Context, argv: list[str]) -> int:
@@ -202,4 +235,4 @@ def run_command(ctx: Context, argv: list[str]) -> int:
         ctx.globals["yes"] = True
     json_output = (ns.output or ctx.globals.get("output")) == "json"
     resume = bool(ns.resume or ctx.globals.get("resume"))
-    return OneShot(ctx, json_output=json_output, resume=resume).run(prompts)
+    return answer_prompts(ctx, prompts, json_output=json_output, resume=resume)

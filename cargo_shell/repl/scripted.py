@@ -7,7 +7,6 @@ declined); 1 when an action failed. Without a terminal nothing ever waits for an
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,31 +16,20 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from cargo_shell.executor import Confirmer, EventSink, Executor
+    from cargo_shell.repl.jsonevents import JsonEvents
     from cargo_shell.repl.render.progress import JobProgress
     from cargo_shell.repl.transcript import Transcript
     from cargo_shell.session import Context
 
 
-class JsonLines:
-    """``--output json``: one JSON event per line on stdout."""
-
-    def __init__(self, ctx: Context) -> None:
-        self.out = ctx.env.stdout
-
-    def emit(self, event_type: str, **fields: Any) -> None:
-        self.out.write(json.dumps({"type": event_type, **fields}, ensure_ascii=False, default=str) + "\n")
-        self.out.flush()
-
-
-def event_printer(console: Console, progress: JobProgress, events: JsonLines | None = None) -> EventSink:
+def event_printer(console: Console, progress: JobProgress, events: JsonEvents | None = None) -> EventSink:
     """An executor event sink for one-shot use: progress bars/lines, or JSON events."""
     from cargo_shell.repl.render.progress import describe
 
     def sink(event: Any) -> None:
         name = type(event).__name__
         if events is not None:
-            if name in ("JobStarted", "JobProgress", "JobFinished", "JobDetached", "JobCancelled", "Notice"):
-                events.emit("progress" if name.startswith("Job") else "notice", event=name, **vars(event))
+            events.executor_event(None, event)
             return
         if name in ("JobProgress", "JobFinished"):
             finished = name == "JobFinished"
@@ -72,7 +60,7 @@ def replay_script(
     executor: Executor,
     dry_run: bool = False,
     transcript: Transcript | None = None,
-    events: JsonLines | None = None,
+    events: JsonEvents | None = None,
 ) -> int:
     """Run a saved script through the executor and its policy; no language model.
 
@@ -112,10 +100,12 @@ def replay_script(
         try:
             outcome = executor.run(spec, raw, wait=True if spec.job is not None else None)
         except (ApprovalRequired, Declined) as exc:
-            _report(console, events, exc, step)
+            _report(console, events, exc, step, spec.name)
+            if events is not None:
+                events.emit("final", exitStatus=int(ExitStatus.APPROVAL_REQUIRED), commands=len(lines), dryRun=dry_run)
             return int(ExitStatus.APPROVAL_REQUIRED)
         except CargoShellError as exc:
-            _report(console, events, exc, step)
+            _report(console, events, exc, step, spec.name)
             return int(exc.exit_status)
         new = created_uuid(outcome)
         if line.created and new:
@@ -152,14 +142,17 @@ def _job_failed(data: Any) -> bool:
     return False
 
 
-def _report(console: Console, events: JsonLines | None, exc: CargoShellError, step: int) -> None:
+def _report(console: Console, events: JsonEvents | None, exc: CargoShellError, step: int, command: str) -> None:
+    """A refused step is a ``decision``; a failed one stops the replay: its ``error`` is the final event."""
     from cargo_shell.repl.render.errors import show_error
 
-    if events is not None:
-        kind = "decision" if isinstance(exc, ApprovalRequired | Declined) else "error"
-        events.emit(kind, step=step, **exc.to_json())
-    else:
+    if events is None:
         show_error(console, exc)
+    elif isinstance(exc, ApprovalRequired | Declined):
+        decision = "approval_required" if isinstance(exc, ApprovalRequired) else "declined"
+        events.emit("decision", step=step, command=command, decision=decision, **exc.to_json())
+    else:
+        events.fail(exc, step=step)
 
 
 def _console(ctx: Context) -> Console:
@@ -169,7 +162,6 @@ def _console(ctx: Context) -> Console:
 
 
 def replay_command(ctx: Context, argv: list[str]) -> int:
-    from cargo_shell.repl.actions import make_executor
     from cargo_shell.repl.render.progress import JobProgress
 
     parser = argparse.ArgumentParser(prog="cargo-shell replay", description="Run a script saved with /save.")
@@ -182,7 +174,19 @@ def replay_command(ctx: Context, argv: list[str]) -> int:
         return int(ExitStatus.OK)
     console = _console(ctx)
     progress = JobProgress(console)
-    events = JsonLines(ctx) if (ns.output or ctx.globals.get("output")) == "json" else None
+    if (ns.output or ctx.globals.get("output")) != "json":
+        return _replay(ctx, ns, console, progress, None)
+    from cargo_shell.repl.jsonevents import JsonEvents
+
+    events = JsonEvents(ctx)
+    return events.run(lambda: _replay(ctx, ns, console, progress, events))
+
+
+def _replay(
+    ctx: Context, ns: argparse.Namespace, console: Console, progress: JobProgress, events: JsonEvents | None
+) -> int:
+    from cargo_shell.repl.actions import make_executor
+
     executor = make_executor(
         ctx,
         confirmer=tty_confirmer(ctx),

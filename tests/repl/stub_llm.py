@@ -23,7 +23,15 @@ class Reply:
     usage: tuple[int, int] = (120, 25)
 
 
-Step = Reply | Callable[[list[dict[str, Any]]], Reply]
+@dataclass
+class Failure:
+    """The server refuses this request with an OpenAI-style error body."""
+
+    status: int = 400
+    message: str = "the model is overloaded"
+
+
+Step = Reply | Failure | Callable[[list[dict[str, Any]]], Reply | Failure]
 
 
 def tool(name: str, command: str, args: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
@@ -75,6 +83,9 @@ class StubLLM:
                 if reply is None:
                     self._json(500, {"error": {"message": "the stub has no scripted reply left"}})
                     return
+                if isinstance(reply, Failure):
+                    self._json(reply.status, {"error": {"message": reply.message, "type": "invalid_request_error"}})
+                    return
                 if body.get("stream"):
                     self._sse(body, reply)
                 else:
@@ -108,7 +119,7 @@ class StubLLM:
     def leftover(self) -> int:
         return len(self.steps)
 
-    def next_reply(self, body: dict[str, Any]) -> Reply | None:
+    def next_reply(self, body: dict[str, Any]) -> Reply | Failure | None:
         with self._lock:
             self.requests.append(body)
             if not self.steps:
