@@ -196,3 +196,60 @@ def test_catalogue_disagreements_with_the_client_are_known(facts: Facts) -> None
     entries = {c["command"]: c for c in yaml.safe_load((REF / "cargo-commands.yaml").read_text())["commands"]}
     found = {f.key: f.detail for f in compare_catalogue(facts, entries)}
     assert found.keys() == KNOWN_CATALOGUE.keys(), _report(found, KNOWN_CATALOGUE)
+
+
+# -- the conformance checker itself -----------------------------------------------------------
+def test_checker_reports_each_kind_of_mismatch_readably(facts: Facts) -> None:
+    from tests.client_facts.conformance import mismatches
+
+    token = facts.operations["workspaceManagement.token.all"].result
+    good = {
+        "uuid": "u", "token": "t", "name": "ci", "description": None, "permissions": None, "workspaceUuid": "w",
+        "userUuid": "x", "createdAt": "2025-01-31T10:00:00.000Z", "deletedAt": None,
+    }  # fmt: skip
+    assert mismatches(facts, token, {"tokens": [good]}) == []
+    without = {k: v for k, v in good.items() if k != "token"}
+    assert mismatches(facts, token, {"tokens": [without]}) == ["$.tokens[0]: missing required key 'token'"]
+    # nullable keys must be present (as null); a null where the type is not nullable is reported
+    no_description = {k: v for k, v in good.items() if k != "description"}
+    assert mismatches(facts, token, {"tokens": [no_description]}) == [
+        "$.tokens[0]: missing required key 'description'"
+    ]
+    assert mismatches(facts, token, {"tokens": [{**good, "name": None}]}) == [
+        "$.tokens[0].name: null where the client declares string (not nullable)"
+    ]
+    assert mismatches(facts, token, {"tokens": [{**good, "createdAt": 1738317600}]}) == [
+        "$.tokens[0].createdAt: number 1738317600 where the client declares string"
+    ]
+    assert mismatches(facts, token, {"tokens": [{**good, "createdAt": "yesterday"}]}) == [
+        '$.tokens[0].createdAt: "yesterday" is not an ISO 8601 date-time'
+    ]
+    (line,) = mismatches(facts, token, {"tokens": {"0": good}})
+    assert line.startswith('$.tokens: object {"0": {"uuid": "u"') and line.endswith("declares array of object")
+
+
+def test_checker_enums_unions_and_what_json_cannot_carry(facts: Facts) -> None:
+    from tests.client_facts.conformance import extra_keys, mismatches
+
+    systems = facts.operations["systemOfRecordIntegration.systemOfRecord.all"].result
+    answer = {"systemOfRecords": [{"kind": "sqlite", "config": {"scope": "project"}}]}
+    found = mismatches(facts, systems, answer)
+    assert "$.systemOfRecords[0].kind: \"sqlite\" is not one of ['bigQuery', 'snowflake']" in found
+    # a union is reported by its closest branch (here: the `project` BigQuery config)
+    at = found.index("$.systemOfRecords[0].config: matches none of the 6 declared shapes; closest:")
+    assert found[at + 1 : at + 5] == [
+        "  $.systemOfRecords[0].config: missing required key 'location'",
+        "  $.systemOfRecords[0].config: missing required key 'prefix'",
+        "  $.systemOfRecords[0].config: missing required key 'storageBucketName'",
+        "  $.systemOfRecords[0].config: missing required key 'stringifiedServiceAccount'",
+    ]
+    # an integration's functions (authenticate, execute, ...) never travel as JSON: not required
+    integration = facts.operations["connection.integration.get"].result
+    found = mismatches(facts, integration, {"integration": {"slug": "x"}})
+    assert "$.integration: missing required key 'name'" in found
+    assert not any("authenticate" in line or "initiateOauth" in line for line in found)
+    # keys the type does not name are no mismatch, but are listed
+    body = {"columns": ["a"], "total": 1}
+    columns = facts.operations["storage.column.list"].result
+    assert mismatches(facts, columns, body) == [] and extra_keys(facts, columns, body) == ["$.total"]
+    assert mismatches(facts, None, {"anything": True}) == []  # the client ignores a void answer's body

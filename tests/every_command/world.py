@@ -24,14 +24,18 @@ from cargo_shell.registry import get_registry
 from cargo_shell.sandbox.runtime import Sandbox
 from tests.support import FakeClock, open_copy
 
+#: Wraps the in-process transport (the conformance test records every answer this way).
+Wrap = Callable[[httpx.BaseTransport], httpx.BaseTransport]
+
 
 class World:
     """A seeded sandbox, an executor on it, and the demo workspace's ids looked up by command."""
 
-    def __init__(self, box: Sandbox, clock: FakeClock) -> None:
+    def __init__(self, box: Sandbox, clock: FakeClock, wrap: Wrap | None = None) -> None:
         self.box = box
         self.clock = clock
-        http = httpx.Client(transport=httpx.WSGITransport(app=box.app))
+        transport: httpx.BaseTransport = httpx.WSGITransport(app=box.app)
+        http = httpx.Client(transport=wrap(transport) if wrap else transport)
         self.client = CargoClient(http, base_url=box.base_url, token=box.token, workspace_uuid=box.workspace_uuid)
         self.executor = Executor(
             self.client,
@@ -190,11 +194,12 @@ class Cases:
         assert name in world.ran, f"the case for `{name}` never ran it"
 
 
-def open_world(template: Path, root: Path) -> Iterator[World]:
+def open_world(template: Path, root: Path, wrap: Wrap | None = None) -> Iterator[World]:
+    """A world on a fresh copy of the seeded sandbox; ``wrap`` may wrap its HTTP transport."""
     clock = FakeClock()
     box = open_copy(template, root, clock)
     box.app.sleep = clock.sleep
-    world = World(box, clock)
+    world = World(box, clock, wrap)
     try:
         yield world
     finally:
