@@ -39,3 +39,10 @@ def test_render_shortens_timestamps_and_counts_rows() -> None:
     assert text.index("Companies") < text.index("Contacts")
     assert "yes" in text and "no" in text
     assert "2 rows" in text
+
+
+def test_a_list_of_names_under_the_response_key_is_a_one_column_table() -> None:
+    data = {"columns": ["domain", "name"]}
+    assert find_rows(data, "columns") == [{"columns": "domain"}, {"columns": "name"}]
+    text = render(find_rows(data, "columns") or [])
+    assert "domain" in text and "name" in text and "2 rows" in text

@@ -20,7 +20,10 @@ def find_rows(data: Any, key: str | None = None) -> list[dict[str, Any]] | None:
     if not isinstance(data, dict):
         return None
     if key and isinstance(data.get(key), list):
-        return [r for r in data[key] if isinstance(r, dict)]
+        items = data[key]
+        if items and not any(isinstance(v, dict | list) for v in items):
+            return [{key: v} for v in items]  # a list of names (column slugs): one column
+        return [r for r in items if isinstance(r, dict)]
     lists = [v for v in data.values() if isinstance(v, list) and v and isinstance(v[0], dict)]
     if len(lists) == 1:
         return lists[0]

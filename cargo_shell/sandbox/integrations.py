@@ -12,14 +12,23 @@ from typing import Any
 ICON = "https://sandbox.local/_sandbox/icons/{slug}.svg"
 
 
+def _config(json_schema: dict[str, Any]) -> dict[str, Any]:
+    """A config's JSON schema under ``schema`` (the client's type) and ``jsonSchema`` (the documented name)."""
+    return {"schema": json_schema, "jsonSchema": json_schema}
+
+
 def _schema(required: list[str], **props: str) -> dict[str, Any]:
-    return {
-        "jsonSchema": {
+    return _config(
+        {
             "type": "object",
             "required": required,
             "properties": {k: {"type": "string", "title": v} for k, v in props.items()},
         }
-    }
+    )
+
+
+#: The schema of an extractor's meta (the sandbox's extractors keep none).
+NO_META = {"schema": {"type": "object", "properties": {}}}
 
 
 def _action(
@@ -52,6 +61,7 @@ def _extractor(name: str, description: str) -> dict[str, Any]:
         "name": name,
         "description": description,
         "config": _schema([]),
+        "meta": NO_META,
         "kind": "record",
         "mode": {"kind": "fetch", "isIncremental": True},
         "preview": "records",
@@ -280,7 +290,7 @@ def native_integration() -> dict[str, Any]:
             "description": description,
             "category": category,
             "icon": ICON.format(slug=slug),
-            "config": {"jsonSchema": {"type": "object"}},
+            "config": _config({"type": "object"}),
             "credits": {"costs": []},
             "childrenCount": children if children is not None else 1,
         }
@@ -292,7 +302,9 @@ def native_integration() -> dict[str, Any]:
             "description": "Import an uploaded workspace CSV (config.s3Filename)",
             "kind": "file",
             "category": "object",
+            "icon": ICON.format(slug="file"),
             "config": _schema(["s3Filename"], s3Filename="File"),
+            "meta": NO_META,
             "mode": {"kind": "ingest", "isIncremental": False},
             "preview": "records",
         },
@@ -301,7 +313,9 @@ def native_integration() -> dict[str, Any]:
             "description": "An empty table with the columns in config.columns",
             "kind": "record",
             "category": "object",
-            "config": {"jsonSchema": {"type": "object"}},
+            "icon": ICON.format(slug="custom"),
+            "config": _config({"type": "object"}),
+            "meta": NO_META,
             "mode": {"kind": "ingest", "isIncremental": False},
             "preview": "none",
         },

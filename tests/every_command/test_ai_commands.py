@@ -100,7 +100,8 @@ def _files(w: World) -> None:
 
 @cases.add("ai mcp-server list", "ai mcp-server create", "ai mcp-server update", "ai mcp-server remove")
 def _mcp_servers(w: World) -> None:
-    assert {s["name"] for s in w.items("ai mcp-server list")} >= {"CRM lookups"}
+    (lookups,) = [s for s in w.items("ai mcp-server list") if s["name"] == "CRM lookups"]
+    assert [(r["kind"], r["modelUuid"]) for r in lookups["resources"]] == [("model", w.companies["uuid"])]
     created = w.item("ai mcp-server create", {"name": "Tools", "actions": [], "resources": []})
     assert created["name"] == "Tools"
     assert w.item("ai mcp-server update", {"uuid": created["uuid"], "name": "Tools 2"})["name"] == "Tools 2"

@@ -72,15 +72,20 @@ def _columns(w: World) -> None:
     model = _new_model(w, "column_play")["uuid"]
 
     def slugs() -> list[str]:
-        return [c["slug"] for c in w.items("storage column list", {"model-uuid": model})]
+        columns = w.data("storage column list", {"model-uuid": model})["columns"]
+        assert all(isinstance(c, str) for c in columns), columns  # the client types it string[]
+        return list(columns)
+
+    def labels() -> dict[str, str]:
+        got = w.item("storage model get", {"model-uuid": model})
+        return {c["slug"]: c["label"] for c in got["columns"] + got["additionalColumns"]}
 
     assert slugs() == ["email", "score"]
     column = {"slug": "tier", "type": "string", "label": "Tier", "kind": "custom"}
     w.run("storage column create", {"model-uuid": model, "column": column})
     assert slugs() == ["email", "score", "tier"]
     w.run("storage column update", {"model-uuid": model, "column": {**column, "label": "Account tier"}})
-    labels = {c["slug"]: c["label"] for c in w.items("storage column list", {"model-uuid": model})}
-    assert labels["tier"] == "Account tier"
+    assert labels()["tier"] == "Account tier"
     w.run("storage column reorder", {"model-uuid": model, "column-slug": "tier", "to-index": 0})
     assert slugs()[0] == "tier"
     w.run("storage column remove", {"model-uuid": model, "column-slug": "tier"})
@@ -159,9 +164,12 @@ COUNT_SQL = "SELECT COUNT(*) AS n FROM datasets_crm.models_companies"
 @cases.add("system-of-record sor list", "system-of-record client get-documentation")
 def _sor(w: World) -> None:
     (sor,) = w.items("system-of-record sor list")
-    assert sor["kind"] == "sqlite" and sor["isActive"] is True
-    doc = w.data("system-of-record client get-documentation", {"slug": "sandbox"})
-    assert isinstance(doc, str) and "SQLite" in doc
+    # a BigQuery-kind system of record (the client's kinds) whose SQL dialect is SQLite
+    assert (sor["kind"], sor["config"]["scope"], sor["config"]["dialect"]) == ("bigQuery", "project", "sqlite")
+    assert sor["isActive"] is True
+    for slug in ("sandbox", "bigQuery"):
+        doc = w.data("system-of-record client get-documentation", {"slug": slug})
+        assert isinstance(doc, str) and "SQLite" in doc
 
 
 @cases.add("system-of-record client query", "system-of-record client fetch")

@@ -67,7 +67,7 @@ def _releases(w: World) -> None:
 def _draft(w: World) -> None:
     wf = w.tool_by_name("Write back")["workflowUuid"]  # a workflow no other case runs
     draft = w.item("orchestration draft-release get", {"workflow-uuid": wf})
-    test_records = [{"domain": "acme.io"}]
+    test_records = [{"kind": "data", "data": {"domain": "acme.io"}}]
     updated = w.item(
         "orchestration draft-release update",
         {"workflow-uuid": wf, "nodes": draft["nodes"], "test-records": test_records},

@@ -47,11 +47,12 @@ def test_column_lifecycle_alters_the_table(api: httpx.Client) -> None:
     assert dup.status_code == 400 and dup.json()["reason"] == "duplicateSlug"
     renamed = {**column, "label": "Customer tier"}
     assert api.put("/v1/storage/columns", json={"modelUuid": contacts, "column": renamed}).status_code == 200
-    columns = api.get("/v1/storage/columns/list", params={"modelUuid": contacts}).json()["columns"]
-    assert next(c for c in columns if c["slug"] == "tier")["label"] == "Customer tier"
+    model = api.get(f"/v1/storage/models/{contacts}").json()["model"]
+    assert next(c for c in model["additionalColumns"] if c["slug"] == "tier")["label"] == "Customer tier"
+    assert "tier" in api.get("/v1/storage/columns/list", params={"modelUuid": contacts}).json()["columns"]
     move = api.put("/v1/storage/columns/reorder", json={"modelUuid": contacts, "columnSlug": "tier", "toIndex": 0})
     assert move.status_code == 200
-    assert api.get("/v1/storage/columns/list", params={"modelUuid": contacts}).json()["columns"][0]["slug"] == "tier"
+    assert api.get("/v1/storage/columns/list", params={"modelUuid": contacts}).json()["columns"][0] == "tier"
     bad_index = api.put(
         "/v1/storage/columns/reorder", json={"modelUuid": contacts, "columnSlug": "tier", "toIndex": 99}
     )

@@ -11,7 +11,10 @@ BASE = "/v1/systemOfRecordIntegration"
 
 def test_list_and_documentation(api: httpx.Client) -> None:
     systems = api.get(f"{BASE}/systemOfRecords").json()["systemOfRecords"]
-    assert systems[0]["isActive"] is True and systems[0]["kind"] == "sqlite"
+    assert systems[0]["isActive"] is True and systems[0]["kind"] == "bigQuery"
+    assert systems[0]["config"]["prefix"] == "datasets_" and systems[0]["config"]["dialect"] == "sqlite"
+    secret = systems[0]["config"]["stringifiedServiceAccount"]
+    assert secret["type"] == "encryption" and secret["isEncrypted"] is True
     doc = api.get(f"{BASE}/clients/sandbox/documentation").text
     assert "datasets_crm.models_contacts" in doc
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import httpx
 
+from cargo_shell.sandbox.domains.workspace import MASKED_TOKEN
 from cargo_shell.sandbox.runtime import Sandbox
 from tests.sandbox.conftest import add_workspace, make_client, model_uuid
 
@@ -22,7 +23,8 @@ def test_created_token_authenticates_until_removed(api: httpx.Client, sandbox: S
     assert token["token"].startswith("cai_sandbox_") and token["workspaceUuid"] == sandbox.workspace_uuid
     listed = api.get(f"{BASE}/tokens/list").json()["tokens"]
     assert any(t["uuid"] == token["uuid"] for t in listed)
-    assert all("token" not in t for t in listed)  # the secret is shown once
+    # the secret is shown once; lists carry the key the client requires, masked
+    assert {t["token"] for t in listed} == {MASKED_TOKEN} and token["token"] not in str(listed)
     with make_client(sandbox, token=token["token"]) as ci:
         assert ci.get(f"{BASE}/roles/list").status_code == 200
         assert api.delete(f"{BASE}/tokens/{token['uuid']}").status_code == 200

@@ -31,24 +31,30 @@ AUTHOR = {
 }
 
 
-def _template(slug: str, name: str, prompt: str, temperature: float, **extra: Any) -> dict[str, Any]:
+def _template(slug: str, name: str, description: str, kind: str, categories: list[str]) -> dict[str, Any]:
+    """What every AI template carries; preset templates belong to no workspace."""
     return {
-        "slug": slug, "scope": "public", "name": name, "description": prompt.split(".")[0] + ".",
-        "isPreset": True, "categories": extra.pop("categories", ["prospecting"]), "author": AUTHOR,
-        "kind": extra.pop("kind", "agent"), "icon": {"color": "blue", "face": "🤖"}, "systemPrompt": prompt,
-        "withReasoning": False, "temperature": temperature, "maxSteps": 10, "integrationSlug": "openai",
-        "languageModelSlug": "gpt-4o-mini", "actions": [], "resources": [], "capabilities": [],
-        "suggestedActions": [], "createdAt": TEMPLATE_STAMP, "updatedAt": TEMPLATE_STAMP,
-    } | extra  # fmt: skip
+        "slug": slug, "scope": "public", "name": name, "description": description, "isPreset": True,
+        "categories": categories, "author": AUTHOR, "kind": kind, "actions": [], "resources": [],
+        "workspaceUuid": None, "createdAt": TEMPLATE_STAMP, "updatedAt": TEMPLATE_STAMP, "deletedAt": None,
+    }  # fmt: skip
+
+
+def _agent_template(slug: str, name: str, prompt: str, temperature: float, categories: list[str]) -> dict[str, Any]:
+    return _template(slug, name, prompt.split(".")[0] + ".", "agent", categories) | {
+        "icon": {"color": "blue", "face": "🤖"}, "systemPrompt": prompt, "withReasoning": False,
+        "temperature": temperature, "maxSteps": 10, "integrationSlug": "openai", "languageModelSlug": "gpt-4o-mini",
+        "capabilities": [], "suggestedActions": [], "output": None, "heartbeat": None, "evaluator": None,
+    }  # fmt: skip
 
 
 TEMPLATES = [
-    _template("lead-researcher", "Lead researcher", "Research a company and summarise why it is a fit.", 0.4),
-    _template("company-classifier", "Company classifier", "Classify a company into an industry and a size.", 0.0,
-              categories=["ops"]),
-    _template("email-drafter", "Email drafter", "Draft a short first outreach email.", 0.8, categories=["outreach"]),
-    _template("crm-mcp", "CRM MCP server", "Expose CRM lookups as MCP tools.", 0.0, kind="mcpServer",
-              categories=["ops"]),
+    _agent_template("lead-researcher", "Lead researcher", "Research a company and summarise why it is a fit.", 0.4,
+                    ["prospecting"]),
+    _agent_template("company-classifier", "Company classifier", "Classify a company into an industry and a size.",
+                    0.0, ["ops"]),
+    _agent_template("email-drafter", "Email drafter", "Draft a short first outreach email.", 0.8, ["outreach"]),
+    _template("crm-mcp", "CRM MCP server", "Expose CRM lookups as MCP tools.", "mcpServer", ["ops"]),
 ]  # fmt: skip
 
 
@@ -63,14 +69,17 @@ def release_json(row: dict[str, Any]) -> dict[str, Any]:
     }  # fmt: skip
 
 
+#: ``Agent.deployedRelease`` is the release without its agent, workspace, parent, status and update time.
+DEPLOYED_RELEASE_KEYS = ("uuid", "userUuid", "description", "templateSlug", "version", *CONFIG_FIELDS,
+                         "deployedAt", "createdAt")  # fmt: skip
+
+
 def agent_json(db: Database, row: dict[str, Any]) -> dict[str, Any]:
     deployed = RELEASES.deployed(db, row["workspace_uuid"], row["uuid"])
     summary = None
     if deployed is not None:
         full = release_json(deployed)
-        keys = ("uuid", "version", "systemPrompt", "languageModelSlug", "integrationSlug", "temperature", "maxSteps",
-                "actions", "resources", "capabilities", "mcpClients", "deployedAt")  # fmt: skip
-        summary = {k: full[k] for k in keys}
+        summary = {k: full[k] for k in DEPLOYED_RELEASE_KEYS}
     return {
         "uuid": row["uuid"], "workspaceUuid": row["workspace_uuid"], "userUuid": row["user_uuid"],
         "name": row["name"], "icon": loads(row["icon"]), "description": row["description"],

@@ -15,10 +15,20 @@ from cargo_shell.sandbox.util import as_int, iso, live_row, new_uuid
 GENERATE_AFTER = 0.5
 ANSWER_AFTER = 2.0
 MESSAGE_CREDITS = 1.0
+#: ``usage.connectorUuid`` of an answer whose release names no connector: the sandbox's own language
+#: model, a platform-managed connector that is not one of the workspace's (sandbox README).
+MODEL_CONNECTOR_UUID = "00000000-0000-4000-8000-5a4db0c0a1e0"
 TRIGGER_TYPES = ("chat", "connector", "draft", "web_extension", "app", "workflow", "schedule")
 MESSAGE_FIELDS = (
     "actions", "resources", "capabilities", "mcpClients", "systemPrompt", "withReasoning", "temperature", "maxSteps",
     "integrationSlug", "connectorUuid", "languageModelSlug", "output",
+)  # fmt: skip
+
+
+#: ``Chat.lastMessage``: the message's identity, authors, status and times (not its content).
+LAST_MESSAGE_KEYS = (
+    "uuid", "workspaceUuid", "chatUuid", "agentUuid", "releaseUuid", "userUuid", "type", "status", "errorMessage",
+    "createdAt", "updatedAt", "finishedAt", "deletedAt",
 )  # fmt: skip
 
 
@@ -29,10 +39,16 @@ def chat_json(db: Database, row: dict[str, Any]) -> dict[str, Any]:
         "userUuid": row["user_uuid"], "agentUuid": row["agent_uuid"], "releaseUuid": row["release_uuid"],
         "name": row["name"], "trigger": loads(row["trigger"]), "heartbeat": None, "evaluator": None,
         "activeStreamUuid": None, "creditsUsedCount": row["credits"],
-        "lastMessage": None if last is None else {k: message_json(last)[k] for k in ("uuid", "type", "status",
-                                                                                      "createdAt")},
+        "lastMessage": None if last is None else {k: message_json(last)[k] for k in LAST_MESSAGE_KEYS},
         "createdAt": row["created_at"], "updatedAt": row["updated_at"], "deletedAt": None,
     }  # fmt: skip
+
+
+def _usage(row: dict[str, Any], config: dict[str, Any]) -> dict[str, Any] | None:
+    usage: dict[str, Any] | None = loads(row["usage"])
+    if usage is not None and not usage.get("connectorUuid"):  # answers stored before it was always named
+        usage["connectorUuid"] = config.get("connectorUuid") or MODEL_CONNECTOR_UUID
+    return usage
 
 
 def message_json(row: dict[str, Any]) -> dict[str, Any]:
@@ -41,7 +57,7 @@ def message_json(row: dict[str, Any]) -> dict[str, Any]:
         "uuid": row["uuid"], "workspaceUuid": row["workspace_uuid"], "agentUuid": row["agent_uuid"],
         "releaseUuid": row["release_uuid"], "chatUuid": row["chat_uuid"], "userUuid": row["user_uuid"],
         "status": row["status"], "errorMessage": row["error_message"], "type": row["type"],
-        "parts": loads(row["parts"], []), "evaluatedTools": {}, "usage": loads(row["usage"]), "evaluation": None,
+        "parts": loads(row["parts"], []), "evaluatedTools": {}, "usage": _usage(row, config), "evaluation": None,
         "meta": {"sandbox": True}, "suggestedActions": [], "temporalWorkflowId": None,
         "createdAt": row["created_at"], "updatedAt": row["updated_at"], "finishedAt": row["finished_at"],
         "deletedAt": None,
@@ -236,7 +252,7 @@ def advance_messages(db: Database, now: float) -> int:
                 "inputTokensCount": len(text.split()), "outputTokensCount": len(text.split()),
                 "cacheReadTokensCount": 0, "cacheWriteTokensCount": 0, "reasoningTokensCount": 0,
                 "creditsUsedCount": MESSAGE_CREDITS, "languageModelSlug": config.get("languageModelSlug", "sandbox"),
-                "connectorUuid": None,
+                "connectorUuid": config.get("connectorUuid") or MODEL_CONNECTOR_UUID,
             }  # fmt: skip
             conn.execute(
                 "UPDATE ai_messages SET status = 'success', parts = ?, usage = ?, updated_at = ?, finished_at = ?"

@@ -227,11 +227,17 @@ def seed_content(db: Database, ws: str, user: str | None, agent: str, stamp: str
         " created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
         (uuid, ws, user, "icp.txt", f"sandbox/files/{uuid}/icp.txt", "text/plain", len(body), body, stamp, stamp),
     )
+    companies = db.scalar("SELECT uuid FROM models WHERE workspace_uuid = ? AND slug = 'companies'", (ws,))
+    resource = {
+        "kind": "model", "slug": "companies", "name": "Companies", "description": "Accounts of the demo CRM.",
+        "modelUuid": companies, "integrationSlug": None, "filter": None, "limit": None, "prompt": None,
+        "selectedColumnSlugs": None, "isReadOnly": True,
+    }  # fmt: skip
     db.execute(
         "INSERT INTO ai_mcp_servers (uuid, workspace_uuid, user_uuid, name, description, actions, resources,"
         " created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?)",
         (new_uuid(rng), ws, user, "CRM lookups", "Exposes the companies model to MCP clients.", "[]",
-         dumps([{"kind": "model", "slug": "companies", "name": "Companies", "isReadOnly": True}]), stamp, stamp),
+         dumps([resource]), stamp, stamp),
     )  # fmt: skip
     memories = (
         ("user", "Prefers short answers with bullet points."),

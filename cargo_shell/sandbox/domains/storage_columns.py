@@ -27,8 +27,9 @@ RELATIONS = ("oneToOne", "oneToMany", "manyToOne")
 
 # -- columns -------------------------------------------------------------------------
 def list_columns(req: Request) -> dict[str, Any]:
+    """The model's column slugs in order (the client types the answer ``columns: string[]``)."""
     model = load_model(req.ctx.db, req.ctx.workspace_uuid, req.query.get("modelUuid"))
-    return {"columns": [c.to_api() for c in model.columns]}
+    return {"columns": [c.slug for c in model.columns]}
 
 
 def _validate_column(db: Database, model: ModelInfo, spec: Any, *, creating: bool) -> Column:

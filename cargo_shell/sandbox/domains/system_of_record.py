@@ -76,18 +76,39 @@ def _connect(db: Database, ws: str) -> sqlite3.Connection:
     return conn
 
 
+#: The sandbox's own warehouse (stored with kind ``sqlite``) as the client's types can describe it:
+#: a BigQuery system of record in project scope, where each Cargo dataset is a warehouse dataset
+#: named with the prefix (``datasets_crm.models_companies``). The SQL it runs is SQLite's: ``dialect``
+#: here, ``language`` of ``storage model get-ddl`` and the client documentation say so (README).
+WAREHOUSE_KIND = "bigQuery"
+WAREHOUSE_CONFIG: dict[str, Any] = {
+    "scope": "project",
+    "prefix": "datasets_",
+    "location": "sandbox",
+    "storageBucketName": "cargo-shell-sandbox",
+    "stringifiedServiceAccount": {"type": "encryption", "isEncrypted": True, "value": "********"},
+    "dialect": "sqlite",
+}
+
+
+def _presented(kind: str, data: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    if kind != "sqlite":
+        return kind, data
+    return WAREHOUSE_KIND, {**data, "config": {**WAREHOUSE_CONFIG, "note": data.get("config", {}).get("note")}}
+
+
 def list_systems(req: Request) -> dict[str, Any]:
     rows = req.ctx.db.all(
         "SELECT * FROM system_of_records WHERE workspace_uuid = ? ORDER BY created_at", (req.ctx.workspace_uuid,)
     )
     out = []
     for r in rows:
-        data = loads(r["data"], {})
+        kind, data = _presented(r["kind"], loads(r["data"], {}))
         out.append(
             {
                 "uuid": r["uuid"],
                 "workspaceUuid": r["workspace_uuid"],
-                "kind": r["kind"],
+                "kind": kind,
                 **data,
                 "createdAt": r["created_at"],
                 "updatedAt": r["updated_at"],
@@ -167,9 +188,10 @@ def _stream(db: Database, ws: str, spec: dict[str, Any]) -> tuple[Iterable[bytes
 
 def documentation(req: Request) -> StreamResponse:
     db, ws = req.ctx.db, req.ctx.workspace_uuid
+    slug = req.path_params["slug"]
+    kind = "sqlite" if slug == WAREHOUSE_KIND else slug  # the warehouse answers to the kind it presents
     system = db.one(
-        "SELECT * FROM system_of_records WHERE workspace_uuid = ? AND (slug = ? OR kind = ?)",
-        (ws, req.path_params["slug"], req.path_params["slug"]),
+        "SELECT * FROM system_of_records WHERE workspace_uuid = ? AND (slug = ? OR kind = ?)", (ws, slug, kind)
     )
     if system is None:
         raise not_found("System of record client", "clientNotFound")

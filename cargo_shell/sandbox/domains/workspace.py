@@ -14,6 +14,8 @@ from cargo_shell.sandbox.http import ApiError, JsonResponse, Request, Router, ba
 from cargo_shell.sandbox.util import iso, live_row, live_rows, new_uuid, require
 
 TOKEN_PREFIX = "cai_sandbox_"
+#: ``Token.token`` in lists: the client requires the key, the sandbox never shows a secret twice.
+MASKED_TOKEN = TOKEN_PREFIX + "********"
 MAX_UPLOAD = 50 * 1024 * 1024
 EMPTY = JsonResponse({})
 
@@ -185,6 +187,7 @@ def list_roles(req: Request) -> dict[str, Any]:
 def token_json(row: dict[str, Any]) -> dict[str, Any]:
     return {
         "uuid": row["uuid"],
+        "token": MASKED_TOKEN,  # only its hash is kept: the secret is answered once, by create
         "name": row["name"],
         "description": row["description"],
         "permissions": loads(row["permissions"]),
