@@ -212,9 +212,7 @@ def test_checker_reports_each_kind_of_mismatch_readably(facts: Facts) -> None:
     assert mismatches(facts, token, {"tokens": [without]}) == ["$.tokens[0]: missing required key 'token'"]
     # nullable keys must be present (as null); a null where the type is not nullable is reported
     no_description = {k: v for k, v in good.items() if k != "description"}
-    assert mismatches(facts, token, {"tokens": [no_description]}) == [
-        "$.tokens[0]: missing required key 'description'"
-    ]
+    assert mismatches(facts, token, {"tokens": [no_description]}) == ["$.tokens[0]: missing required key 'description'"]
     assert mismatches(facts, token, {"tokens": [{**good, "name": None}]}) == [
         "$.tokens[0].name: null where the client declares string (not nullable)"
     ]
@@ -253,3 +251,20 @@ def test_checker_enums_unions_and_what_json_cannot_carry(facts: Facts) -> None:
     columns = facts.operations["storage.column.list"].result
     assert mismatches(facts, columns, body) == [] and extra_keys(facts, columns, body) == ["$.total"]
     assert mismatches(facts, None, {"anything": True}) == []  # the client ignores a void answer's body
+
+
+def test_regeneration_reports_what_changed_between_versions() -> None:
+    from tests.client_facts.derive import changes
+
+    old = json.loads(facts_path(CLIENT_VERSION).read_text(encoding="utf-8"))
+    new = json.loads(json.dumps(old))
+    assert changes(old, new) == []
+    new["operations"] = [op for op in new["operations"] if op["id"] != "ai.vote.list"]
+    column_list = next(op for op in new["operations"] if op["id"] == "storage.column.list")
+    column_list["path"] = "/v1/storage/columns"
+    new["definitions"]["AiTypes.Vote"] = {"type": "object"}
+    assert changes(old, new) == [
+        "- ai.vote.list (GET /v1/ai/votes/list)",
+        "~ storage.column.list: path",
+        "~ shape AiTypes.Vote",
+    ]

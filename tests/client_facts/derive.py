@@ -12,7 +12,9 @@ The result types are the **wire** shapes: before installing, the client's ``ApiT
 every null into an absent key, which is why its own typings have no nulls), with dates as
 ``date-time`` strings.
 
-The output is sorted and indented so that the next client version is a readable diff.
+The output is sorted and indented so that the next client version is a readable diff:
+``derive 1.0.58 --against 1.0.57`` also prints which operations and shapes were added, removed or
+changed; then point ``facts.CLIENT_VERSION`` at the new file and let the tests say what to decide.
 """
 
 from __future__ import annotations
@@ -103,10 +105,29 @@ def dump(value: Any, indent: int = 0) -> str:
     return "{\n" + ",\n".join(members) + "\n" + " " * indent + "}"
 
 
+def changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """What changed between two facts files, one line per operation or shape."""
+    before = {op["id"]: op for op in old["operations"]}
+    after = {op["id"]: op for op in new["operations"]}
+    lines = [f"+ {i} ({after[i]['method']} {after[i]['path']})" for i in sorted(after.keys() - before.keys())]
+    lines += [f"- {i} ({before[i]['method']} {before[i]['path']})" for i in sorted(before.keys() - after.keys())]
+    for i in sorted(before.keys() & after.keys()):
+        fields = sorted(k for k in before[i].keys() | after[i].keys() if before[i].get(k) != after[i].get(k))
+        if fields:
+            lines.append(f"~ {i}: {', '.join(fields)}")
+    defs_before, defs_after = old["definitions"], new["definitions"]
+    for name in sorted(defs_before.keys() | defs_after.keys()):
+        if defs_before.get(name) != defs_after.get(name):
+            mark = "+" if name not in defs_before else "-" if name not in defs_after else "~"
+            lines.append(f"{mark} shape {name}")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("version", help="@cargo-ai/api version, e.g. 1.0.57")
     parser.add_argument("--keep", action="store_true", help="keep the scratch directory and print its path")
+    parser.add_argument("--against", metavar="VERSION", help="print what changed since this version's facts")
     args = parser.parse_args(argv)
     scratch = Path(tempfile.mkdtemp(prefix="client-facts-"))
     try:
@@ -119,6 +140,9 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(scratch, ignore_errors=True)
     target = facts_path(args.version)
     target.write_text(dump(facts) + "\n", encoding="utf-8")
+    if args.against:
+        previous = json.loads(facts_path(args.against).read_text(encoding="utf-8"))
+        print("\n".join(changes(previous, facts)) or f"no change since {args.against}")
     per_domain = ", ".join(f"{d} {n}" for d, n in facts["counts"]["per_domain"].items())
     print(f"{target.name}: {facts['counts']['operations']} operations ({per_domain})")
     return 0
