@@ -37,19 +37,6 @@ from cargo_shell.registry import CommandSpec, get_registry
 from cargo_shell.registry.jobs import JOB_KINDS
 from cargo_shell.validation import validate_params
 
-#: argument name → touch kind, for naming what an action touches.
-_TOUCH_KINDS = {
-    "workflow-uuid": "workflow",
-    "model-uuid": "model",
-    "segment-uuid": "segment",
-    "dataset-uuid": "dataset",
-    "connector-uuid": "connector",
-    "agent-uuid": "agent",
-    "folder-uuid": "folder",
-    "batch-uuid": "batch",
-    "chat-uuid": "chat",
-}
-
 
 @dataclass
 class RunContext:
@@ -340,32 +327,26 @@ class Executor:
         return {"downloadedFiles": len(urls), "bytes": total}
 
     def _touches(self, spec: CommandSpec, values: dict[str, Any]) -> list[Touch]:
+        """What the action names, by kind and name (kinds come from each argument's ``refers_to``)."""
         touches: list[Touch] = []
         for arg in spec.args:
             value = values.get(arg.name)
-            if value is None or arg.type not in ("uuid", "list") or (arg.type == "list" and arg.item_type != "uuid"):
+            if value is None:
                 continue
-            kind = _TOUCH_KINDS.get(arg.name) or (spec.words[1] if arg.positional and len(spec.words) > 2 else None)
-            if kind is None:
-                continue
-            for uuid in value if isinstance(value, list) else [value]:
-                touches.append(self._touch(kind, str(uuid)))
-        data = values.get("data")
-        if isinstance(data, dict):
-            for key, kind in (("segmentUuid", "segment"), ("modelUuid", "model")):
-                if isinstance(data.get(key), str):
-                    touches.append(self._touch(kind, data[key]))
+            if arg.refers_to is not None:
+                for uuid in value if isinstance(value, list) else [value]:
+                    touches.append(self._touch(arg.refers_to, str(uuid)))
+            elif arg.refers_to_keys and isinstance(value, dict):
+                for key, kind in arg.refers_to_keys:
+                    if isinstance(value.get(key), str):
+                        touches.append(self._touch(kind, value[key]))
         return touches
 
     def _touch(self, kind: str, uuid: str) -> Touch:
-        if kind == "workflow":
-            wf_kind, name = self.lookups.workflow(uuid)
-            return Touch("workflow", uuid, name, f"{wf_kind} workflow" if wf_kind else None)
-        from cargo_shell.executor.lookups import LISTS
-
-        if kind in LISTS:
-            return Touch(kind, uuid, self.lookups.name(kind, uuid))
-        return Touch(kind, uuid)
+        found = self.lookups.find(kind, uuid)
+        if found is None:
+            return Touch(kind, uuid)
+        return Touch(kind, uuid, found.name or None, f"{found.label} {kind}" if found.label != kind else None)
 
     # -- jobs -------------------------------------------------------------------------------
     def _track(self, plan: Plan, outcome: Outcome) -> None:

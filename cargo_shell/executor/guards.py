@@ -100,6 +100,35 @@ def segment_is_not_model(
     )
 
 
+def uuid_of_another_kind(
+    spec: CommandSpec, values: dict[str, Any], lk: Lookups | None, _n: list[str]
+) -> dict[str, Any]:
+    """A UUID known as another kind of object (a tool's own uuid given as ``--workflow-uuid``).
+
+    Checked before actions that change something (their plans list the same kinds anyway);
+    the API would answer ``workflowNotFound`` with no hint. Reads are not checked: a read with
+    a wrong UUID costs nothing, and the lists would cost a request per kind on every read.
+    """
+    if lk is None or spec.effect == "read":
+        return values
+    for arg in spec.args:
+        value = values.get(arg.name)
+        if arg.refers_to is None or value is None:
+            continue
+        for uuid in value if isinstance(value, list) else [value]:
+            wrong = lk.wrong_kind(arg.refers_to, str(uuid), arg.field)
+            if wrong is None:
+                continue
+            label = arg.name if arg.positional else arg.flag
+            if wrong.value:
+                hint = f"Use {label} {wrong.value}."
+            else:
+                lists = " or ".join(f"`cargo-shell {s.command}`" for s in lk.registry.kinds[arg.refers_to].lists)
+                hint = f"The {arg.refers_to.replace('_', ' ')} uuids are listed by {lists}."
+            raise UsageError(wrong.describe(label) + ".", hint=hint)
+    return values
+
+
 _TABLE_RE = re.compile(r"\b(?:from|join)\s+([`\"\[]?[\w.\-`\"\]]+)", re.I)
 #: Names a WITH clause defines (``WITH a AS (...), b AS (...)``); they are not tables.
 _CTE_RE = re.compile(r"(?:\bwith(?:\s+recursive)?|,)\s*(\w+)\s+as\s*\(", re.I)
@@ -176,6 +205,7 @@ def batch_data_kind(spec: CommandSpec, values: dict[str, Any], lk: Lookups | Non
 
 GUARDS: tuple[Guard, ...] = (
     fix_conjunction,
+    uuid_of_another_kind,
     play_not_runnable,
     segment_is_not_model,
     sql_tables_exist,
@@ -185,6 +215,7 @@ GUARDS: tuple[Guard, ...] = (
 #: Which commands a guard can have anything to say about (each guard checks again itself).
 _APPLIES: dict[Guard, Callable[[CommandSpec], bool]] = {
     fix_conjunction: lambda spec: any(arg.type == "json" for arg in spec.args),
+    uuid_of_another_kind: lambda spec: spec.effect != "read" and any(arg.refers_to for arg in spec.args),
     play_not_runnable: lambda spec: spec.name == "orchestration run create",
     segment_is_not_model: lambda spec: spec.name in ("segmentation segment fetch", "segmentation segment download"),
     sql_tables_exist: lambda spec: spec.name.startswith("system-of-record client "),

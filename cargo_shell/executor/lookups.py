@@ -8,31 +8,50 @@ bare UUID.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from cargo_shell.errors import CargoShellError
+from cargo_shell.registry.resources import KindList, Resource, resources_in
+
+if TYPE_CHECKING:
+    from cargo_shell.registry import Registry
 
 ReadFn = Callable[[str, dict[str, Any]], Any]
 
-#: touch kind → (list command, response key, name field)
-LISTS: dict[str, tuple[str, str, str]] = {
-    "play": ("orchestration play list", "plays", "name"),
-    "tool": ("orchestration tool list", "tools", "name"),
-    "model": ("storage model list", "models", "name"),
-    "dataset": ("storage dataset list", "datasets", "name"),
-    "segment": ("segmentation segment list", "segments", "name"),
-    "connector": ("connection connector list", "connectors", "name"),
-    "agent": ("ai agent list", "agents", "name"),
-    "folder": ("workspace folder list", "folders", "name"),
-}
+
+@dataclass(frozen=True)
+class WrongKind:
+    """A UUID given for one kind that is known as something else (a tool's uuid as a workflow uuid)."""
+
+    expected: str
+    uuid: str
+    found: Resource
+    #: The field of the found object that holds the expected kind's UUID, and its value, when it has one.
+    field: str | None = None
+    value: str | None = None
+
+    def describe(self, flag: str) -> str:
+        name = f" ({self.found.name!r})" if self.found.name else ""
+        text = f"{flag} {self.uuid} is a {self.found.label} uuid{name}, not a {self.expected.replace('_', ' ')} uuid"
+        return f"{text}; its {self.field} is {self.value}" if self.value else text
 
 
 class Lookups:
-    def __init__(self, read: ReadFn) -> None:
+    def __init__(self, read: ReadFn, registry: Registry | None = None) -> None:
         self._read = read
+        self._registry = registry
         self._cache: dict[tuple[str, str], Any] = {}
         #: Number of API reads made (benchmarks and tests look at it).
         self.reads = 0
+
+    @property
+    def registry(self) -> Registry:
+        if self._registry is None:
+            from cargo_shell.registry import get_registry
+
+            self._registry = get_registry()
+        return self._registry
 
     def fetch(self, command: str, args: dict[str, Any] | None = None) -> Any:
         key = (command, repr(sorted((args or {}).items())))
@@ -49,30 +68,61 @@ class Lookups:
         self.reads += 1
         return self._read(command, args)
 
-    def items(self, kind: str) -> list[dict[str, Any]]:
-        command, key, _ = LISTS[kind]
+    def listed(self, command: str) -> list[Any]:
+        """The objects a list command returns (under its response key); [] when the read failed."""
         data = self.fetch(command)
-        items = data.get(key) if isinstance(data, dict) else None
-        return [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
+        key = self.registry.get(command).response_key
+        items = data.get(key) if isinstance(data, dict) and key else None
+        return items if isinstance(items, list) else []
 
-    def by_uuid(self, kind: str, uuid: str) -> dict[str, Any] | None:
-        for item in self.items(kind):
-            if item.get("uuid") == uuid:
-                return item
+    def resources(self, kind: str) -> list[Resource]:
+        """Every listed resource of ``kind`` (empty for kinds listed only under a parent)."""
+        known = self.registry.kinds.get(kind)
+        if known is None:
+            return []
+        out: list[Resource] = []
+        for source in known.lists:
+            out += resources_in(known, source, self.listed(source.command))
+        return out
+
+    def find(self, kind: str, uuid: str) -> Resource | None:
+        for res in self.resources(kind):
+            if res.uuid == uuid:
+                return res
         return None
 
+    def items(self, kind: str) -> list[dict[str, Any]]:
+        return [dict(r.item) for r in self.resources(kind)]
+
+    def by_uuid(self, kind: str, uuid: str) -> dict[str, Any] | None:
+        found = self.find(kind, uuid)
+        return dict(found.item) if found else None
+
     def name(self, kind: str, uuid: str) -> str | None:
-        item = self.by_uuid(kind, uuid)
-        name = item.get(LISTS[kind][2]) if item else None
-        return str(name) if name else None
+        found = self.find(kind, uuid)
+        return found.name or None if found else None
 
     def workflow(self, workflow_uuid: str) -> tuple[str | None, str | None]:
         """("play" | "tool" | None, name) for a workflow UUID."""
-        for kind in ("play", "tool"):
-            for item in self.items(kind):
-                if item.get("workflowUuid") == workflow_uuid:
-                    return kind, str(item.get("name") or "") or None
-        return None, None
+        found = self.find("workflow", workflow_uuid)
+        return (found.label, found.name or None) if found else (None, None)
+
+    def wrong_kind(self, kind: str, uuid: str, field: str | None = None) -> WrongKind | None:
+        """When ``uuid`` is not a known ``kind`` but is the uuid of another listed object, say what it is.
+
+        Only positive evidence counts: a UUID found nowhere (a new object, a later page) is left
+        to the API. ``field`` is the API field the UUID was given for (``workflowUuid``): when the
+        object found carries that field, its value is the UUID that was meant.
+        """
+        known = self.registry.kinds.get(kind)
+        if known is None or not known.lists or self.find(kind, uuid):
+            return None
+        for other in self.registry.kinds.values():
+            for source in other.lists:
+                for item in self.listed(source.command):
+                    if isinstance(item, dict) and item.get("uuid") == uuid:
+                        return _wrong_kind(kind, uuid, other.name, source, item, field)
+        return None
 
     def table_names(self) -> dict[str, str]:
         """SQL table name ``datasets_<dataset slug>.models_<model slug>`` → model name."""
@@ -116,3 +166,21 @@ class Lookups:
         item = self.by_uuid("segment", segment_uuid)
         count = item.get("recordsCount") if item else None
         return int(count) if isinstance(count, int | float) else None
+
+
+def _wrong_kind(
+    kind: str, uuid: str, other: str, source: KindList, item: dict[str, Any], field: str | None
+) -> WrongKind:
+    name = item.get(source.name_field) if source.name_field else None
+    found = Resource(other, uuid, str(name or ""), source.label or other, item)
+    for meant in dict.fromkeys(f for f in (field, _field_of(kind)) if f and f != "uuid"):
+        value = item.get(meant)
+        if isinstance(value, str) and value:
+            return WrongKind(kind, uuid, found, meant, value)
+    return WrongKind(kind, uuid, found)
+
+
+def _field_of(kind: str) -> str:
+    """The usual API field of a kind's UUID: ``mcp_server`` → ``mcpServerUuid``."""
+    head, *rest = kind.split("_")
+    return head + "".join(part.capitalize() for part in rest) + "Uuid"

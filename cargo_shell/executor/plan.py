@@ -122,7 +122,8 @@ class Touch:
     detail: str | None = None
 
     def label(self) -> str:
-        text = f"{self.kind} {self.name!r} ({self.uuid})" if self.name else f"{self.kind} {self.uuid}"
+        kind = self.kind.replace("_", " ")
+        text = f"{kind} {self.name!r} ({self.uuid})" if self.name else f"{kind} {self.uuid}"
         return f"{text}, {self.detail}" if self.detail else text
 
 

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from functools import cache
+from functools import cache, cached_property
+from typing import TYPE_CHECKING
 
 from cargo_shell.registry.spec import ArgSpec, CommandSpec, spec_from_dict
+
+if TYPE_CHECKING:
+    from cargo_shell.registry.resources import ResourceKind
 
 __all__ = ["ArgSpec", "CommandSpec", "Registry", "get_registry"]
 
@@ -53,6 +57,16 @@ class Registry:
 
     def by_skill(self, skill: str) -> list[CommandSpec]:
         return [s for s in self if s.skill == skill]
+
+    @cached_property
+    def kinds(self) -> dict[str, ResourceKind]:
+        """Resource kinds (``resources.json``): what UUID arguments name and which commands list them."""
+        from importlib import resources
+
+        from cargo_shell.registry.resources import kinds_from_dict
+
+        text = (resources.files("cargo_shell.registry") / "resources.json").read_text(encoding="utf-8")
+        return kinds_from_dict(json.loads(text))
 
 
 @cache

@@ -56,6 +56,10 @@ class ArgSpec:
     client_filter: ClientFilter | None = None
     #: The API requires this field but accepts null: omitted, it is sent as null.
     null_when_absent: bool = False
+    #: The resource kind a UUID (or list of UUIDs) argument names (``registry/resources.json``).
+    refers_to: str | None = None
+    #: For a JSON argument: (key, resource kind) of the UUID fields it may hold.
+    refers_to_keys: tuple[tuple[str, str], ...] = ()
 
     @property
     def attr(self) -> str:
@@ -177,6 +181,7 @@ def spec_from_dict(raw: dict[str, Any]) -> CommandSpec:
     for a in raw.get("args", []):
         items = a.get("items") or {}
         flt = a.get("filter")
+        refers = a.get("refers_to")
         args.append(
             ArgSpec(
                 name=a["name"],
@@ -193,6 +198,8 @@ def spec_from_dict(raw: dict[str, Any]) -> CommandSpec:
                 default=a.get("default"),
                 client_filter=ClientFilter(flt["list"], tuple(flt["keys"])) if flt else None,
                 null_when_absent=bool(a.get("null_when_absent", False)),
+                refers_to=refers if isinstance(refers, str) else None,
+                refers_to_keys=tuple(refers.items()) if isinstance(refers, dict) else (),
             )
         )
     http = None

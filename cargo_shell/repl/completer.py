@@ -131,9 +131,9 @@ class ShellCompleter(Completer):
             return
         if self.snapshot is None:
             return
-        resource_word = words[1] if len(words) > 1 else None
         low = partial.lower()
-        for res in self.snapshot.for_flag(arg.name, resource_word):
+        for res in self.snapshot.for_arg(arg):
             if res.uuid.startswith(partial) or (low and low in res.name.lower()) or not partial:
-                label = f"{res.name} ({res.kind})" if res.name else res.kind
+                what = res.label.replace("_", " ")
+                label = f"{res.name} ({what})" if res.name else what
                 yield Completion(res.uuid, -len(partial), display=res.name or res.uuid, display_meta=label)

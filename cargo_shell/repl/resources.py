@@ -12,103 +12,64 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the refresher is made before the first prompt: the registry loads later
     from cargo_shell.executor import Executor
+    from cargo_shell.registry.resources import Resource
+    from cargo_shell.registry.spec import ArgSpec
     from cargo_shell.session import Context
-
-#: resource kind → list command (its response key holds the objects)
-SOURCES: dict[str, str] = {
-    "model": "storage model list",
-    "workflow": "orchestration workflow list",
-    "play": "orchestration play list",
-    "tool": "orchestration tool list",
-    "segment": "segmentation segment list",
-    "connector": "connection connector list",
-    "agent": "ai agent list",
-    "folder": "workspace folder list",
-    "batch": "orchestration batch list",
-    "dataset": "storage dataset list",
-    "user": "workspace user list",
-}
-
-#: flag name → resource kinds whose UUIDs it takes
-FLAG_KINDS: dict[str, tuple[str, ...]] = {
-    "model-uuid": ("model",),
-    "from-model-uuid": ("model",),
-    "to-model-uuid": ("model",),
-    "workflow-uuid": ("play", "tool", "workflow"),
-    "segment-uuid": ("segment",),
-    "connector-uuid": ("connector",),
-    "agent-uuid": ("agent",),
-    "folder-uuid": ("folder",),
-    "parent-uuid": ("folder",),
-    "batch-uuid": ("batch",),
-    "parent-batch-uuid": ("batch",),
-    "dataset-uuid": ("dataset",),
-    "user-uuid": ("user",),
-}
-
-
-@dataclass(frozen=True)
-class Resource:
-    kind: str
-    uuid: str
-    name: str
 
 
 @dataclass
 class Snapshot:
+    #: kind (``registry/resources.json``) → its listed resources, UUIDs as the kind's arguments take them
     resources: dict[str, list[Resource]] = field(default_factory=dict)
     credits: float | None = None
     workspace_name: str | None = None
 
-    def for_flag(self, flag: str, resource_word: str | None = None) -> list[Resource]:
-        kinds = FLAG_KINDS.get(flag)
-        if kinds is None and flag == "uuid" and resource_word:
-            kinds = (resource_word,)
-        out: list[Resource] = []
-        for kind in kinds or ():
-            out += self.resources.get(kind, [])
-        return out
+    def for_arg(self, arg: ArgSpec) -> list[Resource]:
+        """What completes an argument's value: the resources of the kind it refers to."""
+        return list(self.resources.get(arg.refers_to or "", []))
 
 
-def _name(obj: dict[str, Any]) -> str:
-    for key in ("name", "title", "label", "slug", "email"):
-        if isinstance(obj.get(key), str) and obj[key]:
-            return str(obj[key])
-    return ""
+def collect(executor: Executor) -> Snapshot:
+    """List every kind; a list that fails (missing route, no access) is simply left out."""
+    from cargo_shell.registry.resources import resources_in
 
-
-def collect(executor: Executor, kinds: tuple[str, ...] = tuple(SOURCES)) -> Snapshot:
-    """List each kind; a kind that fails (missing route, no access) is simply left out."""
     snap = Snapshot()
-    for kind in kinds:
-        spec = executor.registry.get(SOURCES[kind])
-        try:
-            data = executor.run(spec, executor.validate(spec, {})).data
-        except Exception:
-            continue
-        items = data.get(spec.response_key or "", []) if isinstance(data, dict) else data
-        if isinstance(items, list):
-            snap.resources[kind] = [
-                Resource(kind, str(o["uuid"]), _name(o)) for o in items if isinstance(o, dict) and o.get("uuid")
-            ]
+    registry = executor.registry
+    listed: dict[str, Any] = {}
+    for kind in registry.kinds.values():
+        for source in kind.lists:
+            if source.command not in listed:
+                spec = registry.get(source.command)
+                try:
+                    data = executor.run(spec, executor.validate(spec, {})).data
+                except Exception:
+                    data = None
+                listed[source.command] = data.get(spec.response_key or "") if isinstance(data, dict) else None
+            found = resources_in(kind, source, listed[source.command])
+            if found:
+                snap.resources.setdefault(kind.name, []).extend(found)
+    snap.credits = credits_left(executor)
     try:
-        spec = executor.registry.get("billing subscription get")
-        sub = executor.run(spec, executor.validate(spec, {})).data or {}
-        sub = sub.get("subscription", sub)
-        snap.credits = float(sub.get("subscriptionAvailableCreditsCount") or 0) + float(
-            sub.get("additionalAvailableCreditsCount") or 0
-        )
-    except Exception:
-        pass
-    try:
-        spec = executor.registry.get("whoami")
+        spec = registry.get("whoami")
         who = executor.run(spec, executor.validate(spec, {})).data or {}
         snap.workspace_name = (who.get("workspace") or {}).get("name")
     except Exception:
         pass
     return snap
+
+
+def credits_left(executor: Executor) -> float | None:
+    try:
+        spec = executor.registry.get("billing subscription get")
+        sub = executor.run(spec, executor.validate(spec, {})).data or {}
+    except Exception:
+        return None
+    sub = sub.get("subscription", sub)
+    return float(sub.get("subscriptionAvailableCreditsCount") or 0) + float(
+        sub.get("additionalAvailableCreditsCount") or 0
+    )
 
 
 class Refresher:

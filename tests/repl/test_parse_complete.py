@@ -7,9 +7,10 @@ from prompt_toolkit.completion import CompleteEvent
 from prompt_toolkit.document import Document
 
 from cargo_shell.registry import get_registry
+from cargo_shell.registry.resources import Resource
 from cargo_shell.repl.completer import ShellCompleter
 from cargo_shell.repl.parse import parse_line
-from cargo_shell.repl.resources import Resource, Snapshot, collect
+from cargo_shell.repl.resources import Snapshot, collect
 from cargo_shell.repl.slash import SLASH_HELP
 from tests.repl.conftest import World
 
@@ -47,7 +48,8 @@ def _complete(completer: ShellCompleter, text: str) -> list[str]:
 
 
 def test_completion_of_words_flags_and_values() -> None:
-    snap = Snapshot(resources={"model": [Resource("model", "3843249c-0000-4000-8000-000000000001", "Companies")]})
+    companies = Resource("model", "3843249c-0000-4000-8000-000000000001", "Companies", "model")
+    snap = Snapshot(resources={"model": [companies]})
     completer = ShellCompleter(get_registry(), SLASH_HELP, snap)
     assert _complete(completer, "/sa") == ["/save"]
     assert "storage" in _complete(completer, "sto")
@@ -68,6 +70,21 @@ def test_resource_snapshot_from_the_sandbox(world: World) -> None:
     snap = collect(world.ctx.executor())
     names = {r.name for r in snap.resources["model"]}
     assert names == {"Companies", "Contacts"}
-    assert {r.name for r in snap.for_flag("workflow-uuid")} >= {"Enrich company"}
+    workflow_arg = get_registry().get("orchestration batch create").arg("workflow-uuid")
+    assert {r.name for r in snap.for_arg(workflow_arg)} >= {"Enrich company"}
     assert snap.workspace_name == "Acme Demo"
     assert snap.credits is not None and snap.credits > 0
+
+
+def test_workflow_uuid_completes_to_the_workflow_uuid_of_the_tool(world: World) -> None:
+    """Picking the tool "Enrich company" for --workflow-uuid inserts its workflowUuid, not its uuid."""
+    tools = world.ctx.executor().read("orchestration tool list", {})["tools"]
+    enrich = next(t for t in tools if t["name"] == "Enrich company")
+    completer = ShellCompleter(get_registry(), SLASH_HELP, collect(world.ctx.executor()))
+    event = CompleteEvent(completion_requested=True)
+    offered = list(completer.get_completions(Document("orchestration batch create --workflow-uuid enrich"), event))
+    assert [c.text for c in offered] == [enrich["workflowUuid"]]
+    assert "(tool)" in offered[0].display_meta_text
+    every = _complete(completer, "orchestration batch create --workflow-uuid ")
+    assert enrich["workflowUuid"] in every and enrich["uuid"] not in every
+    assert not {t["uuid"] for t in tools} & set(every)
