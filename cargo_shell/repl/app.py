@@ -472,7 +472,7 @@ class Repl:
         with self._completer_lock:
             self.snapshot = snapshot
             self._completer = ShellCompleter(self.registry, slash, snapshot)
-        self.state.credits = snapshot.credits
+        self.state.credits, self.state.extra_credits = snapshot.credits, snapshot.extra_credits
         self.state.workspace = snapshot.workspace_name or self.state.workspace
         self._invalidate()
 

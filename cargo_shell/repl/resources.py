@@ -23,7 +23,9 @@ if TYPE_CHECKING:  # the refresher is made before the first prompt: the registry
 class Snapshot:
     #: kind (``registry/resources.json``) → its listed resources, UUIDs as the kind's arguments take them
     resources: dict[str, list[Resource]] = field(default_factory=dict)
+    #: Credits left in the subscription period (available − used), and top-up credits beside them.
     credits: float | None = None
+    extra_credits: float | None = None
     workspace_name: str | None = None
 
     def for_arg(self, arg: ArgSpec) -> list[Resource]:
@@ -50,7 +52,7 @@ def collect(executor: Executor) -> Snapshot:
             found = resources_in(kind, source, listed[source.command])
             if found:
                 snap.resources.setdefault(kind.name, []).extend(found)
-    snap.credits = credits_left(executor)
+    snap.credits, snap.extra_credits = credits_left(executor)
     try:
         spec = registry.get("whoami")
         who = executor.run(spec, executor.validate(spec, {})).data or {}
@@ -60,16 +62,26 @@ def collect(executor: Executor) -> Snapshot:
     return snap
 
 
-def credits_left(executor: Executor) -> float | None:
+def credits_left(executor: Executor) -> tuple[float | None, float | None]:
+    """(credits left in the period, additional credits), from ``billing subscription get``.
+
+    Left = ``subscriptionAvailableCreditsCount − subscriptionCreditsUsedCount`` (the catalogue's
+    rule); the additional (top-up) credits are a separate pool, reported beside it.
+    """
     try:
         spec = executor.registry.get("billing subscription get")
-        sub = executor.run(spec, executor.validate(spec, {})).data or {}
+        data = executor.run(spec, executor.validate(spec, {})).data or {}
     except Exception:
-        return None
-    sub = sub.get("subscription", sub)
-    return float(sub.get("subscriptionAvailableCreditsCount") or 0) + float(
-        sub.get("additionalAvailableCreditsCount") or 0
-    )
+        return None, None
+    sub = data.get("subscription", data) if isinstance(data, dict) else {}
+
+    def number(key: str) -> float | None:
+        value = sub.get(key)
+        return float(value) if isinstance(value, int | float) else None
+
+    available, used = number("subscriptionAvailableCreditsCount"), number("subscriptionCreditsUsedCount")
+    left = available - (used or 0.0) if available is not None else None
+    return left, number("additionalAvailableCreditsCount")
 
 
 class Refresher:

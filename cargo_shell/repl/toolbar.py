@@ -12,7 +12,9 @@ class ToolbarState:
     workspace: str | None = None
     model: str | None = None
     running_jobs: int = 0
+    #: Credits left in the period (available − used) and additional top-up credits.
     credits: float | None = None
+    extra_credits: float | None = None
     busy: str | None = None
 
 
@@ -26,10 +28,17 @@ def toolbar_fragments(state: ToolbarState) -> list[tuple[str, str]]:
     parts += cell("target", state.target, "class:toolbar.sandbox" if state.target == "sandbox" else "")
     parts += cell("model", state.model or "none (direct commands only)")
     parts += cell("jobs", f"{state.running_jobs} running" if state.running_jobs else "none")
-    parts += cell("credits", f"{state.credits:,.0f}" if state.credits is not None else "…")
+    parts += cell("credits", _credits(state))
     if state.busy:
         parts += [("class:toolbar.busy", f" {state.busy} ")]
     return parts
+
+
+def _credits(state: ToolbarState) -> str:
+    if state.credits is None:
+        return "…"
+    text = f"{state.credits:,.0f} left"
+    return text + (f" +{state.extra_credits:,.0f} extra" if state.extra_credits else "")
 
 
 def toolbar_text(state: ToolbarState) -> str:

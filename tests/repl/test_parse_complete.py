@@ -88,3 +88,27 @@ def test_workflow_uuid_completes_to_the_workflow_uuid_of_the_tool(world: World) 
     every = _complete(completer, "orchestration batch create --workflow-uuid ")
     assert enrich["workflowUuid"] in every and enrich["uuid"] not in every
     assert not {t["uuid"] for t in tools} & set(every)
+
+
+def test_toolbar_credits_go_down_when_a_batch_spends(world: World) -> None:
+    """Credits left = the subscription's available minus used (extra top-up credits shown apart)."""
+    from cargo_shell.repl.toolbar import ToolbarState, toolbar_text
+
+    executor = world.ctx.executor()
+    sub = executor.read("billing subscription get", {})["subscription"]
+    before = collect(executor)
+    expected = sub["subscriptionAvailableCreditsCount"] - sub["subscriptionCreditsUsedCount"]
+    assert before.credits == expected
+    assert before.extra_credits == sub["additionalAvailableCreditsCount"]
+    workflow = next(t for t in executor.read("orchestration tool list", {})["tools"] if t["name"] == "Enrich company")
+    spec = get_registry().get("orchestration batch create")
+    data = {"kind": "records", "records": [{"domain": "acme.com"}, {"domain": "globex.com"}]}
+    executor.policy.assume_yes = True
+    executor.sleep = world.clock.sleep  # the sandbox runs on the fake clock: polls move it on
+    outcome = executor.run(spec, {"workflow-uuid": workflow["workflowUuid"], "data": data}, wait=True)
+    spent = outcome.data["batch"]["creditsUsedCount"]
+    assert spent > 0
+    after = collect(executor)
+    assert after.credits == before.credits - spent
+    text = toolbar_text(ToolbarState(credits=after.credits, extra_credits=after.extra_credits))
+    assert f"credits {after.credits:,.0f} left" in text and "+500 extra" in text
