@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from cargo_shell.errors import CargoShellError, Declined, ExitStatus, Interrupted
+from cargo_shell.errors import CargoShellError, Declined, ExitStatus, Interrupted, UsageError
 from cargo_shell.repl.completer import OnTabCompleter, ShellCompleter
 from cargo_shell.repl.parse import ParsedInput, parse_line
 from cargo_shell.repl.toolbar import ToolbarState, toolbar_fragments
@@ -80,6 +80,8 @@ class Repl:
 
             self.state.model = current_model_name(ctx)
         self._model = model
+        #: The model chosen with ``/model NAME`` for this session (None: the configured one).
+        self.model_override: str | None = None
         self._sleep = sleep
         self._executor: Executor | None = None
         self.event_hook: Callable[[Any], None] | None = None
@@ -407,6 +409,11 @@ class Repl:
         try:
             if parsed.error:
                 raise CargoShellError(parsed.error, hint="Close the quote, or end the line with \\ to continue it.")
+            if parsed.suggestion is not None:
+                raise UsageError(
+                    f"`{parsed.text}` is not a command. Did you mean `{parsed.suggestion}`?",
+                    hint="Nothing was sent. Retype it, or ask in plain words.",
+                )
             if parsed.kind == "slash":
                 from cargo_shell.repl.slash import run_slash
 

@@ -67,7 +67,7 @@ class Brain:
         self.repl = repl
         self.renderer = EventRenderer(repl.console)
         self.agent = make_agent(
-            model if model is not None else make_model(repl.ctx),
+            model if model is not None else make_model(repl.ctx, repl.model_override),
             repl.executor(),
             repl,
             emit=self._emit,

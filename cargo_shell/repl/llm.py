@@ -29,12 +29,15 @@ def _key_name(ctx: Context) -> str:
     return f"openai@{ctx.resolved().profile}"
 
 
-def model_settings(ctx: Context) -> Any:
+def model_settings(ctx: Context, session: str | None = None) -> Any:
+    """The adapter's settings; ``session`` is a model chosen with ``/model`` (it wins over the rest)."""
     from dataclasses import replace
 
     from cargo_shell.agent.openai_model import model_settings as agent_settings
 
     settings = agent_settings(ctx.env.environ, ctx.resolved().settings)
+    if session:
+        settings = replace(settings, model=session)
     if settings.api_key is None:
         stored = ctx.store.get_token(_key_name(ctx))
         if stored:
@@ -53,10 +56,22 @@ def model_configured(ctx: Context) -> bool:
         return False
 
 
-def current_model_name(ctx: Context) -> str | None:
+def model_choice(ctx: Context, session: str | None = None) -> tuple[str, str]:
+    """(model name, where it comes from): ``/model`` in this session, the environment, the profile, the default."""
+    if session:
+        return session, "set with /model for this session"
+    if ctx.env.environ.get("CARGO_SHELL_MODEL"):
+        return ctx.env.environ["CARGO_SHELL_MODEL"], "from CARGO_SHELL_MODEL"
+    resolved = ctx.resolved()
+    if resolved.settings.get("model"):
+        return str(resolved.settings["model"]), f"profile {resolved.profile!r} in the config file"
+    return "gpt-4o-mini", "the default"
+
+
+def current_model_name(ctx: Context, session: str | None = None) -> str | None:
     if not model_configured(ctx):
         return None
-    return str(ctx.env.environ.get("CARGO_SHELL_MODEL") or ctx.resolved().settings.get("model") or "gpt-4o-mini")
+    return model_choice(ctx, session)[0]
 
 
 def _update_settings(ctx: Context, values: dict[str, Any]) -> None:
@@ -80,10 +95,10 @@ def save_model_settings(ctx: Context, *, model: str, base_url: str | None, api_k
         ctx.store.set_token(_key_name(ctx), api_key)
 
 
-def make_model(ctx: Context) -> Any:
+def make_model(ctx: Context, session: str | None = None) -> Any:
     from cargo_shell.agent.openai_model import OpenAIChatModel
 
-    return OpenAIChatModel(model_settings(ctx))
+    return OpenAIChatModel(model_settings(ctx, session))
 
 
 def test_model(ctx: Context) -> tuple[bool, str]:

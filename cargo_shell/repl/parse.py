@@ -29,6 +29,8 @@ class ParsedInput:
     text: str
     argv: list[str] = field(default_factory=list)
     error: str | None = None
+    #: The line with its command words corrected, when they are a command with a typo in them.
+    suggestion: str | None = None
 
     @property
     def command(self) -> str:
@@ -55,6 +57,45 @@ def _looks_direct(words: list[str], registry: Registry) -> bool:
     return words[1] in registry.children((first,)) or first in registry
 
 
+def _close(typed: str, word: str) -> bool:
+    """A typo of ``word``: two letters swapped, or most letters in order (difflib ratio ≥ 0.75)."""
+    if typed == word or len(word) < 3:
+        return False
+    import difflib
+
+    swapped = len(typed) == len(word) and [i for i, (a, b) in enumerate(zip(typed, word, strict=True)) if a != b]
+    if swapped and len(swapped) == 2 and swapped[1] == swapped[0] + 1 and typed[swapped[0]] == word[swapped[1]]:
+        return True
+    return difflib.SequenceMatcher(None, typed, word).ratio() >= 0.75
+
+
+def _command_paths(registry: Registry) -> list[tuple[str, ...]]:
+    """Every command and command group (``storage``, ``storage model``, ``storage model list``)."""
+    paths = {s.words[:n] for s in registry for n in range(1, len(s.words) + 1)}
+    return sorted(paths | {(word,) for word in LOCAL_WORDS}, key=lambda p: (-len(p), p))
+
+
+def near_command(words: list[str], registry: Registry) -> list[str] | None:
+    """The command words meant, when the first words are a command with typos in them.
+
+    Each word must be the command's word or a typo of it, at least one a typo. A group
+    (``storage modle``) or a one-word command (``whoamii``) counts only when nothing but flags
+    follows, so a question that starts like a command still goes to the model.
+    """
+    for path in _command_paths(registry):
+        n = len(path)
+        typed = words[:n]
+        if len(typed) < n or typed == list(path):
+            continue
+        if not all(a == b or _close(a, b) for a, b in zip(typed, path, strict=True)):
+            continue
+        is_command = " ".join(path) in registry or (n == 1 and path[0] in LOCAL_WORDS)
+        rest = words[n:]
+        if (is_command and n > 1) or not rest or rest[0].startswith("-"):
+            return [*path, *rest]
+    return None
+
+
 def parse_line(text: str, registry: Registry) -> ParsedInput:
     stripped = text.strip()
     if not stripped:
@@ -70,5 +111,10 @@ def parse_line(text: str, registry: Registry) -> ParsedInput:
     body = stripped[len("cargo-shell ") :] if stripped.startswith("cargo-shell ") else stripped
     words, error = split_words(body)
     if words and _looks_direct(words, registry):
-        return ParsedInput("direct", stripped, words, error)
+        typo = words[0] not in LOCAL_WORDS and registry.match(words)[0] is None
+        meant = near_command(words, registry) if typo and not error else None
+        return ParsedInput("direct", stripped, words, error, suggestion=shlex.join(meant) if meant else None)
+    meant = near_command(words, registry) if words and not error else None
+    if meant is not None:
+        return ParsedInput("direct", stripped, words, error, suggestion=shlex.join(meant))
     return ParsedInput("natural", stripped)

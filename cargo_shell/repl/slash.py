@@ -119,14 +119,49 @@ def _policy(repl: Repl, args: list[str]) -> None:
 
 
 def _model(repl: Repl, args: list[str]) -> None:
-    from cargo_shell.repl.llm import current_model_name, set_model
+    """``/model`` shows the model and its source; ``/model NAME`` sets it for the session (``--save``: profile)."""
+    from cargo_shell.repl.llm import model_choice, model_configured, set_model
 
-    if args:
-        set_model(repl.ctx, args[0])
-        repl._brain = None
-    name = current_model_name(repl.ctx) if repl.brain_available() else None
-    repl.state.model = name
-    repl.console.print(f"model: {name or 'none configured'}")
+    names = [a for a in args if not a.startswith("-")]
+    unknown = [a for a in args if a.startswith("-") and a != "--save"]
+    if unknown or len(names) > 1 or ("--save" in args and not names):
+        raise UsageError("/model takes one model name and --save", hint="e.g. /model gpt-4o  or  /model gpt-4o --save")
+    ctx = repl.ctx
+    if names:
+        if repl._model is not None:
+            raise UsageError("This shell was started with a fixed model; /model cannot change it.")
+        name = names[0]
+        if "--save" in args:
+            set_model(ctx, name)
+            # the environment wins over the profile: keep the choice for this session anyway
+            repl.model_override = name if ctx.env.environ.get("CARGO_SHELL_MODEL") else None
+        else:
+            repl.model_override = name
+        repl._brain = None  # the next request builds the agent on the new model, same conversation
+    name, source = model_choice(ctx, repl.model_override)
+    if repl._model is not None:
+        name, source = str(getattr(repl._model, "name", "custom")), "given to this shell"
+    configured = repl._model is not None or model_configured(ctx)
+    repl.state.model = name if configured else (f"{name} (no API key)" if repl.model_override else None)
+    repl.console.print(f"model: {name} ({source})", highlight=False, markup=False)
+    if names and "--save" not in args:
+        repl.console.print(
+            f"To keep it: /model {name} --save (profile {ctx.resolved().profile!r}), "
+            f"or export CARGO_SHELL_MODEL={name}",
+            style="dim",
+            highlight=False,
+            markup=False,
+        )
+    if names and "--save" in args and ctx.env.environ.get("CARGO_SHELL_MODEL"):
+        repl.console.print("Saved; CARGO_SHELL_MODEL is set and wins over the profile in new shells.", style="dim")
+    if not configured:
+        repl.console.print(
+            "No language model is configured yet, so plain-words requests cannot be answered: "
+            "export OPENAI_API_KEY=... (or OPENAI_BASE_URL for Ollama, vLLM...) or run cargo-shell onboard.",
+            style="yellow",
+            highlight=False,
+            markup=False,
+        )
 
 
 def _profile(repl: Repl, args: list[str]) -> None:

@@ -112,3 +112,29 @@ def test_toolbar_credits_go_down_when_a_batch_spends(world: World) -> None:
     assert after.credits == before.credits - spent
     text = toolbar_text(ToolbarState(credits=after.credits, extra_credits=after.extra_credits))
     assert f"credits {after.credits:,.0f} left" in text and "+500 extra" in text
+
+
+@pytest.mark.parametrize(
+    ("text", "suggestion"),
+    [
+        ("storage modle list", "storage model list"),
+        ("strage model list --output table", "storage model list --output table"),
+        ("orchestration tool lsit", "orchestration tool list"),
+        ("storage modle", "storage model"),
+        ("whoamii", "whoami"),
+        ("jbos", "jobs"),
+    ],
+)
+def test_a_command_with_a_typo_is_caught_not_sent_to_the_model(text: str, suggestion: str) -> None:
+    parsed = parse_line(text, get_registry())
+    assert parsed.kind == "direct"
+    assert parsed.suggestion == suggestion
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["storage models are too many, can you clean up?", "logs of yesterday please", "who am i", "ai agents for sales"],
+)
+def test_questions_that_start_like_commands_still_go_to_the_model(text: str) -> None:
+    parsed = parse_line(text, get_registry())
+    assert parsed.kind == "natural" and parsed.suggestion is None

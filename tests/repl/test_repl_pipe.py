@@ -153,7 +153,7 @@ def test_continued_lines_history_and_edit_before_approving(run_repl: RunRepl, wo
 
 
 def test_model_and_profile_slash_commands(run_repl: RunRepl, world: World) -> None:
-    driven = run_repl("/model gpt-4.1-mini\r/profile\r/profile nope\r/policy\r")
+    driven = run_repl("/model gpt-4.1-mini --save\r/profile\r/profile nope\r/policy\r")
     settings = world.ctx.store.profile(world.ctx.store.current_profile())["settings"]
     assert settings["model"] == "gpt-4.1-mini"
     assert "profile default: cloud" in driven.text
@@ -182,3 +182,37 @@ def test_a_partial_failure_is_reported_once(run_repl: RunRepl, world: World) -> 
     data = json.dumps({"kind": "records", "records": records})
     driven = run_repl(f"orchestration batch create --workflow-uuid {workflow} --data '{data}'\ry\r")
     assert driven.text.count("ended success but 1 of 2 run(s) failed") == 1, driven.text
+
+
+def test_a_mistyped_command_gets_did_you_mean_not_the_model(run_repl: RunRepl) -> None:
+    model = ScriptedModel([])  # any call to the model fails the test
+    driven = run_repl("storage modle list\r", model=model)
+    model.assert_done()
+    assert "Did you mean `storage model list`?" in driven.text
+    assert driven.repl.transcript.commands == []
+
+
+def test_slash_model_sets_the_model_for_the_session(run_repl: RunRepl, world: World) -> None:
+    from tests.repl.stub_llm import Reply, StubLLM
+
+    with StubLLM([Reply("Hello from the stub.")]) as stub:
+        world.ctx.env.environ.update(OPENAI_BASE_URL=stub.base_url, OPENAI_API_KEY="sk-test")
+        driven = run_repl("/model\r/model gpt-4o\r/model\rsay hello\r")
+        assert stub.leftover == 0
+    assert [r["model"] for r in stub.requests] == ["gpt-4o"]
+    text = driven.text
+    assert "model: gpt-4o-mini (the default)" in text
+    assert "model: gpt-4o (set with /model for this session)" in text
+    assert "/model gpt-4o --save" in text and "CARGO_SHELL_MODEL=gpt-4o" in text
+    assert driven.repl.state.model == "gpt-4o"
+    assert "Hello from the stub." in text
+    profile = world.ctx.store.profile(world.ctx.resolved().profile)
+    assert (profile.get("settings") or {}).get("model") is None  # not saved unless asked
+
+
+def test_slash_model_save_keeps_it_in_the_profile(run_repl: RunRepl, world: World) -> None:
+    driven = run_repl("/model llama3.1 --save\r/model\r")
+    profile = world.ctx.store.profile(world.ctx.resolved().profile)
+    assert profile["settings"]["model"] == "llama3.1"
+    assert "model: llama3.1 (profile" in driven.text
+    assert "no language model is configured" in driven.text.lower()  # and says what is still missing
