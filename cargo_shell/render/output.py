@@ -21,7 +21,7 @@ def write_result(env: Environment, data: Any, *, output: str = "json", key: str 
         rows = find_rows(data, key)
         console = Console(file=env.stdout, no_color=env.no_color, highlight=not env.no_color)
         if rows is not None:
-            console.print(build_table(rows))
+            console.print(build_table(rows, width=console.width))
             return
         from rich.json import JSON
 

@@ -1,16 +1,30 @@
-"""Pick the rows and the columns a person wants to see from an API result."""
+"""Pick the rows and the columns a person wants to see from an API result, and fit them to a width.
+
+One row per line: cells never wrap (long text ends in …), columns a person reads first (names,
+status, counts) come first, UUIDs and dates last, and the least useful columns are dropped until
+the table fits the terminal. UUIDs stay whole, so they can be copied. The CLI's ``--output
+table`` and the shell draw the same table.
+"""
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.table import Table
+if TYPE_CHECKING:
+    from rich.table import Table
 
 _FIRST = ("name", "title", "label", "slug", "email", "firstName", "lastName")
 _THEN = ("status", "kind", "type", "category")
 _LAST = ("uuid", "createdAt", "updatedAt", "finishedAt")
 _MAX_COLUMNS = 8
+#: Columns that say little in a table (they stay in `--output json`).
+_NOISE = ("temporalWorkflowId", "traceUuid", "workspaceUuid", "userUuid", "description", "releaseUuid")
+#: Never dropped to make room (the columns that identify a row).
+_KEEP = ("name", "uuid", "title", "email")
+_NO_SHRINK = ("uuid", "createdAt", "updatedAt", "finishedAt")
+_MIN_COL = 8
+_MAX_COL = 40
 
 
 def find_rows(data: Any, key: str | None = None) -> list[dict[str, Any]] | None:
@@ -49,27 +63,59 @@ def pick_columns(rows: list[dict[str, Any]]) -> list[str]:
     return chosen
 
 
-_TIMESTAMP = re.compile(r"^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})(:\d{2}(\.\d+)?)?Z$")
+_TIMESTAMP = re.compile(r"^(\d{4}-\d\d-\d\d)T(\d\d:\d\d)(:\d\d(\.\d+)?)?Z?$")
 
 
-def _cell(value: Any) -> str:
+def cell(value: Any, limit: int = 60) -> str:
+    """A value as table text: yes/no, whole floats without .0, minute timestamps, long text cut."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
     text = str(value)
-    stamp = _TIMESTAMP.match(text)
-    if stamp:
-        return f"{stamp.group(1)} {stamp.group(2)}"
-    return text if len(text) <= 60 else text[:57] + "..."
+    match = _TIMESTAMP.match(text)
+    if match:
+        return f"{match.group(1)} {match.group(2)}"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def build_table(rows: list[dict[str, Any]], title: str | None = None) -> Table:
-    columns = pick_columns(rows)
-    table = Table(title=title, show_lines=False, header_style="bold")
+def header(column: str) -> str:
+    """Column titles without the ``Count`` suffix: ``failedRunsCount`` → ``failedRuns``."""
+    return column.removesuffix("Count") or column
+
+
+def build_table(rows: list[dict[str, Any]], title: str | None = None, *, width: int = 120) -> Table:
+    """A table of ``rows`` that fits ``width`` columns, one line per row."""
+    from rich import box
+    from rich.table import Table
+
+    columns = [c for c in pick_columns(rows) if c not in _NOISE] or pick_columns(rows)
+
+    def natural(col: str) -> int:
+        return max([len(header(col))] + [len(cell(r.get(col))) for r in rows[:100]])
+
+    def need(cols: list[str]) -> int:  # widths, plus two spaces between two columns
+        return sum(natural(c) if c in _NO_SHRINK else min(natural(c), _MAX_COL) for c in cols) + 2 * len(cols) - 2
+
+    while len(columns) > 2 and need(columns) > width:
+        drop = next((c for c in reversed(columns) if c not in _KEEP), None)
+        if drop is None:
+            break
+        columns.remove(drop)
+    table = Table(
+        title=title, header_style="bold", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True
+    )
     for col in columns:
-        table.add_column(col, overflow="fold", no_wrap=col == "uuid")
+        table.add_column(
+            header(col),
+            no_wrap=True,
+            overflow="ellipsis",
+            min_width=natural(col) if col in _NO_SHRINK else min(natural(col), _MIN_COL),
+            max_width=None if col in _NO_SHRINK else _MAX_COL,
+        )
     for row in rows:
-        table.add_row(*(_cell(row.get(c)) for c in columns))
+        table.add_row(*(cell(row.get(c)) for c in columns))
     table.caption = f"{len(rows)} row{'s' if len(rows) != 1 else ''}"
     return table

@@ -1,70 +1,18 @@
 """Show a command's result: a table for lists, a key/value view for one object, JSON otherwise.
 
-Tables keep the columns a person reads first (names before UUIDs, see ``render/tables.py``)
-and drop the least useful ones until the table fits the terminal. Long output is paged.
+Tables are the CLI's (``render/tables.py``: names before UUIDs, one line per row, the least
+useful columns dropped until the table fits the terminal). Long output is paged.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from typing import TYPE_CHECKING, Any
+
+from cargo_shell.render.tables import cell
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
-    from rich.table import Table
-
-_ISO = re.compile(r"^(\d{4}-\d\d-\d\d)T(\d\d:\d\d)(:\d\d(\.\d+)?)?Z?$")
-#: Columns that say little in a table (they stay in `--output json`).
-_NOISE = ("temporalWorkflowId", "traceUuid", "workspaceUuid", "userUuid", "description", "releaseUuid")
-_MIN_COL = 8
-
-
-def cell(value: Any, limit: int = 60) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    text = str(value)
-    match = _ISO.match(text)
-    if match:
-        return f"{match.group(1)} {match.group(2)}"
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def fit_table(rows: list[dict[str, Any]], width: int) -> Table:
-    from rich.table import Table
-
-    from cargo_shell.render.tables import pick_columns
-
-    columns = [c for c in pick_columns(rows) if c not in _NOISE] or pick_columns(rows)
-
-    def natural(col: str) -> int:
-        return max([len(col)] + [len(cell(r.get(col))) for r in rows[:100]])
-
-    keep_last = {"name", "uuid", "title", "email"}
-    while len(columns) > 2:
-        need = sum(min(natural(c), 40 if c != "uuid" else 36) + 3 for c in columns) + 1
-        if need <= width:
-            break
-        drop = next((c for c in reversed(columns) if c not in keep_last), None)
-        if drop is None:
-            break
-        columns.remove(drop)
-    table = Table(header_style="bold", show_lines=False)
-    for col in columns:
-        table.add_column(
-            col,
-            no_wrap=col in ("uuid", "createdAt", "updatedAt", "finishedAt"),
-            overflow="ellipsis",
-            min_width=min(natural(col), _MIN_COL),
-        )
-    for row in rows:
-        table.add_row(*(cell(row.get(c)) for c in columns))
-    table.caption = f"{len(rows)} row{'s' if len(rows) != 1 else ''}"
-    return table
 
 
 def record_view(obj: dict[str, Any]) -> RenderableType:
@@ -102,7 +50,7 @@ def renderable_for(data: Any, *, key: str | None = None, output: str = "table", 
     from rich.json import JSON
     from rich.text import Text
 
-    from cargo_shell.render.tables import find_rows
+    from cargo_shell.render.tables import build_table, find_rows
 
     if data is None or data == {}:
         return Text("done (no data returned)", style="dim")
@@ -111,7 +59,7 @@ def renderable_for(data: Any, *, key: str | None = None, output: str = "table", 
             return record_view(data[key])
         rows = find_rows(data, key)
         if rows is not None:
-            return fit_table(rows, width) if rows else Text("no results", style="dim")
+            return build_table(rows, width=width) if rows else Text("no results", style="dim")
         if isinstance(data, dict) and all(not isinstance(v, dict | list) for v in data.values()):
             return record_view(data)
         if isinstance(data, dict) and all(isinstance(v, dict) for v in data.values()):
