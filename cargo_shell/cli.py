@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import cargo_shell.repl.boot  # noqa: F401  (first: a bare interactive `cargo-shell` paints its prompt now)
@@ -18,19 +19,48 @@ from cargo_shell.errors import CargoShellError, ExitStatus, UsageError
 from cargo_shell.render.output import write_error
 from cargo_shell.session import Context
 
-#: cargo-shell's own commands: first word → "module:function" taking (ctx, argv) -> int.
-LOCAL_COMMANDS: dict[str, str] = {
-    "login": "cargo_shell.local_commands:login",
-    "logout": "cargo_shell.local_commands:logout",
-    "config": "cargo_shell.local_commands:config",
-    "completion": "cargo_shell.local_commands:completion",
-    "sandbox": "cargo_shell.local_commands:sandbox",
-    "jobs": "cargo_shell.executor.commands:jobs",
-    "log": "cargo_shell.executor.commands:log",
-    "policy": "cargo_shell.executor.commands:policy",
-    "onboard": "cargo_shell.repl.onboard:onboard_command",
-    "run": "cargo_shell.repl.oneshot:run_command",
-    "replay": "cargo_shell.repl.scripted:replay_command",
+
+@dataclass(frozen=True)
+class LocalCommand:
+    """One of cargo-shell's own commands: its handler and what help says about it."""
+
+    target: str  # "module:function" taking (ctx, argv) -> int
+    summary: str
+    #: What follows the name in help when it is not the verbs of ``completion.LOCAL_TREE``.
+    args: str = ""
+
+
+#: cargo-shell's own commands, by first word (help and completion list them from here).
+LOCAL_COMMANDS: dict[str, LocalCommand] = {
+    "login": LocalCommand("cargo_shell.local_commands:login", "check an API token with whoami, then store it"),
+    "logout": LocalCommand("cargo_shell.local_commands:logout", "forget the stored token of a profile"),
+    "config": LocalCommand(
+        "cargo_shell.local_commands:config", "show the resolved settings and where each comes from (token masked)"
+    ),
+    "completion": LocalCommand("cargo_shell.local_commands:completion", "print a shell completion script"),
+    "sandbox": LocalCommand("cargo_shell.local_commands:sandbox", "run, inspect or re-seed the local sandbox API"),
+    "jobs": LocalCommand(
+        "cargo_shell.executor.commands:jobs", "runs and batches started here: list (default), re-attach, cancel"
+    ),
+    "log": LocalCommand(
+        "cargo_shell.executor.commands:log",
+        "the audit log of executed actions",
+        "[--limit N] [--effect E]",
+    ),
+    "policy": LocalCommand(
+        "cargo_shell.executor.commands:policy", "which actions run without asking: list (default), add, remove rules"
+    ),
+    "onboard": LocalCommand(
+        "cargo_shell.repl.onboard:onboard_command", "guided setup: sandbox or login, language model, a short tour"
+    ),
+    "run": LocalCommand(
+        "cargo_shell.repl.oneshot:run_command", "run prompts from a file, one per line, in one conversation", "FILE"
+    ),
+    "replay": LocalCommand(
+        "cargo_shell.repl.scripted:replay_command",
+        "re-run the commands saved with /save (no language model)",
+        "FILE [--dry-run]",
+    ),
 }
 
 
@@ -139,7 +169,7 @@ def run_registry_command(ctx: Context, argv: list[str]) -> int:
             )
         raise _unknown(ctx, words)
     if spec.local is not None:
-        return _load(LOCAL_COMMANDS[spec.local])(ctx, argv[used:])
+        return _load(LOCAL_COMMANDS[spec.local].target)(ctx, argv[used:])
     raw, opts = parse_command_args(spec, argv[used:], ctx.env.stdin)
     if opts.get("help"):
         ctx.env.stdout.write(cli_help.command_help(spec))
@@ -166,7 +196,7 @@ def dispatch(ctx: Context, argv: list[str]) -> int:
             return ExitStatus.OK
         return _load("cargo_shell.shell_entry:open_shell")(ctx, [])
     if rest[0] in LOCAL_COMMANDS and rest[0] not in ctx.registry:
-        return _load(LOCAL_COMMANDS[rest[0]])(ctx, _take_output_switches(ctx, rest[1:]))
+        return _load(LOCAL_COMMANDS[rest[0]].target)(ctx, _take_output_switches(ctx, rest[1:]))
     return run_registry_command(ctx, rest)
 
 

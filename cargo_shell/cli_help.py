@@ -10,18 +10,6 @@ from cargo_shell.registry import Registry
 from cargo_shell.registry.jobs import JOB_KINDS
 from cargo_shell.registry.spec import ArgSpec, CommandSpec
 
-LOCAL_COMMANDS = {
-    "logout": "forget the stored token of a profile",
-    "config show": "show the resolved settings and where each comes from (token masked)",
-    "completion bash|zsh|fish": "print a shell completion script",
-    "sandbox serve|info|reset": "run, inspect or re-seed the local sandbox API",
-    "onboard": "guided setup: sandbox or login, language model, a short tour",
-    '-p "PROMPT"': "answer one request with the assistant and exit (with --yes, --output json)",
-    "run FILE": "run prompts from a file, one per line, in one conversation",
-    "replay FILE [--dry-run]": "re-run the commands saved with /save (no language model)",
-    "--resume": "continue the last conversation (shell, -p or run)",
-}
-
 _EFFECT_TEXT = {
     "read": "read (runs without asking)",
     "write": "write (changes workspace data; asks first)",
@@ -39,8 +27,10 @@ def root_help(registry: Registry) -> str:
         "cargo-shell — the Cargo platform from your terminal",
         "",
         "Usage:",
-        "  cargo-shell                                  open the conversational shell",
+        "  cargo-shell                                    open the conversational shell",
         "  cargo-shell <domain> <resource> <verb> [args]  run one Cargo command (JSON on stdout)",
+        '  cargo-shell -p "PROMPT" [--yes]                answer one request with the assistant and exit',
+        "  cargo-shell --resume                           continue the last conversation (shell, -p or run)",
         "",
         "Domains:",
     ]
@@ -54,11 +44,27 @@ def root_help(registry: Registry) -> str:
     lines += ["", "Session:"]
     lines += [f"  {s.name:<26} {s.summary}" for s in single]
     lines += ["", "cargo-shell's own commands:"]
-    lines += [f"  {name:<26} {text}" for name, text in LOCAL_COMMANDS.items()]
+    lines += [f"  {usage:<30} {text}" for usage, text in _own_commands(registry)]
     lines += ["", "Global options:"]
     lines += [f"  {flag:<18} {text}" for flag, text in {**GLOBAL_FLAGS, **GLOBAL_SWITCHES}.items()]
     lines += ["", "Run `cargo-shell <domain> --help` to see its commands."]
     return "\n".join(lines) + "\n"
+
+
+def _own_commands(registry: Registry) -> list[tuple[str, str]]:
+    """(usage, summary) of cargo-shell's own commands, from the dispatcher's table (login, which
+    the registry also knows, is listed with the session commands)."""
+    from cargo_shell.cli import LOCAL_COMMANDS
+    from cargo_shell.completion import LOCAL_TREE
+
+    out = []
+    for name, command in LOCAL_COMMANDS.items():
+        if name in registry:
+            continue
+        verbs = [w for w in LOCAL_TREE.get(name, []) if not w.startswith("-")]
+        args = command.args or "|".join(verbs)
+        out.append((f"{name} {args}".strip(), command.summary))
+    return out
 
 
 def group_help(registry: Registry, prefix: tuple[str, ...]) -> str:
@@ -101,7 +107,7 @@ def _arg_line(arg: ArgSpec) -> list[str]:
 def command_help(spec: CommandSpec) -> str:
     usage = " ".join(f"<{a.name}>" for a in spec.positionals)
     lines = [f"Usage: cargo-shell {spec.name} {usage}".rstrip() + " [options]", "", spec.summary, ""]
-    lines.append(f"Effect: {_EFFECT_TEXT[spec.effect]}")
+    lines.append(f"Effect: {spec.extra.get('effect_note') or _EFFECT_TEXT[spec.effect]}")
     for rule in spec.effect_when:  # arguments that make a call more than the command's own effect
         flag = spec.arg(rule.arg).flag
         when = f"{flag} is not one read-only SELECT" if rule.test == "sql" else f"{flag} is {json.dumps(rule.value)}"
@@ -132,9 +138,26 @@ def command_help(spec: CommandSpec) -> str:
             "Download:",
             "  --output-file PATH           write the downloaded data here (default: stdout)",
         ]
+    kinds = spec.extra.get("batch_data_kinds")
+    if isinstance(kinds, dict):
+        lines += _data_kinds(kinds)
     if spec.notes:
         lines += ["", "Good to know:"]
         lines += [_wrap("- " + note, 2) for note in spec.notes]
     if spec.errors:
         lines += ["", "Error reasons: " + ", ".join(spec.errors)]
     return "\n".join(lines) + "\n"
+
+
+def _data_kinds(kinds: dict[str, object]) -> list[str]:
+    """The shapes ``--data`` takes, and which workflows take which (the registry's batch data kinds)."""
+    lines = ["", "Data kinds (--data):"]
+    lines += [f"  {kind + ':':<12} {shape}" for kind, shape in kinds.items() if isinstance(shape, str)]
+    for key, who in (
+        ("allowed_for_play", "plays take"),
+        ("allowed_for_tool_or_no_workflow", "tools (and batches without a workflow) take"),
+    ):
+        allowed = kinds.get(key)
+        if isinstance(allowed, list):
+            lines.append(f"  {who}: {', '.join(map(str, allowed))}")
+    return lines

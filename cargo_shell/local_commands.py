@@ -31,6 +31,17 @@ def _parse(parser: _Parser, ctx: Context, argv: list[str]) -> argparse.Namespace
     return parser.parse_args(argv)
 
 
+def need_verb(parser: argparse.ArgumentParser, ctx: Context, argv: list[str], verbs: list[str]) -> None:
+    """A command group typed without its verb: usage on stderr and a usage error (JSON on stdout, exit 2),
+    as for the registry's groups."""
+    if argv and (argv[0] in verbs or argv[0] in ("-h", "--help")):
+        return
+    ctx.env.stderr.write(parser.format_help())
+    name = parser.prog.removeprefix("cargo-shell ")
+    what = f"Unknown verb `{argv[0]}` for `{name}`" if argv else f"`{name}` needs a verb"
+    raise UsageError(f"{what}: one of {', '.join(verbs)}", hint=f"See `{parser.prog} --help`.")
+
+
 def login(ctx: Context, argv: list[str]) -> int:
     p = _parser("login", "Check an API token with whoami, then store it for a profile.")
     p.add_argument("--token", required=True, help="API token (Settings > API in the Cargo app)")
@@ -40,11 +51,13 @@ def login(ctx: Context, argv: list[str]) -> int:
     if any(a in ("-h", "--help") for a in argv):
         from cargo_shell.cli_help import command_help
 
-        ctx.env.stdout.write(command_help(ctx.registry.get("login")))
-        ctx.env.stdout.write(
+        text = command_help(ctx.registry.get("login"))
+        own = (
             "  --base-url URL               API base URL (default https://api.getcargo.io)\n"
             "  --profile NAME               profile to store the token in (default: the current one)\n"
         )
+        head, sep, tail = text.partition("\n\nGood to know:")
+        ctx.env.stdout.write(head + "\n" + own.rstrip("\n") + sep + tail if sep else text + own)
         return ExitStatus.OK
     ns = p.parse_args(argv)
     profile = ns.profile or ctx.globals.get("profile") or ctx.store.current_profile()
@@ -83,8 +96,8 @@ def logout(ctx: Context, argv: list[str]) -> int:
 
 
 def config(ctx: Context, argv: list[str]) -> int:
-    p = _parser("config", "Inspect the configuration.")
-    p.add_argument("action", choices=["show"])
+    p = _parser("config", "Inspect the configuration (show is the default).")
+    p.add_argument("action", choices=["show"], nargs="?", default="show")
     ns = _parse(p, ctx, argv)
     if ns is None:
         return ExitStatus.OK
@@ -112,6 +125,7 @@ def completion(ctx: Context, argv: list[str]) -> int:
 
     p = _parser("completion", 'Print a completion script: eval "$(cargo-shell completion bash)".')
     p.add_argument("shell", choices=["bash", "zsh", "fish"])
+    need_verb(p, ctx, argv, ["bash", "zsh", "fish"])
     ns = _parse(p, ctx, argv)
     if ns is None:
         return ExitStatus.OK
@@ -136,9 +150,10 @@ def sandbox(ctx: Context, argv: list[str]) -> int:
     info.add_argument("--data-dir")
     reset = sub.add_parser("reset", help="delete and re-seed the demo workspace")
     reset.add_argument("--data-dir")
-    if argv[:1] in (["-h"], ["--help"]) or not argv:
+    if argv[:1] in (["-h"], ["--help"]):
         ctx.env.stdout.write(p.format_help())
-        return ExitStatus.OK if argv else ExitStatus.USAGE
+        return ExitStatus.OK
+    need_verb(p, ctx, argv, list(sub.choices))
     ns = p.parse_args(argv)
     data_dir = Path(ns.data_dir).expanduser() if ns.data_dir else ctx.env.paths.sandbox_dir
     from cargo_shell.sandbox.runtime import Sandbox

@@ -27,6 +27,13 @@ def _parse(parser: _Parser, ctx: Context, argv: list[str]) -> argparse.Namespace
     return parser.parse_args(argv)
 
 
+def _default_verb(argv: list[str], verb: str) -> list[str]:
+    """``jobs --limit 5`` means ``jobs list --limit 5``: flags (or nothing) with no verb take ``verb``."""
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
+        return [verb, *argv]
+    return argv
+
+
 def jobs(ctx: Context, argv: list[str]) -> int:
     p = _Parser(prog="cargo-shell jobs", description="Runs, batches and messages started from this machine.")
     sub = p.add_subparsers(dest="action")
@@ -37,7 +44,7 @@ def jobs(ctx: Context, argv: list[str]) -> int:
     wait.add_argument("job_id", help="job UUID (a unique prefix is enough)")
     cancel = sub.add_parser("cancel", help="cancel a tracked run or batch")
     cancel.add_argument("job_id")
-    ns = _parse(p, ctx, argv)
+    ns = _parse(p, ctx, _default_verb(argv, "list"))
     if ns is None:
         return ExitStatus.OK
     store = JobStore(ctx.env.paths.jobs_db)
@@ -99,12 +106,13 @@ def log(ctx: Context, argv: list[str]) -> int:
 def policy(ctx: Context, argv: list[str]) -> int:
     p = _Parser(
         prog="cargo-shell policy",
-        description="Confirmation rules. Deny rules win over allow rules; --yes never overrides a deny.",
+        description="Confirmation rules (list is the default). Deny rules win over allow rules; --yes never "
+        "overrides a deny.",
     )
     sub = p.add_subparsers(dest="action", required=True)
     sub.add_parser("list", help="show the rules")
-    for action in ("allow", "deny"):
-        sp = sub.add_parser(action, help=f"add a rule that {action}s matching actions")
+    for action, verb in (("allow", "allows"), ("deny", "denies")):
+        sp = sub.add_parser(action, help=f"add a rule that {verb} matching actions")
         sp.add_argument("command", nargs="?", default="*", help="command glob, e.g. 'billing *' (default *)")
         sp.add_argument("--effect", choices=EFFECTS)
         sp.add_argument("--profile", dest="rule_profile", help="only in this profile (default: every profile)")
@@ -112,7 +120,7 @@ def policy(ctx: Context, argv: list[str]) -> int:
         sp.add_argument("--note", default="")
     rm = sub.add_parser("remove", help="delete a rule by id")
     rm.add_argument("rule_id", type=int)
-    ns = _parse(p, ctx, argv)
+    ns = _parse(p, ctx, _default_verb(argv, "list"))
     if ns is None:
         return ExitStatus.OK
     store = PolicyStore(ctx.env.paths.config_dir)

@@ -1,0 +1,74 @@
+"""What a new user reads in help: every command listed, no internal names, plain words."""
+
+from __future__ import annotations
+
+import pytest
+
+from cargo_shell.cli import LOCAL_COMMANDS
+from cargo_shell.registry import get_registry
+from tests.helpers import run_cli
+
+
+def test_root_help_lists_every_command_cargo_shell_runs() -> None:
+    root = run_cli("--help").stdout
+    for name in LOCAL_COMMANDS:
+        assert f"\n  {name} " in root, f"{name} is missing from --help"
+    own = root[root.index("cargo-shell's own commands:") :]
+    assert "jobs list|wait|cancel" in own and "policy list|allow|deny|remove" in own
+
+
+def test_shell_words_are_cargo_shell_commands() -> None:
+    from cargo_shell.repl.parse import LOCAL_WORDS
+
+    assert set(LOCAL_WORDS) <= set(LOCAL_COMMANDS)
+
+
+@pytest.mark.parametrize("argv", [["jobs", "--limit", "5"], ["jobs", "--active"], ["jobs"], ["jobs", "list"]])
+def test_jobs_lists_by_default(argv: list[str]) -> None:
+    result = run_cli(*argv)
+    assert result.exit_status == 0, result.stdout
+    assert result.json == {"jobs": []}
+
+
+def test_policy_lists_by_default() -> None:
+    result = run_cli("policy")
+    assert result.exit_status == 0, result.stdout
+    assert result.json["rules"] == []
+
+
+@pytest.mark.parametrize(("argv", "verbs"), [(["sandbox"], "serve, info, reset"), (["completion"], "bash, zsh, fish")])
+def test_a_group_without_its_verb_is_a_usage_error_like_registry_groups(argv: list[str], verbs: str) -> None:
+    result = run_cli(*argv)
+    assert result.exit_status == 2
+    assert result.json["errorMessage"] == f"`{argv[0]}` needs a verb: one of {verbs}"
+    assert result.stderr.startswith(f"usage: cargo-shell {argv[0]}")
+    registry = run_cli("storage")
+    assert registry.exit_status == 2 and "needs a resource" in registry.json["errorMessage"]
+
+
+def _every_help_text() -> str:
+    texts = [run_cli("--help").stdout]
+    texts += [run_cli(name, "--help").stdout for name in LOCAL_COMMANDS if name not in ("onboard",)]
+    texts += [run_cli(*spec.words, "--help").stdout for spec in get_registry()]
+    texts += [run_cli("policy", verb, "--help").stdout for verb in ("allow", "deny")]
+    return "\n".join(texts)
+
+
+def test_help_speaks_of_what_a_user_can_see() -> None:
+    text = _every_help_text()
+    for internal in ("batch_data_kinds", "filters.yaml", "denys", ".yaml"):
+        assert internal not in text, internal
+
+
+def test_batch_create_help_lists_the_data_kinds() -> None:
+    text = run_cli("orchestration", "batch", "create", "--help").stdout
+    assert "Data kinds (--data):" in text
+    assert "records:" in text and "segment:" in text
+    assert "plays take: segment, change, filter, recordIds" in text
+
+
+def test_login_help_does_not_call_it_a_write() -> None:
+    text = run_cli("login", "--help").stdout
+    assert "changes workspace data" not in text
+    assert "stores the token on this machine" in text
+    assert "--profile" in text[text.index("Arguments:") :]
