@@ -360,7 +360,10 @@ class Executor:
         outcome.job_id, outcome.job_kind = job_id, kind.kind
         outcome.job = job if isinstance(job, dict) else None
         outcome.job_status = str(dig(job, "status") or "pending")
-        self.emit(JobStarted(kind.kind, job_id, spec.name))
+        expected = None  # jobs that count runs (batches): the API's count, else the records sent
+        if isinstance(job, dict) and "runsCount" in job:
+            expected = job_counts(job)[2] or (plan.estimate.records if plan.estimate else None)
+        self.emit(JobStarted(kind.kind, job_id, spec.name, expected or None))
         if self.jobs is not None:
             detail: dict[str, Any] = {}
             if isinstance(job, dict) and job.get("workflowUuid"):

@@ -42,9 +42,13 @@ class RetryScheduled:
 
 @dataclass(frozen=True)
 class JobStarted:
+    """The API accepted a job. ``total``: the runs it will make, when known at once (the create
+    response's count, else the plan's record count: the API counts a batch's runs only once it starts)."""
+
     kind: str
     job_id: str
     command: str
+    total: int | None = None
 
 
 @dataclass(frozen=True)
@@ -62,11 +66,14 @@ class JobProgress:
 
 @dataclass(frozen=True)
 class JobFinished:
+    """A job reached a terminal status; the counts are the API's last answer (batches only)."""
+
     kind: str
     job_id: str
     status: str
     failed: int | None = None
     total: int | None = None
+    done: int | None = None
 
 
 @dataclass(frozen=True)

@@ -96,7 +96,7 @@ class Poller:
                 if self.on_update is not None and isinstance(status, str):
                     self.on_update(job_id, status, job, terminal)
                 if terminal:
-                    self.emit(JobFinished(kind.kind, job_id, str(status), failed, total))
+                    self.emit(JobFinished(kind.kind, job_id, str(status), failed, total, done))
                     return WaitResult(data, status, polls, cancelled=cancelled)
                 self.emit(JobProgress(kind.kind, job_id, str(status), self.clock() - started, done, failed, total))
                 self.sleep(self.interval(kind, self.clock() - started))

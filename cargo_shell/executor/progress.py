@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import IO, Any
 
 from cargo_shell.executor.events import (
@@ -36,6 +37,8 @@ class CliEvents:
         self._progress: Any = None
         self._task: Any = None
         self._last_status: dict[str, str] = {}
+        #: Expected runs per job (from JobStarted) while the API still reports 0.
+        self._totals: dict[str, int] = {}
 
     def line(self, text: str) -> None:
         if self._progress is not None:
@@ -51,11 +54,16 @@ class CliEvents:
             self.line(f"retrying {event.method} {event.path} in {event.delay_s:.1f}s ({event.reason})")
         elif isinstance(event, JobStarted):
             self.line(f"started {event.kind} {event.job_id}")
+            if event.total:  # the first poll shows it (the API says 0 runs until the batch starts)
+                self._totals[event.job_id] = event.total
         elif isinstance(event, JobProgress):
             self._progress_update(event)
         elif isinstance(event, JobFinished):
             self._stop()
-            counts = f" ({event.failed} of {event.total} failed)" if event.total is not None else ""
+            counts = ""
+            if event.total is not None:
+                ran = f"{event.done} of {event.total} run, " if event.done is not None else ""
+                counts = f" ({ran}{event.failed or 0} failed)"
             self.line(f"{event.kind} {event.job_id} finished: {event.status}{counts}")
         elif isinstance(event, WaitInterrupted | JobDetached):
             self._stop()
@@ -67,6 +75,10 @@ class CliEvents:
             self.line(f"rollout stage {event.index}/{event.count} {event.status}: {event.failed} failed")
 
     def _progress_update(self, event: JobProgress) -> None:
+        if event.total:
+            self._totals[event.job_id] = event.total
+        elif event.job_id in self._totals:
+            event = replace(event, total=self._totals[event.job_id])
         if not self.tty:
             if self._last_status.get(event.job_id) != event.status:
                 self._last_status[event.job_id] = event.status
@@ -97,7 +109,7 @@ class CliEvents:
             description=f"{event.kind} {event.job_id[:8]} {event.status}",
             total=event.total or None,
             completed=event.done or 0,
-            counts=counts + "  (Ctrl-C: cancel or detach)",
+            counts=counts + "  Ctrl-C: cancel/detach",
         )
 
     def _stop(self) -> None:

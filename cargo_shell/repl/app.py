@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from cargo_shell.executor import Approval, Executor, InterruptChoice, Plan
     from cargo_shell.registry import Registry
     from cargo_shell.repl.render.progress import JobProgress
+    from cargo_shell.repl.render.waiting import Waiting
     from cargo_shell.repl.resources import Snapshot
     from cargo_shell.repl.transcript import ConversationStore, Transcript
     from cargo_shell.session import Context
@@ -86,6 +87,7 @@ class Repl:
         self._executor: Executor | None = None
         self.event_hook: Callable[[Any], None] | None = None
         self._progress: JobProgress | None = None
+        self._waiting: Waiting | None = None
         self._brain: Any = None
         self._session: PromptSession[str] | None = None
         self._default_text = ""
@@ -120,6 +122,15 @@ class Repl:
 
             self._progress = JobProgress(self.console)
         return self._progress
+
+    @property
+    def waiting(self) -> Waiting:
+        """The spinner and toolbar shown while the model thinks."""
+        if self._waiting is None:
+            from cargo_shell.repl.render.waiting import Waiting
+
+            self._waiting = Waiting(self.console, self.state)
+        return self._waiting
 
     @property
     def conversation(self) -> Conversation:
@@ -216,7 +227,7 @@ class Repl:
                 auto_suggest=AutoSuggestFromHistory(),
                 completer=DynamicCompleter(lambda: self._completer or on_tab),
                 complete_while_typing=True,
-                bottom_toolbar=lambda: toolbar_fragments(self.state),
+                bottom_toolbar=lambda: toolbar_fragments(self.state, self._columns()),
                 key_bindings=shell_bindings(),
                 multiline=True,
                 style=style,
@@ -224,6 +235,13 @@ class Repl:
                 enable_history_search=False,
             )
         return self._session
+
+    def _columns(self) -> int | None:
+        """The terminal's width, for the toolbar (None when unknown)."""
+        try:
+            return self.session().app.output.get_size().columns
+        except Exception:
+            return None
 
     def read(self) -> str:
         if self.line_mode:
@@ -255,6 +273,8 @@ class Repl:
         """A one-line answer from the person at the keyboard (confirmations, onboarding)."""
         if not self.interactive or self.line_mode:
             raise EOFError
+        if self._waiting is not None:
+            self._waiting.stop()
         return self._make_session().prompt(question, is_password=is_password)
 
     # -- the executor and its confirmer ----------------------------------------------------------
@@ -285,6 +305,8 @@ class Repl:
         from cargo_shell.repl.render.plan import PROMPT, parse_answer, plan_panel
 
         self.progress.stop()
+        if self._waiting is not None:
+            self._waiting.stop()
         self.console.print(plan_panel(plan))
         while True:
             try:
@@ -340,6 +362,8 @@ class Repl:
     def on_event(self, event: Any) -> None:
         from cargo_shell.repl.render.progress import describe
 
+        if self._waiting is not None:
+            self._waiting.stop()  # the job's progress or the notice takes the screen
         name = type(event).__name__
         if name == "JobProgress":
             self.progress.update(
@@ -356,7 +380,7 @@ class Repl:
                 event.kind,
                 event.job_id,
                 event.status,
-                done=event.total,
+                done=event.done,
                 failed=event.failed,
                 total=event.total,
                 finished=True,
@@ -364,6 +388,7 @@ class Repl:
             self.state.running_jobs = max(self.state.running_jobs - 1, 0)
         elif name == "JobStarted":
             self.state.running_jobs += 1
+            self.progress.started(event.kind, event.job_id, event.total)
         else:
             text = describe(event)
             if text:
@@ -437,6 +462,8 @@ class Repl:
         finally:
             if self._progress is not None:
                 self._progress.stop()
+            if self._waiting is not None:
+                self._waiting.stop()
             self._count_jobs()
 
     def _count_jobs(self) -> None:

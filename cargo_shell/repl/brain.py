@@ -65,7 +65,7 @@ class Brain:
         from cargo_shell.repl.render.events import EventRenderer
 
         self.repl = repl
-        self.renderer = EventRenderer(repl.console)
+        self.renderer = EventRenderer(repl.console, waiting=repl.waiting)
         self.agent = make_agent(
             model if model is not None else make_model(repl.ctx, repl.model_override),
             repl.executor(),
@@ -83,8 +83,10 @@ class Brain:
 
     def turn(self, text: str) -> None:
         self.repl.state.busy = "thinking…"
+        self.repl.waiting.start()
         try:
             self.agent.ask(text)
         finally:
+            self.repl.waiting.stop()
             self.renderer.flush()
             self.repl.state.busy = None

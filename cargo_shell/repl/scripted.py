@@ -33,7 +33,7 @@ def event_printer(console: Console, progress: JobProgress, events: JsonEvents | 
             return
         if name in ("JobProgress", "JobFinished"):
             finished = name == "JobFinished"
-            done = event.total if finished else event.done
+            done = event.done
             progress.update(
                 event.kind,
                 event.job_id,
@@ -48,6 +48,8 @@ def event_printer(console: Console, progress: JobProgress, events: JsonEvents | 
         if text:
             progress.stop()
             console.print(text, style="dim", highlight=False)
+        if name == "JobStarted":
+            progress.started(event.kind, event.job_id, event.total)
 
     return sink
 

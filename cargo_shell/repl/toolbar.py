@@ -18,20 +18,52 @@ class ToolbarState:
     busy: str | None = None
 
 
-def toolbar_fragments(state: ToolbarState) -> list[tuple[str, str]]:
-    def cell(label: str, value: str, style: str = "") -> list[tuple[str, str]]:
-        return [("class:toolbar.label", f" {label} "), (f"class:toolbar.value {style}".strip(), f"{value} ")]
+Fragments = list[tuple[str, str]]
 
-    parts: list[tuple[str, str]] = []
-    parts += cell("profile", state.profile)
-    parts += cell("workspace", state.workspace or "…")
-    parts += cell("target", state.target, "class:toolbar.sandbox" if state.target == "sandbox" else "")
-    parts += cell("model", state.model or "none (direct commands only)")
-    parts += cell("jobs", f"{state.running_jobs} running" if state.running_jobs else "none")
-    parts += cell("credits", _credits(state))
-    if state.busy:
-        parts += [("class:toolbar.busy", f" {state.busy} ")]
+
+def toolbar_fragments(state: ToolbarState, width: int | None = None) -> Fragments:
+    """The toolbar's (style, text) parts; when ``width`` is too narrow for labelled cells, values only,
+    dropping the workspace, then the profile, then the busy note, until it fits."""
+    sandbox = "class:toolbar.sandbox" if state.target == "sandbox" else ""
+    model = state.model or "none (direct commands only)"
+    jobs = f"{state.running_jobs} running" if state.running_jobs else "none"
+    cells = [
+        ("profile", state.profile, ""),
+        ("workspace", state.workspace or "…", ""),
+        ("target", state.target, sandbox),
+        ("model", model, ""),
+        ("jobs", jobs, ""),
+        ("credits", _credits(state), ""),
+    ]
+    busy: Fragments = [("class:toolbar.busy", f" {state.busy} ")] if state.busy else []
+    parts = [frag for label, value, style in cells for frag in _cell(label, value, style)] + busy
+    if width is None or _length(parts) <= width:
+        return parts
+    short = {"jobs": "no jobs" if not state.running_jobs else f"{state.running_jobs} jobs running"}
+    if state.credits is not None:
+        extra = f" (+{state.extra_credits:,.0f} extra)" if state.extra_credits else ""
+        short["credits"] = f"{state.credits:,.0f} credits left{extra}"
+    values = [(label, short.get(label, value), style) for label, value, style in cells]
+    parts = []
+    for dropped in ((), ("workspace",), ("workspace", "busy"), ("workspace", "busy", "profile")):
+        shown = [(value, style) for label, value, style in values if label not in dropped]
+        parts = [frag for i, (value, style) in enumerate(shown) for frag in _value(value, style, first=i == 0)]
+        parts += [] if "busy" in dropped else busy
+        if _length(parts) <= width:
+            break
     return parts
+
+
+def _cell(label: str, value: str, style: str) -> Fragments:
+    return [("class:toolbar.label", f" {label} "), (f"class:toolbar.value {style}".strip(), f"{value} ")]
+
+
+def _value(value: str, style: str, *, first: bool) -> Fragments:
+    return [*([] if first else [("class:toolbar.label", "·")]), (f"class:toolbar.value {style}".strip(), f" {value} ")]
+
+
+def _length(parts: Fragments) -> int:
+    return sum(len(text) for _style, text in parts)
 
 
 def _credits(state: ToolbarState) -> str:
@@ -41,6 +73,6 @@ def _credits(state: ToolbarState) -> str:
     return text + (f" +{state.extra_credits:,.0f} extra" if state.extra_credits else "")
 
 
-def toolbar_text(state: ToolbarState) -> str:
+def toolbar_text(state: ToolbarState, width: int | None = None) -> str:
     """Plain text form (tests, non-terminal output)."""
-    return "".join(text for _style, text in toolbar_fragments(state)).strip()
+    return "".join(text for _style, text in toolbar_fragments(state, width)).strip()

@@ -210,3 +210,29 @@ def test_p_without_a_terminal_never_waits(tmp_path: Path, extra: tuple[str, ...]
     events = [json.loads(line) for line in out.stdout.splitlines()]
     assert out.returncode == status, out.stdout + out.stderr
     assert events[-1]["type"] == "final" and events[-1]["exitStatus"] == status
+
+
+def test_a_spinner_and_the_toolbar_show_while_the_model_thinks(tmp_path: Path) -> None:
+    import threading
+
+    home = _onboarded(tmp_path / "home")
+    released = threading.Event()
+
+    def slow(messages: list[dict[str, Any]]) -> Reply:
+        released.wait(TIMEOUT)  # the model "thinks" until the test has seen the spinner
+        return Reply("There are 40 companies.")
+
+    with StubLLM([slow]) as stub:
+        child = _spawn(home, OPENAI_BASE_URL=stub.base_url, OPENAI_API_KEY="sk-test", CARGO_SHELL_MODEL="gpt-4o-mini")
+        child.expect("cargo› ")
+        child.sendline("how many companies do I have?")
+        child.expect(r"thinking… \d+s")
+        esc = r"(?:\s|\x1b\[[0-9;]*m)+"  # spaces and the toolbar's styles between a label and its value
+        child.expect(f"profile{esc}default")  # the toolbar, drawn under the spinner
+        child.expect(f"model{esc}gpt-4o-mini")
+        released.set()
+        child.expect("There are 40 companies.")
+        child.expect("cargo› ")
+        child.sendeof()
+        child.expect(pexpect.EOF)
+        assert stub.leftover == 0

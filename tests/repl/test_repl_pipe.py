@@ -216,3 +216,43 @@ def test_slash_model_save_keeps_it_in_the_profile(run_repl: RunRepl, world: Worl
     assert profile["settings"]["model"] == "llama3.1"
     assert "model: llama3.1 (profile" in driven.text
     assert "no language model is configured" in driven.text.lower()  # and says what is still missing
+
+
+def _score_workflow(world: World) -> str:
+    tools = world.ctx.executor().read("orchestration tool list", {})["tools"]
+    return str(next(t for t in tools if t["name"] == "Score lead")["workflowUuid"])
+
+
+def test_cancel_summary_reports_the_counts_the_api_gives(run_repl: RunRepl, world: World) -> None:
+    records = [{"domain": f"company{i}.example", "employees": i} for i in range(49)]
+    data = json.dumps({"kind": "records", "records": records})
+    sleeps = {"n": 0}
+
+    def interrupting_sleep(seconds: float) -> None:
+        sleeps["n"] += 1
+        world.clock.sleep(seconds / 2)  # half a poll interval: the sandbox has run part of the batch
+        if sleeps["n"] == 1:
+            raise KeyboardInterrupt
+
+    line = f"orchestration batch create --workflow-uuid {_score_workflow(world)} --data '{data}'\r"
+    driven = run_repl(line + "y\rc\r", sleep=interrupting_sleep)
+    assert "cancel requested for batch" in driven.text
+    batch = world.ctx.executor().read("orchestration batch list", {})["batches"][0]
+    assert batch["status"] == "cancelled"
+    assert 0 < batch["executedRunsCount"] < 49, batch
+    shown = [line for line in driven.text.splitlines() if "batch " in line]
+    assert f"cancelled, {batch['executedRunsCount']}/49 runs" in driven.text, shown
+    assert "49/49" not in driven.text
+
+
+def test_batch_progress_shows_the_total_from_the_start(run_repl: RunRepl, world: World) -> None:
+    """The API counts a batch's runs only once it starts; the bar shows the records sent at once."""
+    records = [{"domain": f"company{i}.example"} for i in range(30)]
+    data = json.dumps({"kind": "records", "records": records})
+    line = f"orchestration batch create --workflow-uuid {_score_workflow(world)} --data '{data}'\r"
+    driven = run_repl(line + "y\r")
+    lines = [line for line in driven.text.splitlines() if line.startswith(("batch ", "✓ batch", "• batch"))]
+    assert lines, driven.text
+    assert lines[0].endswith("pending, 0/30 runs"), lines
+    assert all("/30 runs" in line for line in lines), lines
+    assert lines[-1].endswith("success, 30/30 runs")

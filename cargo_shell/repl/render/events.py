@@ -12,6 +12,8 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.live import Live
 
+    from cargo_shell.repl.render.waiting import Waiting
+
 _STATUS_MARK = {
     "ok": ("✓", "green"),
     "help": ("?", "dim"),
@@ -49,8 +51,11 @@ def result_summary(data: Any, command: str | None) -> str:
 class EventRenderer:
     """Turns the agent's events into terminal output (or plain lines when not a terminal)."""
 
-    def __init__(self, console: Console) -> None:
+    def __init__(self, console: Console, *, waiting: Waiting | None = None) -> None:
         self.console = console
+        #: The spinner shown while the model thinks: stopped before anything is shown, restarted
+        #: after a tool result (the model is called again with it).
+        self.waiting = waiting
         self._text = ""
         self._live: Live | None = None
         self._plain_open = False
@@ -58,7 +63,11 @@ class EventRenderer:
     def __call__(self, event: Any) -> None:
         handler = getattr(self, "_on_" + type(event).__name__, None)
         if handler is not None:
+            if self.waiting is not None:
+                self.waiting.stop()
             handler(event)
+            if self.waiting is not None and type(event).__name__ == "ToolResult":
+                self.waiting.start()
 
     # -- streaming text ----------------------------------------------------------------------
     def _on_TextDelta(self, event: Any) -> None:

@@ -27,6 +27,16 @@ class JobProgress:
         self._progress: Progress | None = None
         self._tasks: dict[str, TaskID] = {}
         self._last: dict[str, str] = {}
+        #: The runs each job will make, as first known (the API says 0 until a batch starts).
+        self._totals: dict[str, int] = {}
+
+    def started(self, kind: str, job_id: str, total: int | None) -> None:
+        """Remember the runs a job will make: the first poll (sent at once) shows them, not 0/0.
+
+        Nothing is drawn yet: the bar appears when the wait begins, where Ctrl-C offers cancel/detach.
+        """
+        if total:
+            self._totals[job_id] = total
 
     def update(
         self,
@@ -39,7 +49,13 @@ class JobProgress:
         total: int | None = None,
         finished: bool = False,
     ) -> None:
+        if total:
+            self._totals[job_id] = total
+        else:
+            total = self._totals.get(job_id, total)
         line = job_line(kind, job_id, status, done, failed, total)
+        if finished:
+            self._totals.pop(job_id, None)
         if not self.console.is_terminal:
             if self._last.get(job_id) != line:
                 self._last[job_id] = line
