@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shlex
+from typing import Any
+
 import pytest
 
 from cargo_shell.cli import LOCAL_COMMANDS
@@ -72,3 +75,23 @@ def test_login_help_does_not_call_it_a_write() -> None:
     assert "changes workspace data" not in text
     assert "stores the token on this machine" in text
     assert "--profile" in text[text.index("Arguments:") :]
+
+
+def test_jobs_list_summarises_a_long_data_value(tmp_path: Any) -> None:
+    import json
+
+    from cargo_shell.environment import Environment
+    from cargo_shell.executor import JobStore
+
+    records = [{"domain": f"company{i}.example"} for i in range(300)]
+    line = "cargo-shell orchestration batch create --workflow-uuid W --data " + shlex.quote(
+        json.dumps({"kind": "records", "records": records})
+    )
+    store = JobStore(Environment().paths.jobs_db)
+    store.record_start(
+        job_id="b-1", kind="batch", command="orchestration batch create", command_line=line,
+        profile="default", base_url="", workspace_uuid=None, status="pending", detail={},
+    )  # fmt: skip
+    [job] = run_cli("jobs").json["jobs"]
+    assert len(job["commandLine"]) < 250
+    assert "300 records" in job["commandLine"] and "company299" not in job["commandLine"]

@@ -51,7 +51,7 @@ def jobs(ctx: Context, argv: list[str]) -> int:
     if ns.action in (None, "list"):
         limit = getattr(ns, "limit", 20)
         records = store.list(limit=limit, active_only=bool(getattr(ns, "active", False)))
-        write_result(ctx.env, {"jobs": [r.to_json() for r in records]}, output=ctx.output_format(), key="jobs")
+        write_result(ctx.env, {"jobs": [_listed(r.to_json()) for r in records]}, output=ctx.output_format(), key="jobs")
         return ExitStatus.OK
     record = store.get(ns.job_id)
     if record is None:
@@ -81,6 +81,15 @@ def jobs(ctx: Context, argv: list[str]) -> int:
     outcome = executor.attach(record.job_id, record.kind)
     write_result(ctx.env, outcome.data, output=ctx.output_format(), key=outcome.spec.response_key)
     return outcome.exit_status(strict=ctx.strict)
+
+
+def _listed(job: dict[str, Any]) -> dict[str, Any]:
+    """A job as listed: a long ``--data`` in its command line summarised (size, first items), not 40 KB."""
+    from cargo_shell.render.summary import summarise_line
+
+    if isinstance(job.get("commandLine"), str):
+        job["commandLine"] = summarise_line(job["commandLine"])
+    return job
 
 
 def log(ctx: Context, argv: list[str]) -> int:

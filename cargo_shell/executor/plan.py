@@ -265,16 +265,18 @@ class Plan:
 
     def render(self) -> str:
         """Plain text for a terminal (no markup), one fact per line."""
+        from cargo_shell.render.summary import describe, summarise_line
+
         lines = [f"{self.effect.upper()} action: {self.command} — {self.spec.summary}"]
         lines += [f"  {self.effect} because {reason}" for reason in self.effect_reasons]
-        lines.append(f"  $ {self.command_line}")
+        lines.append(f"  $ {summarise_line(self.command_line, limit=400)}")
         if self.request:
             req = self.request
             lines.append(f"  request: {req['method']} {req['path']}")
             body = req.get("body")
             if body not in (None, {}):
                 text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
-                lines.append(f"  body: {text if len(text) <= 400 else text[:397] + '...'}")
+                lines.append(f"  body: {text if len(text) <= 400 else describe(body, size=len(text.encode()))}")
         for touch in self.touches:
             lines.append(f"  touches: {touch.label()}")
         if self.estimate is not None:

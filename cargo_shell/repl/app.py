@@ -88,6 +88,9 @@ class Repl:
         self.event_hook: Callable[[Any], None] | None = None
         self._progress: JobProgress | None = None
         self._waiting: Waiting | None = None
+        #: Flags of the direct command being run whose values came from @files (for summaries).
+        self.sources: dict[str, str] = {}
+        self.typed: str | None = None  # ... and its words as typed
         self._brain: Any = None
         self._session: PromptSession[str] | None = None
         self._default_text = ""
@@ -307,7 +310,7 @@ class Repl:
         self.progress.stop()
         if self._waiting is not None:
             self._waiting.stop()
-        self.console.print(plan_panel(plan))
+        self.console.print(plan_panel(plan, self.sources))
         while True:
             try:
                 answer = parse_answer(self.ask(PROMPT))
@@ -329,7 +332,9 @@ class Repl:
         from cargo_shell.cli_args import parse_command_args
         from cargo_shell.repl.parse import split_words
 
-        text = self._make_session().prompt("edit› ", default=plan.command_line.removeprefix("cargo-shell "))
+        # a value read from an @file is edited as the @file reference, not as its whole JSON
+        default = self.typed if self.sources and self.typed else plan.command_line.removeprefix("cargo-shell ")
+        text = self._make_session().prompt("edit› ", default=default)
         words, error = split_words(text)
         spec, used = self.registry.match(words)
         if error or spec is None or spec.name != plan.spec.name:

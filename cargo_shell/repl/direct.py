@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import shlex
 from typing import TYPE_CHECKING
 
 from cargo_shell.errors import UsageError
@@ -68,15 +69,19 @@ def run_direct(repl: Repl, argv: list[str]) -> None:
     if opts.get("help"):
         repl.console.print(cli_help.command_help(spec), markup=False, highlight=False)
         return
+    from cargo_shell.render.summary import file_sources
+
     executor = repl.executor()
     assume_yes = bool(opts.get("yes")) and not executor.policy.assume_yes
     executor.policy.assume_yes = executor.policy.assume_yes or assume_yes
+    repl.sources, repl.typed = file_sources(argv[used:]), shlex.join(argv)
     try:
         outcome = executor.run(spec, raw, wait=True if spec.job is not None else None)
     finally:
         if assume_yes:
             executor.policy.assume_yes = False
         repl.progress.stop()
-    repl.transcript.record(outcome)  # its notices were already shown as executor events
+        sources, repl.sources, repl.typed = repl.sources, {}, None
+    repl.transcript.record(outcome, sources)  # its notices were already shown as executor events
     output = opts.get("output") or "table"
     show_result(repl.console, outcome.data, key=spec.response_key, output=output)

@@ -80,25 +80,34 @@ def replay_script(
         raise UsageError(f"Cannot read {path}: {exc.strerror or exc}") from None
     except ValueError as exc:
         raise UsageError(f"{path}: {exc}") from None
+    from rich.markup import escape
+
+    from cargo_shell.render.summary import file_sources, summarise_argv, summarise_line
+
     mapping: dict[str, str] = {}
     status = ExitStatus.OK
     for step, line in enumerate(lines, 1):
-        argv = [_substitute(word, mapping) for word in line.argv]
+        sources = file_sources(line.argv)
+        words = [_beside(word, path.parent) for word in line.argv]
+        argv = [_substitute(word, mapping) for word in words]
         spec, used = ctx.registry.match(argv)
         if spec is None or spec.http is None:
-            raise UsageError(f"{path.name} line {line.number}: `{' '.join(argv)}` is not a Cargo API command")
+            shown = summarise_argv(argv)
+            raise UsageError(f"{path.name} line {line.number}: `{shown}` is not a Cargo API command")
         raw, _opts = parse_command_args(spec, argv[used:], ctx.env.stdin)
         if dry_run:
             plan = executor.prepare(spec, raw)
             if events is not None:
                 events.emit("plan", step=step, **plan.to_json())
             else:
-                console.print(f"[bold]{step}.[/bold] {plan.command_line}", highlight=False)
+                shown = escape(summarise_line(plan.command_line, sources))
+                console.print(f"[bold]{step}.[/bold] {shown}", highlight=False)
                 if plan.effect != "read":
-                    console.print(plan_panel(plan))
+                    console.print(plan_panel(plan, sources))
             continue
         if events is None:
-            console.print(f"[bold]{step}.[/bold] cargo-shell {' '.join(argv)}", highlight=False)
+            shown = escape(summarise_argv(argv, sources))
+            console.print(f"[bold]{step}.[/bold] cargo-shell {shown}", highlight=False)
         try:
             outcome = executor.run(spec, raw, wait=True if spec.job is not None else None)
         except (ApprovalRequired, Declined) as exc:
@@ -113,7 +122,7 @@ def replay_script(
         if line.created and new:
             mapping[line.created] = new
         if transcript is not None:
-            transcript.record(outcome)
+            transcript.record(outcome, sources)
         if events is not None:
             events.emit("result", step=step, command=spec.name, data=outcome.data)
         else:
@@ -125,6 +134,20 @@ def replay_script(
     elif dry_run:
         console.print(f"[dim]Dry run: {len(lines)} command(s) planned, none sent.[/dim]")
     return int(status)
+
+
+def _beside(word: str, folder: Path) -> str:
+    """``@name`` where ``name`` is a file beside the script (``/save`` writes long values there): the
+    file's text, so a replay reads it wherever it is started from and UUID substitution applies."""
+    if not word.startswith("@") or len(word) < 2 or Path(word[1:]).is_absolute():
+        return word
+    candidate = folder / word[1:]
+    if not candidate.is_file():
+        return word
+    try:
+        return candidate.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"Cannot read {candidate}: {exc.strerror or exc}") from None
 
 
 def _substitute(word: str, mapping: dict[str, str]) -> str:

@@ -83,14 +83,19 @@ def _jobs(repl: Repl, args: list[str]) -> None:
 
 
 def _history(repl: Repl, args: list[str]) -> None:
-    for number, text in enumerate(repl.transcript.inputs[:-1], 1):
-        repl.console.print(f"[dim]{number:>3}[/dim]  {text}", highlight=False)
-    if repl.transcript.commands:
-        repl.console.print("[bold]Commands that ran:[/bold]")
-        for argv in repl.transcript.commands:
-            import shlex
+    from rich.markup import escape
 
-            repl.console.print("  cargo-shell " + shlex.join(argv), highlight=False, markup=False)
+    from cargo_shell.render.summary import summarise_line
+
+    for number, text in enumerate(repl.transcript.inputs[:-1], 1):
+        repl.console.print(f"[dim]{number:>3}[/dim]  {escape(summarise_line(text))}", highlight=False)
+    if repl.transcript.commands:
+        from cargo_shell.render.summary import summarise_argv
+
+        repl.console.print("[bold]Commands that ran:[/bold]")
+        for index, argv in enumerate(repl.transcript.commands):
+            line = summarise_argv(argv, repl.transcript.sources.get(index))
+            repl.console.print("  cargo-shell " + line, highlight=False, markup=False)
 
 
 def _log(repl: Repl, args: list[str]) -> None:

@@ -40,6 +40,7 @@ def toolbar_fragments(state: ToolbarState, width: int | None = None) -> Fragment
     if width is None or _length(parts) <= width:
         return parts
     short = {"jobs": "no jobs" if not state.running_jobs else f"{state.running_jobs} jobs running"}
+    short["model"] = state.model or "no model"
     if state.credits is not None:
         extra = f" (+{state.extra_credits:,.0f} extra)" if state.extra_credits else ""
         short["credits"] = f"{state.credits:,.0f} credits left{extra}"

@@ -1,7 +1,10 @@
 """What happened in a session: the commands that ran (for /save) and the saved conversation.
 
 ``/save FILE`` writes a replayable script: one ``cargo-shell ...`` line per command that ran
-and succeeded, in order — never the prompts. Conversations (the agent's messages and token
+and succeeded, in order — never the prompts. A JSON value longer than ``BESIDE_OVER``
+characters (a 500-record ``--data``) is written whole into ``FILE.data/`` beside the script and
+referenced as ``@FILE.data/<n>-<name>.json``; ``replay`` reads such references relative to the
+script, so the script stays readable and still replays exactly. Conversations (the agent's messages and token
 usage, plus this transcript) are stored as JSON under ``paths.conversations_dir``; ``--resume``
 continues the latest.
 """
@@ -10,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import time
 import uuid
@@ -23,6 +27,9 @@ if TYPE_CHECKING:
 #: After a command that created something: the UUID it got, so a replay can substitute the new one.
 CREATED_MARK = "#> created"
 SCRIPT_HEADER = "# cargo-shell session script: replay with `cargo-shell replay FILE [--dry-run]`\n"
+#: JSON argument values longer than this go into a file beside the saved script.
+BESIDE_OVER = 1000
+_BESIDE_NAME = re.compile(r"^\d+-[\w.-]+\.json$")
 
 
 @dataclass
@@ -32,29 +39,56 @@ class Transcript:
     inputs: list[str] = field(default_factory=list)
 
     created: dict[int, str] = field(default_factory=dict)
+    #: command index → {flag name: the @file its value was read from} (for summaries on screen)
+    sources: dict[int, dict[str, str]] = field(default_factory=dict)
 
-    def record_command(self, argv: list[str], created: str | None = None) -> None:
+    def record_command(
+        self, argv: list[str], created: str | None = None, sources: dict[str, str] | None = None
+    ) -> None:
         self.commands.append(list(argv))
         if created:
             self.created[len(self.commands) - 1] = created
+        if sources:
+            self.sources[len(self.commands) - 1] = dict(sources)
 
-    def record(self, outcome: Any) -> None:
+    def record(self, outcome: Any, sources: dict[str, str] | None = None) -> None:
         """Record a command the executor ran (its plan's command line, secrets masked)."""
         from cargo_shell.repl.actions import created_uuid, script_argv
 
-        self.record_command(script_argv(outcome), created_uuid(outcome))
+        self.record_command(script_argv(outcome), created_uuid(outcome), sources)
 
-    def script(self) -> str:
+    def script(self, beside: str | None = None) -> tuple[str, dict[str, str]]:
+        """The script text and the files to write beside it (name → JSON text) in folder ``beside``;
+        with no folder every value stays inline."""
         lines = [SCRIPT_HEADER]
+        files: dict[str, str] = {}
         for index, argv in enumerate(self.commands):
-            lines.append("cargo-shell " + shlex.join(argv) + "\n")
+            words = list(argv)
+            if beside is not None:
+                for pos, name in _long_json_values(words):
+                    source = self.sources.get(index, {}).get(name)
+                    stem = re.sub(r"[^\w.-]", "_", Path(source).stem if source else name)
+                    file_name = f"{index + 1}-{stem}.json"
+                    files[file_name] = json.dumps(json.loads(words[pos]), ensure_ascii=False, indent=1) + "\n"
+                    words[pos] = f"@{beside}/{file_name}"
+            lines.append("cargo-shell " + shlex.join(words) + "\n")
             if index in self.created:
                 lines.append(f"{CREATED_MARK} {self.created[index]}\n")
-        return "".join(lines)
+        return "".join(lines), files
 
     def save_script(self, path: Path) -> int:
+        folder = path.with_name(path.name + ".data")
+        text, files = self.script(folder.name)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(self.script(), encoding="utf-8")
+        if folder.is_dir():  # values of an earlier save to the same name
+            for old in folder.iterdir():
+                if _BESIDE_NAME.match(old.name):
+                    old.unlink()
+        if files:
+            folder.mkdir(exist_ok=True)
+            for name, content in files.items():
+                (folder / name).write_text(content, encoding="utf-8")
+        path.write_text(text, encoding="utf-8")
         return len(self.commands)
 
     def to_json(self) -> dict[str, Any]:
@@ -62,6 +96,7 @@ class Transcript:
             "id": self.conversation_id,
             "commands": self.commands,
             "created": {str(k): v for k, v in self.created.items()},
+            "sources": {str(k): v for k, v in self.sources.items()},
             "inputs": self.inputs,
         }
 
@@ -70,6 +105,11 @@ class Transcript:
         out = cls(conversation_id=str(data.get("id") or cls().conversation_id))
         out.commands = [list(map(str, c)) for c in data.get("commands", []) if isinstance(c, list)]
         out.created = {int(k): str(v) for k, v in (data.get("created") or {}).items()}
+        out.sources = {
+            int(k): {str(f): str(s) for f, s in v.items()}
+            for k, v in (data.get("sources") or {}).items()
+            if isinstance(v, dict)
+        }
         out.inputs = [str(i) for i in data.get("inputs", [])]
         return out
 
@@ -110,6 +150,28 @@ class ConversationStore:
             transcript = Transcript.from_json({**shell, "id": conversation.id})
             return conversation, transcript
         return None
+
+
+def _long_json_values(argv: list[str]) -> list[tuple[int, str]]:
+    """(position, flag name) of the JSON-argument values in ``argv`` longer than ``BESIDE_OVER``."""
+    from cargo_shell.registry import get_registry
+
+    spec, _used = get_registry().match(argv)
+    if spec is None:
+        return []
+    out = []
+    for pos in range(1, len(argv)):
+        flag, word = argv[pos - 1], argv[pos]
+        if not flag.startswith("--") or len(word) <= BESIDE_OVER:
+            continue
+        try:
+            if spec.arg(flag[2:]).type != "json":
+                continue
+            json.loads(word)
+        except (KeyError, ValueError):
+            continue
+        out.append((pos, flag[2:]))
+    return out
 
 
 @dataclass

@@ -256,3 +256,47 @@ def test_batch_progress_shows_the_total_from_the_start(run_repl: RunRepl, world:
     assert lines[0].endswith("pending, 0/30 runs"), lines
     assert all("/30 runs" in line for line in lines), lines
     assert lines[-1].endswith("success, 30/30 runs")
+
+
+def test_a_500_record_file_is_summarised_on_screen_and_saved_whole(
+    run_repl: RunRepl, world: World, tmp_path: Any, monkeypatch: Any
+) -> None:
+    from cargo_shell.repl.scripted import replay_script
+    from cargo_shell.repl.transcript import read_script
+
+    records = [{"domain": f"company{i}.example", "name": f"Company {i}", "employees": i} for i in range(500)]
+    (tmp_path / "companies.json").write_text(json.dumps({"kind": "records", "records": records}))
+    monkeypatch.chdir(tmp_path)
+    script = tmp_path / "out" / "session.cargo"
+    line = f"orchestration batch create --workflow-uuid {_score_workflow(world)} --data @companies.json\r"
+    driven = run_repl(line + f"y\r/history\r/jobs\r/save {script}\r")
+    text = driven.text
+    panel = text[text.index("Approve this action?") : text.index("→ yes")]
+    assert len(panel.splitlines()) < 15, panel
+    assert "@companies.json" in panel and "500 records" in panel and "KB" in panel
+    assert "company499.example" not in text  # the whole value is never printed
+    history = text[text.index("Commands that ran:") :]
+    assert "‹@companies.json, " in history and "500 records" in history
+    assert max(len(line) for line in text.splitlines()) < 400
+
+    saved = script.read_text()
+    assert len(saved) < 1000  # the script stays readable: the value is in a file beside it
+    [command] = read_script(saved)
+    data_word = command.argv[command.argv.index("--data") + 1]
+    assert data_word.startswith("@session.cargo.data/")
+    beside = script.parent / data_word[1:]
+    assert json.loads(beside.read_text()) == {"kind": "records", "records": records}
+
+    from rich.console import Console
+
+    out = Console(file=__import__("io").StringIO(), width=100, no_color=True)
+    monkeypatch.chdir(world.box.data_dir.parent)  # replay resolves the file beside the script, not here
+    executor = world.ctx.executor()
+    executor.policy.assume_yes = True
+    executor.sleep = world.clock.sleep
+    assert replay_script(world.ctx, script, console=out, executor=executor, dry_run=True) == 0
+    dry = out.file.getvalue()  # type: ignore[attr-defined]
+    assert "500 records" in dry and "company499" not in dry and len(dry.splitlines()) < 25
+    assert replay_script(world.ctx, script, console=out, executor=executor) == 0
+    batches = executor.read("orchestration batch list", {})["batches"]
+    assert [b["runsCount"] for b in batches[:2]] == [500, 500]

@@ -101,9 +101,10 @@ class EventRenderer:
         style = {"read": "cyan", "write": "yellow", "destructive": "red", "cost": "magenta"}.get(event.effect, "")
         from rich.markup import escape
 
+        from cargo_shell.render.summary import summarise_line
+
         args = event.command_line.removeprefix("cargo-shell ").removeprefix(event.command).strip()
-        if len(args) > 160:
-            args = args[:159] + "…"
+        args = summarise_line(args, limit=160)
         self.console.print(
             f"[{style}]⚙[/{style}] [bold]{event.command}[/bold] [dim]{escape(args)}[/dim]", highlight=False
         )

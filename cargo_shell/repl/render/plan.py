@@ -17,18 +17,23 @@ _EFFECT_TEXT = {
 }
 
 
-def plan_panel(plan: Any) -> RenderableType:
-    """Render a plan (any object with command, effect, touches, estimate, request)."""
+def plan_panel(plan: Any, sources: dict[str, str] | None = None) -> RenderableType:
+    """Render a plan (any object with command, effect, touches, estimate, request).
+
+    Long values are summarised (size, first items, ``sources``: the file a flag's value came from).
+    """
     from rich.panel import Panel
     from rich.table import Table
     from rich.text import Text
+
+    from cargo_shell.render.summary import LIMIT, describe, summarise_line
 
     effect = str(getattr(plan, "effect", "write"))
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column(overflow="fold")
     command = getattr(plan, "command_line", None) or getattr(plan, "command", "")
-    grid.add_row("command", Text(str(command), style="cyan"))
+    grid.add_row("command", Text(summarise_line(str(command), sources), style="cyan"))
     grid.add_row("effect", Text(f"{effect} — {_EFFECT_TEXT.get(effect, effect)}", style=_EFFECT_STYLE.get(effect, "")))
     for reason in getattr(plan, "effect_reasons", None) or ():
         grid.add_row("because", str(reason))
@@ -45,7 +50,7 @@ def plan_panel(plan: Any) -> RenderableType:
         line = f"{request['method']} {request.get('path', '')}"
         if request.get("body") is not None:
             body = json.dumps(request["body"], ensure_ascii=False)
-            line += "  " + (body if len(body) <= 160 else body[:157] + "...")
+            line += "  " + (body if len(body) <= LIMIT else describe(request["body"], size=len(body.encode())))
         grid.add_row("request", Text(line, style="dim"))
     return Panel(grid, title="Approve this action?", title_align="left", border_style=_EFFECT_STYLE.get(effect, ""))
 

@@ -54,6 +54,8 @@ def renderable_for(data: Any, *, key: str | None = None, output: str = "table", 
 
     if data is None or data == {}:
         return Text("done (no data returned)", style="dim")
+    if output != "json" and isinstance(data, dict) and len(data) == 1 and list(data.values()) == [[]]:
+        return Text(f"no {next(iter(data))}", style="dim")  # {"jobs": []}: "no jobs"
     if output != "json":
         if key and isinstance(data, dict) and isinstance(data.get(key), dict):
             return record_view(data[key])
