@@ -134,6 +134,6 @@ class ShellCompleter(Completer):
         low = partial.lower()
         for res in self.snapshot.for_arg(arg):
             if res.uuid.startswith(partial) or (low and low in res.name.lower()) or not partial:
-                what = res.label.replace("_", " ")
-                label = f"{res.name} ({what})" if res.name else what
-                yield Completion(res.uuid, -len(partial), display=res.name or res.uuid, display_meta=label)
+                kind = res.kind.replace("_", " ")
+                what = kind if res.label == res.kind else f"{res.label.replace('_', ' ')} {kind}"  # "tool workflow"
+                yield Completion(res.uuid, -len(partial), display=res.name or res.uuid, display_meta=what)

@@ -84,7 +84,7 @@ def test_workflow_uuid_completes_to_the_workflow_uuid_of_the_tool(world: World) 
     event = CompleteEvent(completion_requested=True)
     offered = list(completer.get_completions(Document("orchestration batch create --workflow-uuid enrich"), event))
     assert [c.text for c in offered] == [enrich["workflowUuid"]]
-    assert "(tool)" in offered[0].display_meta_text
+    assert offered[0].display_text == "Enrich company" and offered[0].display_meta_text == "tool workflow"
     every = _complete(completer, "orchestration batch create --workflow-uuid ")
     assert enrich["workflowUuid"] in every and enrich["uuid"] not in every
     assert not {t["uuid"] for t in tools} & set(every)
