@@ -216,6 +216,7 @@ def test_a_spinner_and_the_toolbar_show_while_the_model_thinks(tmp_path: Path) -
     import threading
 
     home = _onboarded(tmp_path / "home")
+    _cli(home, "whoami")  # the sandbox exists before the shell opens it (first use is not what this tests)
     released = threading.Event()
 
     def slow(messages: list[dict[str, Any]]) -> Reply:
