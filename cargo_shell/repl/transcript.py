@@ -3,7 +3,8 @@
 ``/save FILE`` writes a replayable script: one ``cargo-shell ...`` line per command that ran
 and succeeded, in order — never the prompts. Conversations (the agent's messages and token
 usage, plus this transcript) are stored as JSON under ``paths.conversations_dir``; ``--resume``
-continues the latest.
+continues the latest. Both are masked when written (:mod:`cargo_shell.secrets`): a key pasted in
+a prompt or typed in a command is never stored in clear.
 """
 
 from __future__ import annotations
@@ -53,8 +54,10 @@ class Transcript:
         return "".join(lines)
 
     def save_script(self, path: Path) -> int:
+        from cargo_shell.secrets import mask_text
+
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(self.script(), encoding="utf-8")
+        path.write_text(mask_text(self.script()), encoding="utf-8")
         return len(self.commands)
 
     def to_json(self) -> dict[str, Any]:
@@ -81,10 +84,13 @@ class ConversationStore:
         self.folder = folder
 
     def save(self, conversation: Conversation, transcript: Transcript) -> Path | None:
+        from cargo_shell.secrets import mask_data
+
         if not (transcript.inputs or transcript.commands or conversation.messages):
             return None
         data = conversation.to_json()
         data["shell"] = transcript.to_json()
+        data = mask_data(data)
         self.folder.mkdir(parents=True, exist_ok=True)
         path = self.folder / f"{conversation.id}.json"
         tmp = path.with_suffix(".tmp")
