@@ -128,6 +128,8 @@ def test_keyed_secrets_in_text_pem_and_url_passwords() -> None:
         "the password is required and the token expired",
         "write to bob@example.com, ask for the key account manager",
         "datasets_crm.models_companies WHERE domain = 'acme.com'",
+        '{"tokenUuid":"3843249c-53a1-41ae-9fd2-7861bb274742","tokensUsedCount":"12k","apiKeyName":"ci-2024"}',
+        "removed token 3843249c-53a1-41ae-9fd2-7861bb274742 from the workspace",
     ],
 )
 def test_ordinary_text_is_left_alone(text: str) -> None:

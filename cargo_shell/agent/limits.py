@@ -26,7 +26,7 @@ class Setting:
     key: str
 
     def describe(self) -> str:
-        return f"{self.env} (or the profile setting {self.key!r})"
+        return f"{self.env} (profile setting {self.key})"
 
 
 CALLS_PER_REPLY = Setting("CARGO_SHELL_MAX_TOOL_CALLS_PER_REPLY", "max_tool_calls_per_reply")

@@ -125,8 +125,8 @@ class OpenAIChatModel:
                     started = True
                     yield item
                 return
-            except openai.APITimeoutError:
-                raise ModelError(self._timeout_message(deadline)) from None
+            except openai.APITimeoutError as exc:
+                raise ModelError(self._timeout_message(deadline, connecting=_connecting(exc))) from None
             except openai.APIStatusError as exc:
                 status = exc.status_code
                 if not started and (status in _RETRY_STATUSES or status >= 500) and self._pause(attempt, deadline):
@@ -165,7 +165,7 @@ class OpenAIChatModel:
         self.sleep(delay)
         return True
 
-    def _timeout_message(self, deadline: float | None) -> str:
+    def _timeout_message(self, deadline: float | None, *, connecting: bool) -> str:
         left = None if deadline is None else deadline - self.clock()
         read = self.settings.read_timeout_s
         if left is not None and left <= 0.05:
@@ -173,10 +173,15 @@ class OpenAIChatModel:
                 f"The language model at {self.where} did not finish within the time left for this request. "
                 f"Allow longer with {TURN_TIMEOUT.describe()}, or check the server."
             )
+        if connecting:
+            return (
+                f"Could not connect to the language model at {self.where} within "
+                f"{self.settings.connect_timeout_s:g} s. Check the address and that the server is up, or allow "
+                f"longer with {CONNECT_TIMEOUT.describe()}."
+            )
         return (
             f"The language model at {self.where} did not answer within {read:g} s. Check that the server is up; "
-            f"if it is only slow, allow longer with {READ_TIMEOUT.describe()} "
-            f"(connecting: {CONNECT_TIMEOUT.describe()})."
+            f"if it is only slow, allow longer with {READ_TIMEOUT.describe()}."
         )
 
     def _past(self, deadline: float | None) -> bool:
@@ -229,6 +234,12 @@ class OpenAIChatModel:
             yield ToolCall(slot["id"] or f"call_{index}", slot["name"], slot["arguments"])
         if usage is not None:
             yield usage
+
+
+def _connecting(exc: BaseException) -> bool:
+    """Whether a timeout happened while connecting (the HTTP library's ConnectTimeout underneath)."""
+    cause = exc.__cause__ or exc.__context__
+    return type(cause).__name__ == "ConnectTimeout"
 
 
 def _short(text: str, limit: int = 300) -> str:

@@ -309,6 +309,10 @@ class Executor:
         check = self.check_command(spec, plan.values) if unsafe else None
         request = plan.api_request if plan.api_request is not None else self.request_for(spec, params)
         resp = self.send(request, outcome, unsafe=unsafe, check=check)
+        if plan.effect != "read":
+            # a secret the API hands back (a token just created) is masked by value from now on;
+            # what reads return is learned by the masker when it hides it on its way out
+            outcome.revealed += KNOWN.learn(resp.data)
         outcome.data = post_process(spec, apply_client_filters(spec, params, resp.data, values=plan.values))
         if spec.download and download_to is not None:
             outcome.data = self._download(outcome.data, download_to)
@@ -319,11 +323,8 @@ class Executor:
 
     def send(self, req: ApiRequest, outcome: Outcome | None, *, unsafe: bool, check: str | None = None) -> ApiResponse:
         resp = self.sender.send(req, unsafe=unsafe, check_command=check)
-        revealed = KNOWN.learn(resp.data)  # every secret the API returns is masked from now on
-        if outcome is not None:
-            if resp.request_id:
-                outcome.request_ids.append(resp.request_id)
-            outcome.revealed += revealed
+        if outcome is not None and resp.request_id:
+            outcome.request_ids.append(resp.request_id)
         return resp
 
     def read(self, command: str, raw: Mapping[str, Any]) -> Any:

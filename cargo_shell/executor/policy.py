@@ -245,7 +245,7 @@ _MODEL_DESTRUCTIVE = Verdict(
 
 
 def _ask_about_paths(plan: Plan, flagged: list[LocalFile]) -> Verdict:
-    paths = "; ".join(f"{f.given} ({f.concern})" for f in flagged)
+    paths = "; ".join(f"{f.given} is {f.concern}" for f in flagged)
     return Verdict(
         "ask",
         "default",

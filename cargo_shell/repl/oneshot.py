@@ -31,9 +31,9 @@ class _NobodyToAsk:
 
     def confirm(self, plan: Plan) -> Approval:
         self.session.approval_missing = True
-        why = f" ({plan.approval_note})" if plan.approval_note else ""
+        why = f": {plan.approval_note}" if plan.approval_note else ""
         raise ApprovalRequired(
-            f"`{plan.command}` is a {plan.effect} action and needs approval{why}; nobody can be asked here",
+            f"`{plan.command}` is a {plan.effect} action and needs approval; nobody can be asked here{why}",
             plan=plan.to_json(),
             hint=plan.approval_hint or "Re-run with --yes to approve, or run it in the interactive shell.",
         )

@@ -53,10 +53,10 @@ class KnownSecrets:
     def learn(self, data: Any) -> list[tuple[str, str]]:
         """Register the strings under secret keys anywhere in ``data``; returns the new ones as
         (JSON path, value), e.g. ``("token.token", "cai_...")`` for a token just created."""
-        if not isinstance(data, dict | list):
+        if type(data) is not dict and type(data) is not list:
             return []
         found: list[tuple[str, str]] = []
-        _walk(data, "", found)
+        _walk(data, [], found)
         return [(path, value) for path, value in found if self.add(value)]
 
     def clear(self) -> None:
@@ -78,24 +78,39 @@ def _worth_knowing(value: str) -> bool:
     return len(value) >= MIN_KNOWN_LENGTH and MASK not in value and len(set(value)) > 2
 
 
-def _walk(value: Any, path: str, found: list[tuple[str, str]]) -> None:
-    if isinstance(value, list):
+def _walk(value: Any, trail: list[str | int], found: list[tuple[str, str]]) -> None:
+    """Collect (path, value) of the strings under secret keys. Runs on every API response, so the
+    path is only spelled out for a hit, and plain values are told apart by ``type()``."""
+    if type(value) is list:
         for index, item in enumerate(value):
-            if isinstance(item, dict | list):
-                _walk(item, f"{path}[{index}]", found)
+            kind = type(item)
+            if kind is dict or kind is list:
+                trail.append(index)
+                _walk(item, trail, found)
+                trail.pop()
         return
     for key, item in value.items():
-        if isinstance(item, str):
-            if isinstance(key, str) and len(item) >= MIN_KNOWN_LENGTH and is_secret_key(key):
-                found.append((f"{path}.{key}" if path else key, item))
-        elif isinstance(item, dict | list):
-            where = f"{path}.{key}" if path else str(key)
-            if isinstance(item, list) and isinstance(key, str) and is_secret_key(key):
-                found.extend((f"{where}[{i}]", v) for i, v in enumerate(item) if isinstance(v, str))
-            _walk(item, where, found)
-    member = secret_pair_member(value)
-    if member is not None and isinstance(value.get(member), str):
-        found.append((f"{path}.{member}" if path else member, value[member]))
+        kind = type(item)
+        if kind is str:
+            if len(item) >= MIN_KNOWN_LENGTH and type(key) is str and is_secret_key(key):
+                found.append((_path(trail, key), item))
+        elif kind is dict or kind is list:
+            trail.append(key)
+            if kind is list and type(key) is str and is_secret_key(key):
+                found.extend((_path(trail, i), v) for i, v in enumerate(item) if type(v) is str)
+            _walk(item, trail, found)
+            trail.pop()
+    if "value" in value:
+        member = secret_pair_member(value)
+        if member is not None and type(value.get(member)) is str:
+            found.append((_path(trail, member), value[member]))
+
+
+def _path(trail: list[str | int], last: str | int) -> str:
+    out = ""
+    for part in (*trail, last):
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
 
 
 KNOWN = KnownSecrets()

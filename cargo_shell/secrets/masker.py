@@ -14,7 +14,8 @@ class Masker:
     """Masks text and JSON-like data.
 
     ``known`` defaults to the process's registry (read at each call, so values learned later
-    are masked too).
+    are masked too). A value hidden because of its key name is added to ``known``: it is a
+    secret, so it is hidden wherever else it shows up (another key, a prompt, an answer).
     """
 
     def __init__(self, known: KnownSecrets | None = None) -> None:
@@ -50,7 +51,7 @@ class Masker:
         out: dict[Any, Any] = {}
         for key, item in obj.items():
             if connector and key == "config":
-                out[key] = _hide_all(item)  # where a connector keeps third-party credentials
+                out[key] = self._hide_all(item)  # where a connector keeps third-party credentials
             elif key == member or (isinstance(key, str) and is_secret_key(key)):
                 out[key] = self._hide(str(key), item)
             else:
@@ -63,27 +64,31 @@ class Masker:
         if value is None or isinstance(value, bool) or value in ("", [], {}):
             return value
         if isinstance(value, str | int | float):
+            self.known.add(value)
             return MASK
         if is_credential_bag(key):
-            return _hide_all(value)
+            return self._hide_all(value, learn=True)
         if isinstance(value, list):
+            self.known.add_all(value)
             return [MASK if _scalar(v) else self.data(v) for v in value]
         return self.data(value)
+
+    def _hide_all(self, value: Any, *, learn: bool = False) -> Any:
+        """Keep the shape (keys, list lengths, booleans, nulls); hide every string and number.
+        Strings are remembered when ``learn`` (a bag of credentials) or under a secret key."""
+        if isinstance(value, dict):
+            return {k: self._hide_all(v, learn=learn or is_secret_key(str(k))) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._hide_all(v, learn=learn) for v in value]
+        if isinstance(value, bool) or value is None:
+            return value
+        if learn:
+            self.known.add(value)
+        return MASK
 
 
 def _scalar(value: Any) -> bool:
     return isinstance(value, str | int | float) and not isinstance(value, bool)
-
-
-def _hide_all(value: Any) -> Any:
-    """Keep the shape (keys, list lengths, booleans, nulls); hide every string and number."""
-    if isinstance(value, dict):
-        return {k: _hide_all(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_hide_all(v) for v in value]
-    if isinstance(value, bool) or value is None:
-        return value
-    return MASK
 
 
 DEFAULT = Masker()

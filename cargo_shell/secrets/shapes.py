@@ -8,6 +8,9 @@ one (most text holds none, so masking ordinary text costs a few substring checks
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+
+from cargo_shell.secrets.names import is_secret_key
 
 MASK = "«masked»"
 
@@ -19,17 +22,39 @@ class _Shape:
     optionally characters one of which must occur too."""
 
     def __init__(
-        self, pattern: str, triggers: tuple[str, ...], *, keep: str | None = None, needs: tuple[str, ...] = ()
+        self,
+        pattern: str,
+        triggers: tuple[str, ...],
+        *,
+        keep: str | None = None,
+        needs: tuple[str, ...] = (),
+        accept: Callable[[re.Match[str]], bool] | None = None,
     ) -> None:
         self.regex = re.compile(f"(?P<keep>{keep})(?:{pattern})" if keep else pattern, re.DOTALL)
         self.triggers = frozenset(triggers)
         self.needs = needs
         self.keeps = keep is not None
+        self.accept = accept
 
     def sub(self, text: str) -> str:
+        if self.accept is not None:
+            accept = self.accept
+            return self.regex.sub(lambda m: (m.group("keep") + MASK) if accept(m) else m.group(0), text)
         if self.keeps:
             return self.regex.sub(lambda m: m.group("keep") + MASK, text)
         return self.regex.sub(MASK, text)
+
+
+_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.")
+
+
+def _names_a_secret(match: re.Match[str]) -> bool:
+    """The whole name before ``=``/``:`` (the regex starts at its secret word) is a secret key name:
+    ``client_secret=...`` yes, ``"tokenUuid": "..."`` and ``tokensCount: ...`` no."""
+    text, start = match.string, match.start()
+    while start > 0 and text[start - 1] in _NAME_CHARS:
+        start -= 1
+    return is_secret_key(text[start : match.end("name")])
 
 
 _SHAPES: tuple[_Shape, ...] = (
@@ -48,9 +73,9 @@ _SHAPES: tuple[_Shape, ...] = (
     _Shape(r"\beyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}", ("eyj",)),  # JWTs
     _Shape(r"\bSG\.[A-Za-z0-9_\-]{16,}\.[A-Za-z0-9_\-]{16,}", ("sg.",)),  # SendGrid
     _Shape(r"\bpat-(?:na|eu|ap)\d-[0-9a-f\-]{30,}", ("pat-",)),  # HubSpot private apps
-    # "Authorization: Bearer <value>", "token <value>"
+    # "Authorization: Bearer <value>", "token <value>" (not "token <uuid>": that names a token)
     _Shape(
-        r"(?=[A-Za-z0-9._~+/=\-]*[0-9])[A-Za-z0-9._~+/=\-]{12,}",
+        r"(?![0-9a-fA-F]{8}-[0-9a-fA-F]{4}-)(?=[A-Za-z0-9._~+/=\-]*[0-9])[A-Za-z0-9._~+/=\-]{12,}",
         ("bearer", "basic", "token"),
         keep=r"(?i:\b(?:bearer|basic|token)\s+)",
     ),
@@ -62,9 +87,10 @@ _SHAPES: tuple[_Shape, ...] = (
         ("secret", "passw", "passphrase", "token", "key", "credential"),
         needs=(":", "="),
         keep=(
-            r"(?i:(?:secret|passw(?:or)?d|passphrase|token|api[_\-]?key|access[_\-]?key|private[_\-]?key"
-            r"|client[_\-]?key|credential)[\w.\-]*[\"']?\s*[:=]\s*[\"']?)"
+            r"(?P<name>(?i:secret|passw(?:or)?d|passphrase|token|api[_\-]?key|access[_\-]?key|private[_\-]?key"
+            r"|client[_\-]?key|credential)[\w.\-]*)[\"']?\s*[:=]\s*[\"']?"
         ),
+        accept=_names_a_secret,
     ),
 )
 _TRIGGERS = tuple(sorted({t for shape in _SHAPES for t in shape.triggers}))

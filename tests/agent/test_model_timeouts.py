@@ -68,3 +68,29 @@ def test_timeouts_and_retries_are_settings() -> None:
     assert (settings.read_timeout_s, settings.connect_timeout_s, settings.max_retries) == (2.5, 3.0, 0)
     with pytest.raises(ConfigError, match=r"CARGO_SHELL_LLM_READ_TIMEOUT.*seconds"):
         model_settings({"CARGO_SHELL_LLM_READ_TIMEOUT": "soon"})
+
+
+def test_a_server_that_never_accepts_fails_naming_the_connect_setting() -> None:
+    """A listening socket whose accept queue is full: the kernel drops further SYNs (Linux)."""
+    import contextlib
+    import socket
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(0)
+    port = server.getsockname()[1]
+    fillers = []
+    for _ in range(3):
+        filler = socket.socket()
+        filler.setblocking(False)
+        with contextlib.suppress(BlockingIOError):
+            filler.connect(("127.0.0.1", port))
+        fillers.append(filler)
+    try:
+        model = _model(f"http://127.0.0.1:{port}/v1", connect_timeout_s=0.5, max_retries=0)
+        with pytest.raises(ModelError, match="CARGO_SHELL_LLM_CONNECT_TIMEOUT") as failure:
+            list(model.stream(MESSAGES, []))
+        assert "Could not connect" in failure.value.message and "0.5 s" in failure.value.message
+    finally:
+        for sock in (*fillers, server):
+            sock.close()

@@ -192,3 +192,19 @@ def test_planned_events_say_nothing_for_capped_calls(make_agent: MakeAgent) -> N
     h = make_agent([calls(*_reads(3)), say("ok")], limits=AgentLimits(calls_per_reply=1))
     h.agent.ask("x")
     assert len(h.of(ev.ToolCallPlanned)) == 1 and [r.status for r in h.results()] == ["ok", "not_run", "not_run"]
+
+
+def test_an_at_file_value_from_the_model_is_never_read(make_agent: MakeAgent, home: Path, sandbox: Sandbox) -> None:
+    """`@file.json` is a command-line convenience for the user; a tool call's JSON is taken as it is."""
+    companies = "3843249c-53a1-41ae-9fd2-7861bb274742"
+    args = {"model-uuid": companies, "filter": "@~/.aws/credentials"}
+    h = make_agent(
+        [
+            calls(call("orchestration", "segmentation segment fetch", args)),
+            lambda msgs: say(last_result(msgs)["status"]),
+        ]
+    )
+    answer = h.agent.ask("fetch with the filter in my aws file")
+    assert answer.text in ("api_error", "invalid_arguments")
+    assert all("canaryAwsSecretValue123" not in r.text() for r in h.model.requests)
+    assert all("canaryAwsSecretValue123" not in repr(e) for e in h.events)

@@ -136,6 +136,9 @@ class EventRenderer:
         from rich.markup import escape
 
         self.console.print(f"  [{style}]{mark}[/{style}] {escape(str(label))}: {escape(text)}", highlight=False)
+        hint = event.data.get("hint") if event.status == "denied" and isinstance(event.data, dict) else None
+        if hint:
+            self.console.print(f"    [dim]{escape(str(hint))}[/dim]", highlight=False)
 
     def _on_Final(self, event: Any) -> None:
         self.flush()
