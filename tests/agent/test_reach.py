@@ -208,3 +208,21 @@ def test_an_at_file_value_from_the_model_is_never_read(make_agent: MakeAgent, ho
     assert answer.text in ("api_error", "invalid_arguments")
     assert all("canaryAwsSecretValue123" not in r.text() for r in h.model.requests)
     assert all("canaryAwsSecretValue123" not in repr(e) for e in h.events)
+
+
+def test_yes_does_not_cover_sql_the_model_sends_that_is_not_read_only(
+    make_agent: MakeAgent, executor: Executor
+) -> None:
+    """The effect comes from what the call does (the SQL), and the --yes scope follows it."""
+    executor.policy.assume_yes = True
+    sql = "DELETE FROM datasets_crm.models_companies"
+    h = make_agent([calls(call("orchestration", "system-of-record client query", {"sql": sql})), say("Not run.")])
+    h.agent.confirmer = nobody = NobodyThere()
+    h.agent.ask("clean the companies table")
+    [plan] = nobody.plans
+    assert plan.effect == "destructive" and "--yes=destructive" in plan.approval_hint
+    assert h.results()[0].status == "denied"
+    read = "SELECT count(*) AS n FROM datasets_crm.models_companies"
+    h2 = make_agent([calls(call("orchestration", "system-of-record client query", {"sql": read})), say("Counted.")])
+    h2.agent.ask("count companies")
+    assert h2.results()[0].status == "ok"
