@@ -84,6 +84,10 @@ def _split_globals(argv: list[str]) -> tuple[dict[str, Any], list[str]]:
             else:
                 raise UsageError(f"{name} needs a value")
             opts[name[2:].replace("-", "_")] = value
+        elif name == "--yes":
+            from cargo_shell.cli_args import yes_scope
+
+            opts["yes"] = yes_scope(inline)
         elif name in GLOBAL_SWITCHES:
             opts[name[2:]] = True
         elif name in ("-h", "--help"):
@@ -114,7 +118,11 @@ def _take_output_switches(ctx: Context, argv: list[str]) -> list[str]:
             ctx.apply_globals({"output": inline or argv[i + 1]})
             i += 1 if inline else 2
             continue
-        if name in ("--yes", "--strict", "--debug") and not inline:
+        if name == "--yes":
+            from cargo_shell.cli_args import yes_scope
+
+            ctx.apply_globals({"yes": yes_scope(inline)})
+        elif name in ("--strict", "--debug") and not inline:
             ctx.apply_globals({name[2:]: True})
         else:
             rest.append(argv[i])
@@ -232,16 +240,30 @@ def internal_error(ctx: Context, exc: Exception) -> dict[str, Any]:
         traceback.print_exc(file=ctx.env.stderr)
     else:
         _log_crash(ctx.env)
-    return {"errorMessage": f"Internal error: {type(exc).__name__}: {exc}. Re-run with --debug for details."}
+    from cargo_shell.secrets import mask_text
+
+    text = mask_text(f"{type(exc).__name__}: {exc}")
+    return {"errorMessage": f"Internal error: {text}. Re-run with --debug for details."}
 
 
 def _log_crash(env: Environment) -> None:
+    """The traceback of an unexpected error, in the state folder, secrets masked."""
     import logging
+
+    from cargo_shell.secrets import MaskingFormatter
 
     try:
         path = env.paths.state_dir / "cargo-shell.log"
         path.parent.mkdir(parents=True, exist_ok=True)
-        logging.basicConfig(filename=path, level=logging.ERROR)
-        logging.getLogger("cargo_shell").exception("unexpected error")
+        handler = logging.FileHandler(path, encoding="utf-8")
+        handler.setFormatter(MaskingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logger = logging.getLogger("cargo_shell.crash")
+        logger.propagate = False
+        logger.addHandler(handler)
+        try:
+            logger.error("unexpected error", exc_info=True)
+        finally:
+            logger.removeHandler(handler)
+            handler.close()
     except OSError:
         pass

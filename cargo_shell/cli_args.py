@@ -22,10 +22,41 @@ GLOBAL_FLAGS: dict[str, str] = {
     "--output": "json (default) or table (a rich table on a terminal; JSON when piped)",
 }
 GLOBAL_SWITCHES: dict[str, str] = {
-    "--yes": "approve actions that would ask for confirmation",
+    "--yes": "approve actions that would ask; for the assistant's proposals writes and credit spending only "
+    "(--yes=destructive: also what it proposes to delete or cancel)",
     "--debug": "show tracebacks for unexpected errors",
     "--strict": "exit 4 when a batch ends success with failed runs (partial failure)",
 }
+
+
+#: ``--yes`` takes one optional scope: ``--yes=destructive``.
+YES_SCOPES = ("destructive",)
+
+
+def yes_scope(inline: str) -> bool | str:
+    """The value of ``--yes`` (``True``) or ``--yes=<scope>`` (the scope); a typo is a usage error."""
+    if not inline:
+        return True
+    if inline in YES_SCOPES:
+        return inline
+    raise UsageError(
+        f"--yes={inline}: unknown scope",
+        hint="Use --yes (writes and credit spending the assistant proposes; everything you type) or --yes=destructive.",
+    )
+
+
+def take_yes(argv: list[str]) -> tuple[list[str], bool | str]:
+    """Pull ``--yes`` / ``--yes=<scope>`` out of ``argv``: (the other words, False, True or the scope)."""
+    rest: list[str] = []
+    value: bool | str = False
+    for word in argv:
+        name, sep, inline = word.partition("=")
+        if name == "--yes":
+            scope = yes_scope(inline if sep else "")
+            value = scope if value in (False, True) else value  # a scope given once stays
+        else:
+            rest.append(word)
+    return rest, value
 
 
 class _Parser(argparse.ArgumentParser):
@@ -129,8 +160,10 @@ def parse_command_args(spec: CommandSpec, argv: list[str], stdin: IO[str]) -> tu
     """Returns (raw params, global options) for ``argv`` (the words after the command)."""
     if "-h" in argv or "--help" in argv:
         return {}, {"help": True}
+    argv, yes = take_yes(argv)
     ns = command_parser(spec).parse_args(argv)
     globals_ = {k[2:]: v for k, v in vars(ns).items() if k.startswith("g_")}
+    globals_["yes"] = yes
     if globals_.get("help"):
         return {}, globals_
     return raw_params(spec, ns, stdin), globals_

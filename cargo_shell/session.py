@@ -80,10 +80,13 @@ class Context:
 
         Front ends pass their own ``confirmer`` and ``events``; by default the CLI's are used:
         a y/n/e/a prompt when stdin is a terminal (else none: approval-needing actions exit 3)
-        and stderr progress. ``--yes`` is honoured here and only here.
+        and stderr progress. ``--yes`` is honoured here and only here (``--yes=destructive`` also
+        covers the destructive actions the assistant proposes). A local path the assistant
+        proposes never points into cargo-shell's own folders without asking.
         """
         from cargo_shell.executor import AuditLog, Executor, JobStore, Policy, RetryConfig, RunContext
         from cargo_shell.executor.confirm import StdinConfirmer
+        from cargo_shell.executor.local_paths import PathRules
         from cargo_shell.executor.progress import CliEvents
 
         target = self.target()
@@ -99,9 +102,14 @@ class Context:
             base_url=target.client.base_url,
             front_end=front_end,
         )
+        yes = self.globals.get("yes")
+        policy = Policy.load(
+            paths.config_dir, profile=resolved.profile, assume_yes=bool(yes), yes_destructive=yes == "destructive"
+        )
         return Executor(
             target.client,
-            policy=Policy.load(paths.config_dir, profile=resolved.profile, assume_yes=bool(self.globals.get("yes"))),
+            policy=policy,
+            local_paths=PathRules(protected=(paths.config_dir, paths.data_dir, paths.state_dir)),
             confirmer=confirmer,
             events=events,
             jobs=JobStore(paths.jobs_db),

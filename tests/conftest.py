@@ -29,6 +29,16 @@ def shell_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
+@pytest.fixture(autouse=True)
+def known_secrets() -> Any:
+    """The process's registry of known secret values, empty for each test (it is per process)."""
+    from cargo_shell.secrets import KNOWN
+
+    KNOWN.clear()
+    yield KNOWN
+    KNOWN.clear()
+
+
 @pytest.fixture
 def clock() -> Any:
     """A fake clock (tests.support.FakeClock) shared by a test's sandbox and executor."""

@@ -1,7 +1,8 @@
 """A conversation that can be saved and resumed, with token usage per model call (``/cost``).
 
 Messages are stored masked (they are exactly what the model saw, minus the system prompt,
-which is rebuilt on resume so a newer cargo-shell brings its newer prompt).
+which is rebuilt on resume so a newer cargo-shell brings its newer prompt); the file is masked
+again when written, so values learned since are hidden too.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from cargo_shell.agent.model import Message, Usage
+from cargo_shell.secrets import mask_data
 
 FORMAT_VERSION = 1
 
@@ -81,7 +83,7 @@ class Conversation:
         tmp = path.with_suffix(".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(self.to_json(), handle, ensure_ascii=False, indent=1)
+            json.dump(mask_data(self.to_json()), handle, ensure_ascii=False, indent=1)
         os.replace(tmp, path)
         return path
 

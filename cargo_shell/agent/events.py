@@ -61,7 +61,7 @@ class ExecutorEvent:
     event: Any
 
 
-ResultStatus = Literal["ok", "invalid", "help", "declined", "denied", "api_error", "job_failed"]
+ResultStatus = Literal["ok", "invalid", "help", "declined", "denied", "api_error", "job_failed", "not_run"]
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,24 @@ class ModelCalled:
     usage: Usage | None
 
 
-FinalReason = Literal["answer", "max_turns", "error", "interrupted"]
+@dataclass(frozen=True)
+class SecretRevealed:
+    """The API returned a secret to an action the model ran (a token just created).
+
+    ``secrets`` are (JSON path, value). The model, transcripts, files and the audit log only
+    ever see it masked; a front end shows it to the person once, on the terminal, saying so.
+    It is never written to an event stream or a file.
+    """
+
+    call_id: str
+    command: str
+    secrets: tuple[tuple[str, str], ...]
+
+    def __repr__(self) -> str:  # never print the values by accident (logs, test failures)
+        return f"SecretRevealed({self.call_id!r}, {self.command!r}, {[path for path, _ in self.secrets]!r})"
+
+
+FinalReason = Literal["answer", "max_turns", "max_tool_calls", "timeout", "error", "interrupted"]
 
 
 @dataclass(frozen=True)
@@ -100,6 +117,7 @@ AgentEvent = (
     | ExecutorEvent
     | ToolResult
     | ModelCalled
+    | SecretRevealed
     | Final
 )
 AgentSink = Callable[[AgentEvent], None]

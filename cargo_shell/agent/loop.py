@@ -2,9 +2,15 @@
 
 ``Agent.step()`` returns a tagged next step — :class:`FinalAnswer`, :class:`RunTools` or
 :class:`NeedsApproval` — and ``Agent.perform(step)`` carries out a tool step; ``Agent.ask(text)``
-drives both until an answer or the turn limit. The loop never prints: it emits events
-(:mod:`cargo_shell.agent.events`). Every command goes through the executor; approvals come only
-from the person's confirmer, never from model text or workspace data.
+drives both until an answer or a limit. The loop never prints: it emits events
+(:mod:`cargo_shell.agent.events`). Every command goes through the executor as a proposal of the
+model; approvals come only from the person's confirmer, never from model text or workspace data.
+
+Limits per turn (:class:`~cargo_shell.agent.limits.AgentLimits`): model calls, tool calls per
+reply and per turn (calls over a cap are answered "not run" so the model can summarise; a
+model that keeps calling after the turn cap is stopped) and the time spent waiting for the
+model. Everything the model sees is masked (:mod:`cargo_shell.secrets`); a secret the API
+returns to an action (a token just created) is shown to the person once, as an event.
 
 Errors: arguments the model can fix and API errors go back to the model as tool results;
 anything else (a bug, a broken config, the model being unreachable, Ctrl-C) stops the turn and
@@ -14,13 +20,15 @@ reaches the user, after the conversation is closed off so it stays valid for the
 from __future__ import annotations
 
 import json
+import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from cargo_shell.agent import events as ev
 from cargo_shell.agent.conversation import Conversation
-from cargo_shell.agent.masking import Masker
+from cargo_shell.agent.limits import CALLS_PER_REPLY, CALLS_PER_TURN, TURN_TIMEOUT, AgentLimits
 from cargo_shell.agent.model import ChatModel, Message, ModelReply, TextDelta, ToolCall, Usage
 from cargo_shell.agent.prompts import system_prompt
 from cargo_shell.agent.runner import ActionRunner, PlanView
@@ -38,6 +46,7 @@ from cargo_shell.errors import (
 )
 from cargo_shell.executor.confirm import Approval, Confirmer, InterruptAware, InterruptChoice
 from cargo_shell.executor.plan import Plan, arg_values
+from cargo_shell.secrets import Masker, remember
 
 DEFAULT_MAX_TURNS = 12
 DECLINED = "declined by the user"
@@ -50,10 +59,21 @@ class FinalAnswer:
 
 
 @dataclass(frozen=True)
-class RunTools:
-    """Calls that need no decision from the person (reads, help, invalid arguments)."""
+class NotRun:
+    """A call over a cap: answered "not run" with ``message``, so the model can wrap up."""
 
-    calls: tuple[Decoded, ...]
+    call: ToolCall
+    message: str
+
+
+Queued = Decoded | NotRun
+
+
+@dataclass(frozen=True)
+class RunTools:
+    """Calls that need no decision from the person (reads, help, invalid arguments, capped calls)."""
+
+    calls: tuple[Queued, ...]
 
 
 @dataclass(frozen=True)
@@ -113,32 +133,44 @@ class Agent:
         max_turns: int = DEFAULT_MAX_TURNS,
         result_budget: int = DEFAULT_BUDGET,
         context_budget: int = DEFAULT_CONTEXT_CHARS,
+        limits: AgentLimits | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.model = model
         self.runner = runner
         self.confirmer = confirmer
         self.toolbox = toolbox or Toolbox()
-        # By default, mask the secrets the runner and the model know (Cargo token, model API key).
-        known = [*getattr(runner, "known_secrets", ()), *getattr(model, "known_secrets", ())]
-        self.masker = masker or Masker(known)
+        # The secrets the runner and the model know (Cargo token, model API key) join the
+        # process's registry, so the masker hides them by value.
+        remember(*getattr(runner, "known_secrets", ()), *getattr(model, "known_secrets", ()))
+        self.masker = masker or Masker()
         self.emit = emit
         self.conversation = conversation or Conversation()
         self.max_turns = max_turns
         self.result_budget = result_budget
         self.context_budget = context_budget
+        self.limits = limits or AgentLimits()
+        self.clock = clock
         self._tools = self.toolbox.schemas()
-        self._queue: deque[Decoded] = deque()
+        self._queue: deque[Queued] = deque()
         #: Plans of this turn's calls, by call id (ids are made unique per conversation: _own_ids).
         self._plans: dict[str, PlanView] = {}
         self._turns = 0
         self._fresh_ids = 0
+        self._calls = 0  # tool calls run (or started) in this turn
+        self._model_seconds = 0.0  # time spent waiting for the model in this turn
+        self._told_turn_cap = False
+        self._stop: FinalAnswer | None = None
 
     # -- driving ---------------------------------------------------------------------------------
 
     def ask(self, text: str) -> FinalAnswer:
         """Run one user message to a final answer (or the turn limit)."""
         self.conversation.add({"role": "user", "content": self.masker.text(text)})
-        self._turns = 0
+        self._turns = self._calls = 0
+        self._model_seconds = 0.0
+        self._told_turn_cap = False
+        self._stop = None
         self._queue.clear()
         self._plans.clear()
         try:
@@ -160,20 +192,36 @@ class Agent:
                 if plan.verdict == "ask":
                     self._queue.popleft()
                     return NeedsApproval(head, plan)
-            batch: list[Decoded] = []
+            batch: list[Queued] = []
             while self._queue and not self._needs_person(self._queue[0]):
                 batch.append(self._queue.popleft())
             return RunTools(tuple(batch))
+        if self._stop is not None:
+            return self._stop
         if self._turns >= self.max_turns:
             text = (
                 f"I stopped after {self.max_turns} model calls without reaching an answer. "
                 "Tell me how to continue, or ask a narrower question."
             )
             return FinalAnswer(text, "max_turns")
-        reply = self._call_model()
+        budget = self.limits.model_seconds - self._model_seconds
+        if budget <= 0:
+            text = (
+                f"I stopped: this request used up the {self.limits.model_seconds:g} s allowed for waiting on the "
+                f"language model. Ask a narrower question, or allow longer with {TURN_TIMEOUT.describe()}."
+            )
+            return FinalAnswer(text, "timeout")
+        reply = self._call_model(budget)
         if not reply.tool_calls:
             return FinalAnswer(reply.text)
-        for call in reply.tool_calls:
+        told = self._told_turn_cap
+        for index, call in enumerate(reply.tool_calls):
+            over = self._over_cap(index, len(reply.tool_calls))
+            if over is not None:
+                self._queue.append(NotRun(call, over))
+                self._told_turn_cap |= self._calls >= self.limits.calls_per_turn
+                continue
+            self._calls += 1
             decoded = self.toolbox.decode(call)
             if isinstance(decoded, PreparedCall):
                 plan = self._preview(decoded)
@@ -189,6 +237,12 @@ class Agent:
                     )
                 )
             self._queue.append(decoded)
+        if told:  # told about the turn's cap and still calling tools: answer the calls, then stop
+            self._stop = FinalAnswer(
+                f"I stopped: the limit of {self.limits.calls_per_turn} tool calls for one request was reached. "
+                f"Ask me to continue, or raise the limit with {CALLS_PER_TURN.describe()}.",
+                "max_tool_calls",
+            )
         return self.step()
 
     def perform(self, step: RunTools | NeedsApproval) -> None:
@@ -196,7 +250,10 @@ class Agent:
             self._run_prepared(step.call)
             return
         for decoded in step.calls:
-            if isinstance(decoded, HelpReply):
+            if isinstance(decoded, NotRun):
+                payload = {"status": "not_run", "message": decoded.message}
+                self._answer(decoded.call, None, "not_run", payload, payload)
+            elif isinstance(decoded, HelpReply):
                 self._answer(decoded.call, None, "help", decoded.content, decoded.content, raw=True)
             elif isinstance(decoded, InvalidCall):
                 payload = {"status": "invalid_arguments", "message": decoded.message}
@@ -206,7 +263,22 @@ class Agent:
 
     # -- internals -------------------------------------------------------------------------------
 
-    def _needs_person(self, decoded: Decoded) -> bool:
+    def _over_cap(self, index: int, asked: int) -> str | None:
+        """Why the ``index``-th call of a reply asking for ``asked`` calls is not run, or None."""
+        limits = self.limits
+        if index >= limits.calls_per_reply:
+            return (
+                f"not run: this reply asked for {asked} tool calls and at most {limits.calls_per_reply} run per reply "
+                f"({CALLS_PER_REPLY.key}). Work with the results you have, or ask for fewer at a time."
+            )
+        if self._calls >= limits.calls_per_turn:
+            return (
+                f"not run: the limit of {limits.calls_per_turn} tool calls for one request was reached "
+                f"({CALLS_PER_TURN.key}). Answer the user now with what you have and say what is left to do."
+            )
+        return None
+
+    def _needs_person(self, decoded: Queued) -> bool:
         if not isinstance(decoded, PreparedCall):
             return False
         return self._preview(decoded).verdict == "ask"
@@ -219,20 +291,27 @@ class Agent:
         return self._plans[key]
 
     def _messages(self) -> list[Message]:
-        messages = [{"role": "system", "content": system_prompt()}, *self.conversation.messages]
+        # Stored messages are masked when added; masking again here also hides values learned
+        # since (a token the API returned after the user had pasted it).
+        history = self.masker.data(self.conversation.messages)
+        messages = [{"role": "system", "content": system_prompt()}, *history]
         return fit_context(messages, self.context_budget)
 
-    def _call_model(self) -> ModelReply:
+    def _call_model(self, budget: float) -> ModelReply:
         self._turns += 1
         reply = ModelReply()
-        for item in self.model.stream(self._messages(), self._tools):
-            if isinstance(item, TextDelta):
-                reply.text += item.text
-                self.emit(ev.TextDelta(item.text))
-            elif isinstance(item, ToolCall):
-                reply.tool_calls.append(item)
-            elif isinstance(item, Usage):
-                reply.usage = item
+        started = self.clock()
+        try:
+            for item in self.model.stream(self._messages(), self._tools, timeout=budget):
+                if isinstance(item, TextDelta):
+                    reply.text += item.text
+                    self.emit(ev.TextDelta(item.text))
+                elif isinstance(item, ToolCall):
+                    reply.tool_calls.append(item)
+                elif isinstance(item, Usage):
+                    reply.usage = item
+        finally:
+            self._model_seconds += self.clock() - started
         reply.tool_calls = self._own_ids(reply.tool_calls)
         self.conversation.record_usage(self.model.name, reply.usage)
         self.emit(ev.ModelCalled(self.model.name, reply.usage))
@@ -293,6 +372,10 @@ class Agent:
             failed, full, reply = _error_result(spec.name, exc, declined_by_user=relay.answers[-1:] == ["no"])
             self._answer(call, spec.name, failed, full, reply)
             return
+        effect = outcome.plan.effect if outcome.plan is not None else outcome.spec.effect
+        if outcome.revealed and effect != "read":
+            # e.g. the value of a token just created: masked for the model, shown once to the person
+            self.emit(ev.SecretRevealed(call.id, spec.name, tuple(outcome.revealed)))
         payload: dict[str, Any] = {"status": "ok", "command": spec.name, "result": outcome.data}
         if outcome.job_id:
             job: dict[str, Any] = {"kind": outcome.job_kind, "uuid": outcome.job_id, "status": outcome.job_status}

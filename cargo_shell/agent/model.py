@@ -60,8 +60,13 @@ class ChatModel(Protocol):
     @property
     def name(self) -> str: ...
 
-    def stream(self, messages: Sequence[Message], tools: Sequence[ToolSchema]) -> Iterator[ModelItem]:
-        """Yield text deltas as they arrive, then the complete tool calls, then usage if known."""
+    def stream(
+        self, messages: Sequence[Message], tools: Sequence[ToolSchema], *, timeout: float | None = None
+    ) -> Iterator[ModelItem]:
+        """Yield text deltas as they arrive, then the complete tool calls, then usage if known.
+
+        ``timeout``: the seconds left for this call in the turn's budget; an adapter that waits on
+        a network gives up (``ModelError``) rather than exceed it."""
         ...
 
 

@@ -1,22 +1,35 @@
 """The OpenAI adapter: the only module that imports ``openai``.
 
 It speaks Chat Completions, so it works with any compatible server (OpenAI, Azure OpenAI's
-v1 endpoint, Ollama, vLLM, LM Studio, OpenRouter). The SDK's own retries cover the LLM calls.
-``openai`` is imported on first use, not at start-up (it costs ~0.5 s). The installed SDK
-generation (3.x) sends requests through ``httpx2``; we never hand it an HTTP client of our own,
-so the adapter works the same on the 1.x line (``httpx``).
+v1 endpoint, Ollama, vLLM, LM Studio, OpenRouter). ``openai`` is imported on first use, not at
+start-up (it costs ~0.5 s). The installed SDK generation (3.x) sends requests through
+``httpx2``; we never hand it an HTTP client of our own, so the adapter works the same on the
+1.x line (``httpx``).
+
+Time is bounded three ways, each a setting: the connect timeout, the read timeout (the longest
+silence between bytes), and the turn's budget the agent passes as ``timeout`` (no call runs
+past it, retries included). Retries are ours, not the SDK's, so they respect that budget:
+connection errors, 408, 409, 429 and 5xx are retried with backoff; a read timeout is not (a
+stalled server stays stalled; the user hears about it at once).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from cargo_shell.agent.limits import TURN_TIMEOUT, Setting, read_number
 from cargo_shell.agent.model import Message, ModelError, ModelItem, TextDelta, ToolCall, ToolSchema, Usage
 from cargo_shell.errors import ConfigError
+from cargo_shell.secrets import mask_text, remember
 
 DEFAULT_MODEL = "gpt-4o-mini"
+CONNECT_TIMEOUT = Setting("CARGO_SHELL_LLM_CONNECT_TIMEOUT", "llm_connect_timeout")
+READ_TIMEOUT = Setting("CARGO_SHELL_LLM_READ_TIMEOUT", "llm_read_timeout")
+RETRIES = Setting("CARGO_SHELL_LLM_RETRIES", "llm_retries")
+_RETRY_STATUSES = frozenset({408, 409, 429})
 
 
 @dataclass(frozen=True)
@@ -26,24 +39,45 @@ class ModelSettings:
     base_url: str | None
     stream: bool = True
     max_retries: int = 2
-    timeout_s: float = 120.0
+    connect_timeout_s: float = 10.0
+    read_timeout_s: float = 60.0
 
 
 def model_settings(environ: Mapping[str, str], settings: Mapping[str, Any] | None = None) -> ModelSettings:
-    """Environment first (``OPENAI_API_KEY``, ``OPENAI_BASE_URL``, ``CARGO_SHELL_MODEL``), then the
-    profile's settings (``model``, ``openai_base_url``), then defaults."""
+    """Environment first (``OPENAI_API_KEY``, ``OPENAI_BASE_URL``, ``CARGO_SHELL_MODEL``,
+    ``CARGO_SHELL_LLM_*``), then the profile's settings (``model``, ``openai_base_url``,
+    ``llm_*``), then defaults."""
     prof = settings or {}
     model = environ.get("CARGO_SHELL_MODEL") or prof.get("model") or DEFAULT_MODEL
     base_url = environ.get("OPENAI_BASE_URL") or prof.get("openai_base_url") or None
     api_key = environ.get("OPENAI_API_KEY") or None
     stream = str(prof.get("model_stream", "true")).lower() not in ("false", "0", "no")
-    return ModelSettings(str(model), api_key, str(base_url) if base_url else None, stream=stream)
+    defaults = ModelSettings("", None, None)
+    return ModelSettings(
+        str(model),
+        api_key,
+        str(base_url) if base_url else None,
+        stream=stream,
+        max_retries=int(read_number(RETRIES, environ, prof, defaults.max_retries, whole=True, zero_ok=True)),
+        connect_timeout_s=read_number(CONNECT_TIMEOUT, environ, prof, defaults.connect_timeout_s, whole=False),
+        read_timeout_s=read_number(READ_TIMEOUT, environ, prof, defaults.read_timeout_s, whole=False),
+    )
 
 
 class OpenAIChatModel:
-    def __init__(self, settings: ModelSettings, *, client: Any = None) -> None:
+    def __init__(
+        self,
+        settings: ModelSettings,
+        *,
+        client: Any = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.settings = settings
         self._client = client
+        self.clock = clock
+        self.sleep = sleep
+        remember(settings.api_key)  # masked by value in everything that leaves the process
 
     @property
     def name(self) -> str:
@@ -52,6 +86,10 @@ class OpenAIChatModel:
     @property
     def known_secrets(self) -> tuple[str, ...]:
         return (self.settings.api_key,) if self.settings.api_key else ()
+
+    @property
+    def where(self) -> str:
+        return self.settings.base_url or "the OpenAI API"
 
     def client(self) -> Any:
         if self._client is None:
@@ -65,36 +103,92 @@ class OpenAIChatModel:
                         hint="Set OPENAI_API_KEY (and OPENAI_BASE_URL for another OpenAI-compatible server).",
                     )
                 key = "not-needed"  # local servers (Ollama, vLLM, LM Studio) accept any key
-            self._client = openai.OpenAI(
-                api_key=key,
-                base_url=self.settings.base_url,
-                max_retries=self.settings.max_retries,
-                timeout=self.settings.timeout_s,
-            )
+            self._client = openai.OpenAI(api_key=key, base_url=self.settings.base_url, max_retries=0)
         return self._client
 
-    def stream(self, messages: Sequence[Message], tools: Sequence[ToolSchema]) -> Iterator[ModelItem]:
+    def stream(
+        self, messages: Sequence[Message], tools: Sequence[ToolSchema], *, timeout: float | None = None
+    ) -> Iterator[ModelItem]:
         import openai
 
         request: dict[str, Any] = {"model": self.settings.model, "messages": list(messages)}
         if tools:
             request["tools"] = list(tools)
             request["parallel_tool_calls"] = True
-        try:
-            if self.settings.stream:
-                yield from self._streamed(request)
-            else:
-                yield from self._whole(request)
-        except openai.APIStatusError as exc:
-            raise ModelError(f"The language model answered HTTP {exc.status_code}: {_short(exc.message)}") from None
-        except openai.APIConnectionError as exc:
-            where = self.settings.base_url or "the OpenAI API"
-            raise ModelError(f"Cannot reach the language model at {where}: {_short(str(exc))}") from None
-        except openai.OpenAIError as exc:
-            raise ModelError(f"Language model error: {_short(str(exc))}") from None
+        deadline = None if timeout is None else self.clock() + timeout
+        attempt = 0
+        while True:
+            started = False  # once items reached the caller, a failure cannot be retried
+            try:
+                parts = self._streamed(request, deadline) if self.settings.stream else self._whole(request, deadline)
+                for item in parts:
+                    started = True
+                    yield item
+                return
+            except openai.APITimeoutError as exc:
+                raise ModelError(self._timeout_message(deadline, connecting=_connecting(exc))) from None
+            except openai.APIStatusError as exc:
+                status = exc.status_code
+                if not started and (status in _RETRY_STATUSES or status >= 500) and self._pause(attempt, deadline):
+                    attempt += 1
+                    continue
+                raise ModelError(
+                    f"The language model at {self.where} answered HTTP {status}: {_short(exc.message)}"
+                ) from None
+            except openai.APIConnectionError as exc:
+                if not started and self._pause(attempt, deadline):
+                    attempt += 1
+                    continue
+                raise ModelError(f"Cannot reach the language model at {self.where}: {_short(str(exc))}") from None
+            except openai.OpenAIError as exc:
+                raise ModelError(f"Language model error: {_short(str(exc))}") from None
 
-    def _whole(self, request: dict[str, Any]) -> Iterator[ModelItem]:
-        response = self.client().chat.completions.create(**request)
+    # -- internals -------------------------------------------------------------------------------
+
+    def _timeouts(self, deadline: float | None) -> Any:
+        """Per-request timeouts: the configured ones, cut to what is left of the turn."""
+        import openai
+
+        read, connect = self.settings.read_timeout_s, self.settings.connect_timeout_s
+        if deadline is not None:
+            left = max(deadline - self.clock(), 0.01)
+            read, connect = min(read, left), min(connect, left)
+        return openai.Timeout(read, connect=connect)
+
+    def _pause(self, attempt: int, deadline: float | None) -> bool:
+        """Wait before retry ``attempt + 1``; False when no retry is left (count or time)."""
+        if attempt >= self.settings.max_retries:
+            return False
+        delay = min(0.5 * 2**attempt, 8.0)
+        if deadline is not None and self.clock() + delay >= deadline:
+            return False
+        self.sleep(delay)
+        return True
+
+    def _timeout_message(self, deadline: float | None, *, connecting: bool) -> str:
+        left = None if deadline is None else deadline - self.clock()
+        read = self.settings.read_timeout_s
+        if left is not None and left <= 0.05:
+            return (
+                f"The language model at {self.where} did not finish within the time left for this request. "
+                f"Allow longer with {TURN_TIMEOUT.describe()}, or check the server."
+            )
+        if connecting:
+            return (
+                f"Could not connect to the language model at {self.where} within "
+                f"{self.settings.connect_timeout_s:g} s. Check the address and that the server is up, or allow "
+                f"longer with {CONNECT_TIMEOUT.describe()}."
+            )
+        return (
+            f"The language model at {self.where} did not answer within {read:g} s. Check that the server is up; "
+            f"if it is only slow, allow longer with {READ_TIMEOUT.describe()}."
+        )
+
+    def _past(self, deadline: float | None) -> bool:
+        return deadline is not None and self.clock() >= deadline
+
+    def _whole(self, request: dict[str, Any], deadline: float | None) -> Iterator[ModelItem]:
+        response = self.client().chat.completions.create(**request, timeout=self._timeouts(deadline))
         if response.choices:
             message = response.choices[0].message
             if message.content:
@@ -106,24 +200,35 @@ class OpenAIChatModel:
         if response.usage is not None:
             yield Usage(response.usage.prompt_tokens, response.usage.completion_tokens)
 
-    def _streamed(self, request: dict[str, Any]) -> Iterator[ModelItem]:
+    def _streamed(self, request: dict[str, Any], deadline: float | None) -> Iterator[ModelItem]:
         request = {**request, "stream": True, "stream_options": {"include_usage": True}}
         parts: dict[int, dict[str, str]] = {}
         usage: Usage | None = None
-        for chunk in self.client().chat.completions.create(**request):
-            if chunk.usage is not None:
-                usage = Usage(chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
-            for choice in chunk.choices or ():
-                delta = choice.delta
-                if delta.content:
-                    yield TextDelta(delta.content)
-                for piece in delta.tool_calls or ():
-                    slot = parts.setdefault(piece.index, {"id": "", "name": "", "arguments": ""})
-                    if piece.id:
-                        slot["id"] = piece.id
-                    if piece.function is not None:
-                        slot["name"] += piece.function.name or ""
-                        slot["arguments"] += piece.function.arguments or ""
+        chunks = self.client().chat.completions.create(**request, timeout=self._timeouts(deadline))
+        try:
+            for chunk in chunks:
+                if self._past(deadline):  # a server that trickles forever still ends at the turn's budget
+                    raise ModelError(
+                        f"The language model at {self.where} was still answering when the time for this request "
+                        f"ran out. Allow longer with {TURN_TIMEOUT.describe()}."
+                    )
+                if chunk.usage is not None:
+                    usage = Usage(chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
+                for choice in chunk.choices or ():
+                    delta = choice.delta
+                    if delta.content:
+                        yield TextDelta(delta.content)
+                    for piece in delta.tool_calls or ():
+                        slot = parts.setdefault(piece.index, {"id": "", "name": "", "arguments": ""})
+                        if piece.id:
+                            slot["id"] = piece.id
+                        if piece.function is not None:
+                            slot["name"] += piece.function.name or ""
+                            slot["arguments"] += piece.function.arguments or ""
+        finally:
+            close = getattr(chunks, "close", None)
+            if callable(close):
+                close()
         for index in sorted(parts):
             slot = parts[index]
             yield ToolCall(slot["id"] or f"call_{index}", slot["name"], slot["arguments"])
@@ -131,6 +236,12 @@ class OpenAIChatModel:
             yield usage
 
 
+def _connecting(exc: BaseException) -> bool:
+    """Whether a timeout happened while connecting (the HTTP library's ConnectTimeout underneath)."""
+    cause = exc.__cause__ or exc.__context__
+    return type(cause).__name__ == "ConnectTimeout"
+
+
 def _short(text: str, limit: int = 300) -> str:
-    text = " ".join(text.split())
+    text = mask_text(" ".join(text.split()))
     return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -3,7 +3,9 @@
 Every tool call goes through :class:`cargo_shell.executor.Executor`, so the confirmation policy,
 guards, retries, staged rollouts and job polling are exactly those of the command line. The
 loop only adds its relay confirmer (which turns the executor's question into loop events) and
-routes the executor's progress events to the tool call that caused them.
+routes the executor's progress events to the tool call that caused them. Every plan made here
+is marked as proposed by the model (``proposer="model"``), which the policy judges more
+strictly (the ``--yes`` scope, local paths).
 """
 
 from __future__ import annotations
@@ -63,7 +65,7 @@ class ExecutorRunner:
 
     def preview(self, spec: CommandSpec, params: BaseModel) -> PlanView:
         try:
-            plan = self.executor.prepare(spec, params)
+            plan = self.executor.prepare(spec, params, proposer="model")
         except CargoShellError as exc:
             # The same error comes back from run() and is reported to the model there.
             values = arg_values(spec, params)
@@ -82,4 +84,4 @@ class ExecutorRunner:
         confirmer: Confirmer,
         on_event: Callable[[Any], None],
     ) -> Outcome:
-        return self.executor.run(spec, params, confirmer=confirmer, events=on_event)
+        return self.executor.run(spec, params, confirmer=confirmer, events=on_event, proposer="model")

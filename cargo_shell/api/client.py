@@ -19,6 +19,7 @@ from cargo_shell.api.query import encode_query
 from cargo_shell.api.request import ApiRequest
 from cargo_shell.constants import DEFAULT_BASE_URL, DEFAULT_TIMEOUT_S
 from cargo_shell.errors import AmbiguousNetworkError, ConnectError, NetworkError, status_error
+from cargo_shell.secrets import remember
 
 _URL_CACHE_SIZE = 256
 #: The official client keeps nulls under these keys and turns every other null into "absent".
@@ -96,6 +97,7 @@ class CargoClient:
         self.http = http
         self.base_url = normalise_base_url(base_url)
         self._token = token
+        remember(token)  # masked by value in everything that leaves the process
         self.workspace_uuid = workspace_uuid
         self.origin = origin
         self.timeout = httpx.Timeout(timeout_s, connect=min(timeout_s, 15.0))

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cargo_shell.executor.plan import mask_secrets
+from cargo_shell.secrets import mask_data, mask_text
 
 #: One encoder for every line (``json.dumps`` with options builds a new one per call).
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
@@ -104,7 +104,7 @@ class AuditLog:
     ) -> None:
         """Write one line (``append`` without building an :class:`AuditEntry` first)."""
         rest: dict[str, Any] = {
-            "arguments": mask_secrets(arguments) if arguments else {},
+            "arguments": mask_data(arguments) if arguments else {},
             "approval": approval,
             "requestIds": request_ids,
             "jobIds": job_ids,
@@ -112,7 +112,7 @@ class AuditLog:
             "credits": credits,
         }
         if error:
-            rest["error"] = error
+            rest["error"] = mask_text(error)
         # {"time": ..., <head>, <rest>}: the same object as one dict encoded in this order.
         text = f'{{"time":"{self._time()}",{self._head(front_end, command, effect)},{_encode(rest)[1:]}\n'
         data = text.encode()

@@ -27,6 +27,7 @@ from cargo_shell.executor.confirm import Approval, Confirmer, InterruptAware, In
 from cargo_shell.executor.events import Event, EventSink, JobStarted, Notice
 from cargo_shell.executor.guards import apply_guards, post_process
 from cargo_shell.executor.jobstore import JobStore
+from cargo_shell.executor.local_paths import PathRules, Proposer
 from cargo_shell.executor.lookups import Lookups
 from cargo_shell.executor.outcome import Outcome
 from cargo_shell.executor.plan import Plan, Touch, command_line, given_values, unsent_args
@@ -35,6 +36,7 @@ from cargo_shell.executor.polling import Poller, WaitResult, dig, job_counts
 from cargo_shell.executor.retry import RetryConfig, Sender, creates_or_spends
 from cargo_shell.registry import CommandSpec, get_registry
 from cargo_shell.registry.jobs import JOB_KINDS
+from cargo_shell.secrets import KNOWN
 from cargo_shell.validation import validate_params
 
 
@@ -74,8 +76,11 @@ class Executor:
         clock: Callable[[], float] = time.monotonic,
         notice: Callable[[str], None] | None = None,
         rng: random.Random | None = None,
+        local_paths: PathRules | None = None,
     ) -> None:
         self.client = client
+        #: Where a local path the model proposes may point without asking (see ``local_paths``).
+        self.local_paths = local_paths or PathRules()
         self.registry = get_registry()
         self.policy = policy or Policy()
         self.confirmer = confirmer
@@ -123,8 +128,10 @@ class Executor:
     def request_for(self, spec: CommandSpec, params: BaseModel, values: dict[str, Any] | None = None) -> ApiRequest:
         return build_request(spec, params, values=values)
 
-    def prepare(self, spec: CommandSpec, params: BaseModel | Mapping[str, Any]) -> Plan:
-        """Validate, apply the guards and build the plan. Sends only cheap lookups."""
+    def prepare(self, spec: CommandSpec, params: BaseModel | Mapping[str, Any], *, proposer: Proposer = "user") -> Plan:
+        """Validate, apply the guards and build the plan. Sends only cheap lookups.
+
+        ``proposer`` is who proposed the action ("model" for the agent's tool calls)."""
         if not isinstance(params, BaseModel):
             params = self.validate(spec, params)
         values = given_values(spec, params)
@@ -135,12 +142,19 @@ class Executor:
                 params = self.validate(spec, result.values)
                 values = given_values(spec, params)
                 notices = result.notices
-        return self._plan(spec, params, values, notices)
+        return self._plan(spec, params, values, notices, proposer)
 
     def plan(self, spec: CommandSpec, params: BaseModel, *, notices: list[str] | None = None) -> Plan:
         return self._plan(spec, params, given_values(spec, params), list(notices or []))
 
-    def _plan(self, spec: CommandSpec, params: BaseModel, values: dict[str, Any], notices: list[str]) -> Plan:
+    def _plan(
+        self,
+        spec: CommandSpec,
+        params: BaseModel,
+        values: dict[str, Any],
+        notices: list[str],
+        proposer: Proposer = "user",
+    ) -> Plan:
         # The texts shown to people (command line, masked request) are built by the plan on
         # first use: a read that is allowed by default and not shown never needs them.
         api_request = None
@@ -153,7 +167,14 @@ class Executor:
             wait=bool(values.get("wait-until-finished")),
             api_request=api_request,
             values=values,
+            proposer=proposer,
         )
+        if proposer == "model":
+            plan.local_files = [
+                self.local_paths.judge(a.name, str(values[a.name]))
+                for a in spec.args
+                if a.type == "file" and a.name in values
+            ]
         for arg in unsent_args(spec):
             if arg.name in values:
                 plan.notices.append(f"{arg.flag} has no field in the Cargo API and was not sent")
@@ -175,18 +196,21 @@ class Executor:
                     return plan, _DEFAULT_APPROVAL
                 rule_id = verdict.rule.id if verdict.rule else None
                 return plan, Approval("yes", source=verdict.source, rule_id=rule_id)
+            if verdict.hint:  # a stricter approval class: say why it asks, and what to do without a person
+                plan.approval_note, plan.approval_hint = verdict.reason, verdict.hint
             if confirmer is None:
                 raise ApprovalRequired(
                     f"approval required: `{plan.command}` is a {plan.effect} action and nobody can be asked "
-                    "(no terminal). It was not run.",
+                    "(no terminal). It was not run." + (f" It asks because {verdict.reason}." if verdict.hint else ""),
                     plan=plan.to_json(),
-                    hint=f"Re-run with --yes to approve it, or allow it for this profile: "
+                    hint=verdict.hint
+                    or f"Re-run with --yes to approve it, or allow it for this profile: "
                     f"cargo-shell policy allow '{plan.command}'",
                 )
             answer = confirmer.confirm(plan)
             if answer.decision == "edit":
                 try:
-                    plan = self.prepare(plan.spec, answer.edited_args or {})
+                    plan = self.prepare(plan.spec, answer.edited_args or {}, proposer=plan.proposer)
                 except UsageError as exc:
                     self.emit(Notice(f"The edited arguments are not valid: {exc.message}", "warning"))
                 continue
@@ -205,17 +229,19 @@ class Executor:
         wait: bool | None = None,
         confirmer: Confirmer | None = None,
         events: EventSink | None = None,
+        proposer: Proposer = "user",
     ) -> Outcome:
         """Plan, authorize, send and (when asked) wait. Raises on refusal or failure.
 
         ``wait`` overrides the ``--wait-until-finished`` argument; ``confirmer`` overrides
         the executor's confirmer for this call (the agent passes its own); ``events`` also
-        receives this call's events (the executor's own sink still gets them).
+        receives this call's events (the executor's own sink still gets them); ``proposer``
+        is who proposed the action ("model" for the agent's tool calls).
         """
         if events is None:
-            return self._run(spec, params, download_to, wait, confirmer)
+            return self._run(spec, params, download_to, wait, confirmer, proposer)
         with self.events_to(events):
-            return self._run(spec, params, download_to, wait, confirmer)
+            return self._run(spec, params, download_to, wait, confirmer, proposer)
 
     def _run(
         self,
@@ -224,10 +250,11 @@ class Executor:
         download_to: IO[bytes] | None,
         wait: bool | None,
         confirmer: Confirmer | None,
+        proposer: Proposer = "user",
     ) -> Outcome:
         if spec.http is None:
             raise UsageError(f"`{spec.name}` is handled by cargo-shell itself, not the API")
-        plan = self.prepare(spec, params)
+        plan = self.prepare(spec, params, proposer=proposer)
         for text in plan.notices:
             self.emit(Notice(text, "warning"))
         plan, approval = self.authorize(plan, confirmer)
@@ -269,6 +296,10 @@ class Executor:
         check = self.check_command(spec, plan.values) if unsafe else None
         request = plan.api_request if plan.api_request is not None else self.request_for(spec, params)
         resp = self.send(request, outcome, unsafe=unsafe, check=check)
+        if plan.effect != "read":
+            # a secret the API hands back (a token just created) is masked by value from now on;
+            # what reads return is learned by the masker when it hides it on its way out
+            outcome.revealed += KNOWN.learn(resp.data)
         outcome.data = post_process(spec, apply_client_filters(spec, params, resp.data, values=plan.values))
         if spec.download and download_to is not None:
             outcome.data = self._download(outcome.data, download_to)

@@ -21,7 +21,9 @@ class Outcome:
     ``job`` is the job object (run/batch/message) when one was started; ``job_status`` its
     last known status. ``partial_failure`` is set for a batch that ended ``success`` with
     failed runs (and for a staged rollout with failures). ``detached`` means the user stopped
-    waiting; the job keeps running and is tracked in the job store.
+    waiting; the job keeps running and is tracked in the job store. ``revealed`` lists the
+    secret values the API returned to this action that the process did not know before, as
+    (JSON path, value): a token just created, shown to the person once and masked everywhere.
     """
 
     spec: CommandSpec
@@ -40,6 +42,7 @@ class Outcome:
     partial_failure: bool = False
     credits: float | None = None
     stages: list[dict[str, Any]] = field(default_factory=list)
+    revealed: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def job_failed(self) -> bool:

@@ -2,14 +2,12 @@
 
 A plan is built from validated params and never sends anything. ``Plan.to_json()`` is the
 machine form (the non-TTY refusal prints it); ``Plan.render()`` is the human form the
-confirmers show. Secrets are masked in both.
+confirmers show. Secrets are masked in both, by the one masker (:mod:`cargo_shell.secrets`).
 """
 
 from __future__ import annotations
 
-import functools
 import json
-import re
 import shlex
 from dataclasses import dataclass
 from typing import Any
@@ -17,27 +15,11 @@ from typing import Any
 from pydantic import BaseModel
 
 from cargo_shell.api.request import ApiRequest
+from cargo_shell.executor.local_paths import LocalFile, Proposer
 from cargo_shell.registry.effects import EffectiveEffect, effective_effect
 from cargo_shell.registry.spec import ArgSpec, CommandSpec, Effect
-
-MASK = "********"
-_SECRET_KEY = re.compile(r"(token|secret|password|passwd|api[-_]?key|authorization|credential|private[-_]?key)", re.I)
-
-
-@functools.lru_cache(maxsize=4096)
-def is_secret_key(key: str) -> bool:
-    return bool(_SECRET_KEY.search(key))
-
-
-def mask_secrets(value: Any) -> Any:
-    """A copy of ``value`` with the values of secret-looking keys replaced by a mask."""
-    if isinstance(value, dict):
-        return {
-            k: (MASK if is_secret_key(str(k)) and v not in (None, "") else mask_secrets(v)) for k, v in value.items()
-        }
-    if isinstance(value, list):
-        return [mask_secrets(v) for v in value]
-    return value
+from cargo_shell.secrets import DEFAULT as MASKER
+from cargo_shell.secrets import mask_data, mask_text
 
 
 @dataclass(frozen=True)
@@ -97,18 +79,15 @@ def command_line(spec: CommandSpec, values: dict[str, Any]) -> str:
     parts = ["cargo-shell", *spec.words]
     for arg in spec.positionals:
         if arg.name in values:
-            parts.append(shlex.quote(_flag_text(values[arg.name], arg.type)))
+            parts.append(shlex.quote(_flag_text(MASKER.flag(arg.name, values[arg.name]), arg.type)))
     for arg in spec.options:
         if arg.name not in values:
             continue
         value = values[arg.name]
-        if is_secret_key(arg.name):
-            parts += [arg.flag, MASK]
-        elif arg.type == "bool" and value is True:
+        if arg.type == "bool" and value is True:
             parts.append(arg.flag)
         else:
-            shown = mask_secrets(value) if arg.type == "json" else value
-            parts += [arg.flag, shlex.quote(_flag_text(shown, arg.type))]
+            parts += [arg.flag, shlex.quote(_flag_text(MASKER.flag(arg.name, value), arg.type))]
     return " ".join(parts)
 
 
@@ -158,6 +137,11 @@ class Plan:
 
     The text forms (``command_line``, ``request``) and ``values`` are computed on first use
     and kept: a read that nobody is asked about never pays for them.
+
+    ``proposer`` says who proposed the action (the person or the model): the policy judges
+    the model's proposals more strictly (``--yes`` scope, ``local_files``). ``approval_note``
+    and ``approval_hint`` are set by the executor when a special approval class asks: why it
+    asks, and what to do when nobody can answer.
     """
 
     def __init__(
@@ -173,6 +157,7 @@ class Plan:
         wait: bool = False,
         api_request: ApiRequest | None = None,
         values: dict[str, Any] | None = None,
+        proposer: Proposer = "user",
     ) -> None:
         self.spec = spec
         self.params = params
@@ -191,6 +176,11 @@ class Plan:
         self.api_request = api_request
         self._values = values
         self._effect: EffectiveEffect | None = None
+        self.proposer: Proposer = proposer
+        #: Local paths the model proposed (arguments of type ``file``), judged (see ``local_paths``).
+        self.local_files: list[LocalFile] = []
+        self.approval_note: str | None = None
+        self.approval_hint: str | None = None
 
     def __repr__(self) -> str:
         return f"Plan({self.command!r}, {self.command_line!r})"
@@ -241,7 +231,7 @@ class Plan:
     @property
     def args(self) -> dict[str, Any]:
         """Argument values by flag name, secrets masked."""
-        return {k: (MASK if is_secret_key(k) else mask_secrets(v)) for k, v in self.values.items()}
+        return {k: MASKER.flag(k, v) for k, v in self.values.items()}
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -261,7 +251,13 @@ class Plan:
                 out["rolloutNote"] = self.rollout_note
         if self.notices:
             out["notices"] = list(self.notices)
-        return out
+        if self.proposer != "user":
+            out["proposedBy"] = self.proposer
+        if self.local_files:
+            out["localFiles"] = [f.to_json() for f in self.local_files]
+        if self.approval_note:
+            out["approvalNote"] = self.approval_note
+        return mask_data(out)  # type: ignore[no-any-return]
 
     def render(self) -> str:
         """Plain text for a terminal (no markup), one fact per line."""
@@ -287,10 +283,14 @@ class Plan:
                 lines.append(f"    {self.rollout_note}")
         for notice in self.notices:
             lines.append(f"  note: {notice}")
-        return "\n".join(lines)
+        for local in self.local_files:
+            lines.append(f"  local file: {local.label()}")
+        if self.approval_note:
+            lines.append(f"  asks because: {self.approval_note}")
+        return mask_text("\n".join(lines))
 
 
 def describe_request(req: ApiRequest) -> dict[str, Any]:
     """``ApiRequest.describe()`` with secrets masked."""
     described = req.describe()
-    return mask_secrets(described)  # type: ignore[no-any-return]
+    return mask_data(described)  # type: ignore[no-any-return]

@@ -3,11 +3,19 @@
 Order of decision (first match wins, fail closed):
 
 1. a matching **deny** rule → denied (nothing overrides it, not even ``--yes``);
-2. ``read`` actions → allowed (default);
-3. a matching **allow** rule → allowed (source ``rule``);
-4. "always" given earlier in this session for this command → allowed (source ``user``);
-5. ``--yes`` → allowed (source ``flag``);
-6. otherwise → ask a person; with nobody to ask the action is not run (exit 3).
+2. a local path the **model** proposed that is not plainly inside the working directory
+   (hidden, a credential location, elsewhere: see ``local_paths``) → ask, whatever ``--yes``,
+   "always" or a rule that does not name that path argument say;
+3. ``read`` actions → allowed (default);
+4. a matching **allow** rule → allowed (source ``rule``);
+5. "always" given earlier in this session for this command → allowed (source ``user``);
+6. ``--yes`` → allowed (source ``flag``), except a destructive action the **model** proposed,
+   which needs ``--yes=destructive`` (``yes_destructive``) or an allow rule;
+7. otherwise → ask a person; with nobody to ask the action is not run (exit 3).
+
+Who proposed an action is carried by the plan (``Plan.proposer``), set by the front end that
+built it: the agent's runner says "model"; the CLI, commands typed in the shell and replays
+of the user's own scripts are the user's.
 
 Rules live in ``<config dir>/policy.json``. A rule matches a command glob (``billing *``),
 optionally an effect, a profile and argument values (``workflow-uuid=<uuid>``; globs allowed;
@@ -25,6 +33,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from cargo_shell.errors import ConfigError
+from cargo_shell.executor.local_paths import LocalFile
 from cargo_shell.executor.plan import Plan
 from cargo_shell.registry.spec import EFFECTS
 
@@ -159,6 +168,8 @@ class Verdict:
     source: VerdictSource
     reason: str
     rule: Rule | None = None
+    #: For the stricter approval classes: what to do when nobody can answer.
+    hint: str = ""
 
 
 _READ_ALLOWED = Verdict("allow", "default", "read actions run without asking")
@@ -167,15 +178,25 @@ _READ_ALLOWED = Verdict("allow", "default", "read actions run without asking")
 class Policy:
     """Decides allow / ask / deny for a plan. Holds the session's "always" answers."""
 
-    def __init__(self, rules: list[Rule] | None = None, *, profile: str = "default", assume_yes: bool = False) -> None:
+    def __init__(
+        self,
+        rules: list[Rule] | None = None,
+        *,
+        profile: str = "default",
+        assume_yes: bool = False,
+        yes_destructive: bool = False,
+    ) -> None:
         self.rules = list(rules or [])
         self.profile = profile
         self.assume_yes = assume_yes
+        #: ``--yes=destructive``: --yes also covers destructive actions the model proposes.
+        self.yes_destructive = yes_destructive
         self.session_always: set[str] = set()
 
     @classmethod
-    def load(cls, config_dir: Path, *, profile: str, assume_yes: bool = False) -> Policy:
-        return cls(PolicyStore(config_dir).load(), profile=profile, assume_yes=assume_yes)
+    def load(cls, config_dir: Path, *, profile: str, assume_yes: bool = False, yes_destructive: bool = False) -> Policy:
+        rules = PolicyStore(config_dir).load()
+        return cls(rules, profile=profile, assume_yes=assume_yes, yes_destructive=yes_destructive)
 
     def remember_always(self, command: str) -> None:
         self.session_always.add(command)
@@ -184,6 +205,10 @@ class Policy:
         for rule in self.rules:
             if rule.action == "deny" and rule.matches(plan, self.profile):
                 return Verdict("deny", "rule", f"denied by policy rule {rule.describe()}", rule)
+        if plan.proposer == "model":
+            flagged = self._flagged_paths(plan)
+            if flagged:
+                return _ask_about_paths(plan, flagged)
         if plan.effect == "read":
             return _READ_ALLOWED
         for rule in self.rules:
@@ -192,5 +217,40 @@ class Policy:
         if plan.command in self.session_always:
             return Verdict("allow", "user", f"you answered 'always' for {plan.command} in this session")
         if self.assume_yes:
+            if plan.proposer == "model" and plan.effect == "destructive" and not self.yes_destructive:
+                return _MODEL_DESTRUCTIVE
             return Verdict("allow", "flag", "approved with --yes")
         return Verdict("ask", "default", f"{plan.effect} actions need approval")
+
+    def _flagged_paths(self, plan: Plan) -> list[LocalFile]:
+        """The model's local paths that need a person: those with a concern that no allow rule
+        names explicitly (a rule with ``--arg file-path=<pattern>`` is the user's own opt-in)."""
+        flagged = [f for f in plan.local_files if f.concern]
+        if not flagged:
+            return []
+        for rule in self.rules:
+            if rule.action == "allow" and rule.matches(plan, self.profile):
+                named = {name.lstrip("-") for name in rule.args}
+                flagged = [f for f in flagged if f.arg not in named]
+        return flagged
+
+
+_MODEL_DESTRUCTIVE = Verdict(
+    "ask",
+    "default",
+    "the assistant proposed a destructive action, and --yes approves only the writes and credit spending it proposes",
+    hint="Run the command yourself if you want it, re-run with --yes=destructive to let the assistant destroy "
+    "without asking, or allow it with a rule: cargo-shell policy allow '<command>'",
+)
+
+
+def _ask_about_paths(plan: Plan, flagged: list[LocalFile]) -> Verdict:
+    paths = "; ".join(f"{f.given} is {f.concern}" for f in flagged)
+    return Verdict(
+        "ask",
+        "default",
+        f"the assistant proposed a local file that is not plainly in the working directory: {paths}",
+        hint=f"Run it yourself if you meant it (cargo-shell {plan.command} --{flagged[0].arg} <path>), move the file "
+        "into the working directory, or allow that path with a rule: "
+        f"cargo-shell policy allow '{plan.command}' --arg {flagged[0].arg}=<path>",
+    )

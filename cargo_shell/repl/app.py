@@ -207,9 +207,10 @@ class Repl:
         if self._session is None:
             from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
             from prompt_toolkit.completion import DynamicCompleter
-            from prompt_toolkit.history import FileHistory, ThreadedHistory
+            from prompt_toolkit.history import ThreadedHistory
             from prompt_toolkit.styles import Style
 
+            from cargo_shell.repl.history import MaskedFileHistory
             from cargo_shell.repl.keys import shell_bindings
 
             on_tab = OnTabCompleter(lambda: self.completer)
@@ -226,7 +227,7 @@ class Repl:
                 }
             )
             self._session = self._make_session(
-                history=ThreadedHistory(FileHistory(str(history_file))),
+                history=ThreadedHistory(MaskedFileHistory(str(history_file))),
                 auto_suggest=AutoSuggestFromHistory(),
                 completer=DynamicCompleter(lambda: self._completer or on_tab),
                 complete_while_typing=True,

@@ -38,7 +38,7 @@ class RecordingRunner(ExecutorRunner):
         on_event: Callable[[Any], None],
     ) -> Outcome:
         wait = True if (self.wait_for_jobs and spec.job is not None) else None
-        outcome = self.executor.run(spec, params, confirmer=confirmer, wait=wait, events=on_event)
+        outcome = self.executor.run(spec, params, confirmer=confirmer, wait=wait, events=on_event, proposer="model")
         self.transcript().record(outcome)
         return outcome
 
@@ -52,16 +52,17 @@ def make_agent(
     conversation: Conversation,
     transcript: Callable[[], Transcript],
     wait_for_jobs: bool,
+    limits: Any = None,
 ) -> Any:
     from cargo_shell.agent.loop import Agent
 
     runner = RecordingRunner(executor, transcript, wait_for_jobs=wait_for_jobs)
-    return Agent(model, runner, confirmer, emit=emit, conversation=conversation)
+    return Agent(model, runner, confirmer, emit=emit, conversation=conversation, limits=limits)
 
 
 class Brain:
     def __init__(self, repl: Repl, model: Any = None) -> None:
-        from cargo_shell.repl.llm import make_model
+        from cargo_shell.repl.llm import agent_limits, make_model
         from cargo_shell.repl.render.events import EventRenderer
 
         self.repl = repl
@@ -74,6 +75,7 @@ class Brain:
             conversation=repl.conversation,
             transcript=lambda: repl.transcript,
             wait_for_jobs=True,
+            limits=agent_limits(repl.ctx),
         )
 
     def _emit(self, event: Any) -> None:

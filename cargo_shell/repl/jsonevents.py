@@ -1,6 +1,6 @@
 """``--output json``: the event stream of scripted runs (``-p``, ``run FILE``, ``replay``).
 
-Every line on stdout is one JSON object with a ``type`` (the README's table lists the types and
+Every line on stdout is one JSON object with a ``type`` (secrets masked) (the README's table lists the types and
 their fields), and every run ends with exactly one final event, ``final`` or ``error``, as its
 last line: also when the model is unreachable, the user presses Ctrl-C, the input is bad or a
 bug stops the run (:meth:`JsonEvents.run` turns whatever escapes into the ``error`` event, so
@@ -28,6 +28,7 @@ from cargo_shell.executor.events import (
     StageFinished,
     StageStarted,
 )
+from cargo_shell.secrets import mask_data
 
 if TYPE_CHECKING:
     from cargo_shell.session import Context
@@ -58,7 +59,8 @@ class JsonEvents:
         if self.finished:
             raise RuntimeError(f"a {event_type!r} event after the final event")
         self.finished = event_type in FINAL_TYPES
-        self.out.write(json.dumps({"type": event_type, **fields}, ensure_ascii=False, default=str) + "\n")
+        event = mask_data({"type": event_type, **fields})  # secrets never reach the stream
+        self.out.write(json.dumps(event, ensure_ascii=False, default=str) + "\n")
         self.out.flush()
 
     def executor_event(self, call_id: str | None, event: Any) -> None:

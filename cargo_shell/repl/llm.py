@@ -95,6 +95,13 @@ def save_model_settings(ctx: Context, *, model: str, base_url: str | None, api_k
         ctx.store.set_token(_key_name(ctx), api_key)
 
 
+def agent_limits(ctx: Context) -> Any:
+    """Tool-call caps and the model-time budget of a turn (environment, then profile settings)."""
+    from cargo_shell.agent.limits import AgentLimits
+
+    return AgentLimits.from_settings(ctx.env.environ, ctx.resolved().settings)
+
+
 def make_model(ctx: Context, session: str | None = None) -> Any:
     from cargo_shell.agent.openai_model import OpenAIChatModel
 

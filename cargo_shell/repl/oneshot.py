@@ -31,10 +31,11 @@ class _NobodyToAsk:
 
     def confirm(self, plan: Plan) -> Approval:
         self.session.approval_missing = True
+        why = f": {plan.approval_note}" if plan.approval_note else ""
         raise ApprovalRequired(
-            f"`{plan.command}` is a {plan.effect} action and needs approval; nobody can be asked here",
+            f"`{plan.command}` is a {plan.effect} action and needs approval; nobody can be asked here{why}",
             plan=plan.to_json(),
-            hint="Re-run with --yes to approve, or run it in the interactive shell.",
+            hint=plan.approval_hint or "Re-run with --yes to approve, or run it in the interactive shell.",
         )
 
 
@@ -83,6 +84,9 @@ class OneShot:
             self.approval_missing |= event.status in _NOT_APPROVED
         if isinstance(event, ev.Final):
             self._final = event
+        if isinstance(event, ev.SecretRevealed):
+            self._show_secret(event)
+            return
         if self.json is None:
             if not isinstance(event, ev.Final) or event.reason != "answer":
                 self.renderer(event)
@@ -119,12 +123,19 @@ class OneShot:
             case _:
                 pass
 
+    def _show_secret(self, event: Any) -> None:
+        """A secret the API returned (a token just created): once, on stderr, never in the events."""
+        from cargo_shell.repl.render.events import secret_notice
+
+        self.ctx.env.stderr.write(secret_notice(event) + "\n")
+        self.ctx.env.stderr.flush()
+
     def run(self, prompts: list[str]) -> int:
         from cargo_shell.agent.conversation import Conversation
         from cargo_shell.executor.events import ignore
         from cargo_shell.repl.actions import make_executor
         from cargo_shell.repl.brain import make_agent
-        from cargo_shell.repl.llm import make_model
+        from cargo_shell.repl.llm import agent_limits, make_model
         from cargo_shell.repl.render.events import EventRenderer
         from cargo_shell.repl.scripted import event_printer, tty_confirmer
         from cargo_shell.repl.transcript import ConversationStore, Transcript
@@ -151,6 +162,7 @@ class OneShot:
             conversation=conversation,
             transcript=lambda: transcript,
             wait_for_jobs=True,
+            limits=agent_limits(self.ctx),
         )
         status = ExitStatus.OK
         try:
@@ -216,12 +228,17 @@ def run_command(ctx: Context, argv: list[str]) -> int:
     """`cargo-shell run FILE`: each non-empty, non-# line is a prompt, all in one conversation."""
     parser = argparse.ArgumentParser(prog="cargo-shell run", description="Run prompts from a file, in order.")
     parser.add_argument("file")
-    parser.add_argument("--yes", action="store_true", help="approve the actions that would ask")
+    parser.add_argument(
+        "--yes", action="store_true", help="approve writes and credit spending (--yes=destructive: also deletions)"
+    )
     parser.add_argument("--output", choices=["json", "text"], default=None)
     parser.add_argument("--resume", action="store_true", help="continue the last conversation")
     if any(a in ("-h", "--help") for a in argv):
         ctx.env.stdout.write(parser.format_help())
         return int(ExitStatus.OK)
+    from cargo_shell.cli_args import take_yes
+
+    argv, yes = take_yes(argv)
     try:
         ns = parser.parse_args(argv)
     except SystemExit:
@@ -231,8 +248,8 @@ def run_command(ctx: Context, argv: list[str]) -> int:
     except OSError as exc:
         raise UsageError(f"Cannot read {ns.file}: {exc.strerror or exc}") from None
     prompts = [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
-    if ns.yes:
-        ctx.globals["yes"] = True
+    if yes:
+        ctx.globals["yes"] = yes
     json_output = (ns.output or ctx.globals.get("output")) == "json"
     resume = bool(ns.resume or ctx.globals.get("resume"))
     return answer_prompts(ctx, prompts, json_output=json_output, resume=resume)

@@ -73,6 +73,7 @@ def replay_script(
     from cargo_shell.repl.render.plan import plan_panel
     from cargo_shell.repl.render.results import show_result
     from cargo_shell.repl.transcript import read_script
+    from cargo_shell.secrets import MASK
 
     try:
         lines = read_script(path.read_text(encoding="utf-8"))
@@ -90,6 +91,12 @@ def replay_script(
         sources = file_sources(line.argv)
         words = [_beside(word, path.parent) for word in line.argv]
         argv = [_substitute(word, mapping) for word in words]
+        if any(MASK in word for word in argv):
+            raise UsageError(
+                f"{path.name} line {line.number}: a secret in it was masked ({MASK}) when the script was saved, "
+                "so it cannot be sent",
+                hint="Put the real value in its place in the script, or run that command yourself.",
+            )
         spec, used = ctx.registry.match(argv)
         if spec is None or spec.http is None:
             shown = summarise_argv(argv)
@@ -194,9 +201,13 @@ def replay_command(ctx: Context, argv: list[str]) -> int:
     parser.add_argument("--dry-run", action="store_true", help="show the plans, send nothing")
     parser.add_argument("--yes", action="store_true", help="approve the actions that would ask")
     parser.add_argument("--output", choices=["json", "text", "table"], default=None)
+    from cargo_shell.cli_args import take_yes
+
+    argv, yes = take_yes(argv)
     ns = _parse(parser, ctx, argv)
     if ns is None:
         return int(ExitStatus.OK)
+    ns.yes = bool(yes)
     console = _console(ctx)
     progress = JobProgress(console)
     if (ns.output or ctx.globals.get("output")) != "json":

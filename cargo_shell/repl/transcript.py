@@ -6,7 +6,8 @@ characters (a 500-record ``--data``) is written whole into ``FILE.data/`` beside
 referenced as ``@FILE.data/<n>-<name>.json``; ``replay`` reads such references relative to the
 script, so the script stays readable and still replays exactly. Conversations (the agent's messages and token
 usage, plus this transcript) are stored as JSON under ``paths.conversations_dir``; ``--resume``
-continues the latest.
+continues the latest. Both are masked when written (:mod:`cargo_shell.secrets`): a key pasted in
+a prompt or typed in a command is never stored in clear.
 """
 
 from __future__ import annotations
@@ -77,6 +78,8 @@ class Transcript:
         return "".join(lines), files
 
     def save_script(self, path: Path) -> int:
+        from cargo_shell.secrets import mask_text
+
         folder = path.with_name(path.name + ".data")
         text, files = self.script(folder.name)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -87,8 +90,8 @@ class Transcript:
         if files:
             folder.mkdir(exist_ok=True)
             for name, content in files.items():
-                (folder / name).write_text(content, encoding="utf-8")
-        path.write_text(text, encoding="utf-8")
+                (folder / name).write_text(mask_text(content), encoding="utf-8")
+        path.write_text(mask_text(text), encoding="utf-8")
         return len(self.commands)
 
     def to_json(self) -> dict[str, Any]:
@@ -121,10 +124,13 @@ class ConversationStore:
         self.folder = folder
 
     def save(self, conversation: Conversation, transcript: Transcript) -> Path | None:
+        from cargo_shell.secrets import mask_data
+
         if not (transcript.inputs or transcript.commands or conversation.messages):
             return None
         data = conversation.to_json()
         data["shell"] = transcript.to_json()
+        data = mask_data(data)
         self.folder.mkdir(parents=True, exist_ok=True)
         path = self.folder / f"{conversation.id}.json"
         tmp = path.with_suffix(".tmp")

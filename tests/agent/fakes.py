@@ -67,6 +67,7 @@ def last_result(messages: Sequence[Message]) -> dict[str, Any]:
 class Request:
     messages: list[Message]
     tools: list[ToolSchema]
+    timeout: float | None = None
 
     def text(self) -> str:
         return json.dumps({"messages": self.messages, "tools": self.tools}, ensure_ascii=False)
@@ -82,9 +83,11 @@ class ScriptedModel:
     def name(self) -> str:
         return self._name
 
-    def stream(self, messages: Sequence[Message], tools: Sequence[ToolSchema]) -> Iterator[ModelItem]:
+    def stream(
+        self, messages: Sequence[Message], tools: Sequence[ToolSchema], *, timeout: float | None = None
+    ) -> Iterator[ModelItem]:
         snapshot = copy.deepcopy(list(messages))
-        self.requests.append(Request(snapshot, copy.deepcopy(list(tools))))
+        self.requests.append(Request(snapshot, copy.deepcopy(list(tools)), timeout))
         if not self._steps:
             raise AssertionError(f"unexpected model call #{len(self.requests)}; last message: {snapshot[-1]}")
         step = self._steps.pop(0)

@@ -177,7 +177,7 @@ def test_http_errors_become_model_errors(stub: tuple[Stub, str]) -> None:
 
 
 def test_unreachable_server_is_a_model_error() -> None:
-    model = OpenAIChatModel(ModelSettings("m", "k", "http://127.0.0.1:9/v1", max_retries=0, timeout_s=2))
+    model = OpenAIChatModel(ModelSettings("m", "k", "http://127.0.0.1:9/v1", max_retries=0, connect_timeout_s=2))
     with pytest.raises(ModelError, match="Cannot reach the language model"):
         _gather(model)
 

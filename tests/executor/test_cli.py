@@ -103,4 +103,4 @@ def test_secrets_are_masked_in_plans_and_the_log() -> None:
     )  # fmt: skip
     assert result.exit_status == 3
     assert secret not in result.stdout and secret not in result.stderr
-    assert '"apiKey":"********"' in result.json["plan"]["commandLine"]
+    assert '"apiKey":"«masked»","region":"eu"' in result.json["plan"]["commandLine"]

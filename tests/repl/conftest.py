@@ -36,8 +36,11 @@ class World:
         return dict(self.ctx.env.environ, **extra)
 
 
-def make_world(data_dir: Path, clock: FakeClock, environ: dict[str, str] | None = None) -> World:
-    box = Sandbox.open(data_dir, clock=clock)
+def make_world(
+    data_dir: Path, clock: FakeClock, environ: dict[str, str] | None = None, *, token: str | None = None
+) -> World:
+    """``token``: an admin token of the sandbox to use instead of its stored one."""
+    box = Sandbox.open(data_dir, clock=clock, token=token)
     env_vars = {
         "CARGO_API_URL": box.base_url,
         "CARGO_API_TOKEN": box.token,

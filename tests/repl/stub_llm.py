@@ -2,7 +2,9 @@
 
 Each POST /v1/chat/completions takes the next scripted step: a :class:`Reply`, or a function
 of the request's messages returning one (so a step can use a UUID from an earlier tool
-result). Streams Server-Sent Events when the request asks for ``stream``.
+result). Streams Server-Sent Events when the request asks for ``stream``. A :class:`Stall`
+step holds the request unanswered until the test releases it (events, no sleeps); a
+:class:`Failure` step answers an HTTP error.
 """
 
 from __future__ import annotations
@@ -31,7 +33,15 @@ class Failure:
     message: str = "the model is overloaded"
 
 
-Step = Reply | Failure | Callable[[list[dict[str, Any]]], Reply | Failure]
+@dataclass
+class Stall:
+    """Accept the request, then say nothing until ``release`` is set (or 30 s, a safety net)."""
+
+    arrived: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
+
+
+Step = Reply | Failure | Stall | Callable[[list[dict[str, Any]]], Reply | Failure]
 
 
 def tool(name: str, command: str, args: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
@@ -58,6 +68,7 @@ def tool_payloads(messages: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 class StubLLM:
     def __init__(self, steps: Sequence[Step]) -> None:
         self.steps = list(steps)
+        self.stalls = [step for step in self.steps if isinstance(step, Stall)]
         self.requests: list[dict[str, Any]] = []
         self.errors: list[str] = []
         self._lock = threading.Lock()
@@ -83,6 +94,10 @@ class StubLLM:
                 if reply is None:
                     self._json(500, {"error": {"message": "the stub has no scripted reply left"}})
                     return
+                if isinstance(reply, Stall):
+                    reply.arrived.set()
+                    reply.release.wait(30)
+                    return  # the client gave up long ago; close without an answer
                 if isinstance(reply, Failure):
                     self._json(reply.status, {"error": {"message": reply.message, "type": "invalid_request_error"}})
                     return
@@ -119,7 +134,7 @@ class StubLLM:
     def leftover(self) -> int:
         return len(self.steps)
 
-    def next_reply(self, body: dict[str, Any]) -> Reply | Failure | None:
+    def next_reply(self, body: dict[str, Any]) -> Reply | Failure | Stall | None:
         with self._lock:
             self.requests.append(body)
             if not self.steps:
@@ -128,11 +143,16 @@ class StubLLM:
             self._calls += 1
         return step(body.get("messages", [])) if callable(step) else step
 
+    def release_all(self) -> None:
+        for step in self.stalls:
+            step.release.set()
+
     def __enter__(self) -> StubLLM:
         self.thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.release_all()
         self.server.shutdown()
         self.server.server_close()
 

@@ -22,7 +22,18 @@ _STATUS_MARK = {
     "denied": ("✗", "red"),
     "api_error": ("✗", "red"),
     "job_failed": ("✗", "red"),
+    "not_run": ("–", "yellow"),
 }
+
+
+def secret_notice(event: Any) -> str:
+    """The one-time display of secrets the API returned to an action the assistant ran."""
+    lines = [f"{event.command} returned a secret. It is shown here once and nowhere else:"]
+    lines += [f"  {path}: {value}" for path, value in event.secrets]
+    lines.append(
+        "Copy it now: the assistant, the transcript, the saved conversation and the audit log only have it masked."
+    )
+    return "\n".join(lines)
 
 
 def result_summary(data: Any, command: str | None) -> str:
@@ -112,6 +123,14 @@ class EventRenderer:
     def _on_ConfirmationAsked(self, event: Any) -> None:
         self.flush()
 
+    def _on_SecretRevealed(self, event: Any) -> None:
+        from rich.panel import Panel
+        from rich.text import Text
+
+        self.flush()
+        title = "shown once — copy it now"
+        self.console.print(Panel(Text(secret_notice(event)), title=title, title_align="left", border_style="yellow"))
+
     def _on_ToolResult(self, event: Any) -> None:
         self.flush()
         mark, style = _STATUS_MARK.get(event.status, ("•", ""))
@@ -127,6 +146,9 @@ class EventRenderer:
         from rich.markup import escape
 
         self.console.print(f"  [{style}]{mark}[/{style}] {escape(str(label))}: {escape(text)}", highlight=False)
+        hint = event.data.get("hint") if event.status == "denied" and isinstance(event.data, dict) else None
+        if hint:
+            self.console.print(f"    [dim]{escape(str(hint))}[/dim]", highlight=False)
 
     def _on_Final(self, event: Any) -> None:
         self.flush()

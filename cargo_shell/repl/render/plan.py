@@ -43,8 +43,15 @@ def plan_panel(plan: Any, sources: dict[str, str] | None = None) -> RenderableTy
     estimate = getattr(plan, "estimate", None)
     if estimate:
         grid.add_row("estimate", _label(estimate))
+    from cargo_shell.secrets import mask_text
+
     for notice in getattr(plan, "notices", None) or []:
-        grid.add_row("note", str(notice))
+        grid.add_row("note", mask_text(str(notice)))
+    for local in getattr(plan, "local_files", None) or []:
+        grid.add_row("local file", Text(_label(local), style="bold yellow" if local.concern else ""))
+    note = getattr(plan, "approval_note", None)
+    if note:
+        grid.add_row("asks because", Text(str(note), style="yellow"))
     request = getattr(plan, "request", None) or {}
     if request.get("method"):
         line = f"{request['method']} {request.get('path', '')}"
