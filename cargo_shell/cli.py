@@ -181,6 +181,15 @@ def run_registry_command(ctx: Context, argv: list[str]) -> int:
 def dispatch(ctx: Context, argv: list[str]) -> int:
     opts, rest = _split_globals(argv)
     ctx.apply_globals(opts)
+    if not rest and "prompt" not in opts and not opts.get("help") and not opts.get("version"):
+        return _load("cargo_shell.shell_entry:open_shell")(ctx, [])  # the shell keeps the terminal's signals
+    from cargo_shell.signals import termination_as_interrupt
+
+    with termination_as_interrupt():
+        return _dispatch(ctx, opts, rest)
+
+
+def _dispatch(ctx: Context, opts: dict[str, Any], rest: list[str]) -> int:
     if opts.get("version"):
         from cargo_shell import __version__
 
@@ -188,13 +197,11 @@ def dispatch(ctx: Context, argv: list[str]) -> int:
         return ExitStatus.OK
     if "prompt" in opts:
         return _load("cargo_shell.repl.oneshot:prompt_command")(ctx, rest)
-    if not rest:
-        if opts.get("help"):
-            from cargo_shell import cli_help
+    if not rest:  # --help (a bare `cargo-shell` opened the shell in dispatch)
+        from cargo_shell import cli_help
 
-            ctx.env.stdout.write(cli_help.root_help(ctx.registry))
-            return ExitStatus.OK
-        return _load("cargo_shell.shell_entry:open_shell")(ctx, [])
+        ctx.env.stdout.write(cli_help.root_help(ctx.registry))
+        return ExitStatus.OK
     if rest[0] in LOCAL_COMMANDS and rest[0] not in ctx.registry:
         return _load(LOCAL_COMMANDS[rest[0]].target)(ctx, _take_output_switches(ctx, rest[1:]))
     return run_registry_command(ctx, rest)
@@ -211,9 +218,8 @@ def main(argv: list[str] | None = None, env: Environment | None = None) -> int:
         if exc.hint and env.stderr is not None:
             env.warn(f"hint: {exc.hint}")
         return int(exc.exit_status)
-    except KeyboardInterrupt:
-        write_error(env, {"errorMessage": "Interrupted"})
-        return int(ExitStatus.INTERRUPTED)
+    except KeyboardInterrupt as exc:
+        return _interrupted(env, exc)
     except BrokenPipeError:
         return int(ExitStatus.OK)
     except Exception as exc:
@@ -233,6 +239,21 @@ def internal_error(ctx: Context, exc: Exception) -> dict[str, Any]:
     else:
         _log_crash(ctx.env)
     return {"errorMessage": f"Internal error: {type(exc).__name__}: {exc}. Re-run with --debug for details."}
+
+
+def _interrupted(env: Environment, exc: KeyboardInterrupt) -> int:
+    """Ctrl-C (130), SIGTERM/SIGHUP (128 + N), or either after a job was accepted (5, naming the job)."""
+    from cargo_shell.errors import JobInterrupted, Terminated
+
+    if isinstance(exc, JobInterrupted):
+        write_error(env, exc.to_json())
+        env.warn(f"hint: {exc.hint}")
+        return int(ExitStatus.JOB_PENDING)
+    if isinstance(exc, Terminated):
+        write_error(env, {"errorMessage": f"Stopped by {exc.name}"})
+        return int(ExitStatus.SIGNAL_BASE) + exc.signum
+    write_error(env, {"errorMessage": "Interrupted"})
+    return int(ExitStatus.INTERRUPTED)
 
 
 def _log_crash(env: Environment) -> None:

@@ -2,7 +2,11 @@
 
 ``cargo-shell jobs`` lists them; ``cargo-shell jobs wait ID`` re-attaches after a restart.
 Each row remembers where the job lives (profile, base URL, workspace) so a re-attach from
-another profile is refused rather than polling the wrong workspace.
+another profile is refused rather than polling the wrong workspace. A row is written the moment
+the API accepts the job (before its response is used for anything else); ``detail`` keeps the
+audit log's ``actionId`` of the action that started it (and its stage, in a staged rollout).
+Statuses are refreshed from the API when listed (``executor.tracking.refresh``); a job the API
+no longer knows is marked :data:`GONE`.
 """
 
 from __future__ import annotations
@@ -14,6 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+#: The status of a job the API answers 404 for (deleted, or its sandbox was reset).
+GONE = "gone"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
