@@ -7,6 +7,7 @@ the registry and help load when a command needs them.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import sys
 from collections.abc import Callable
@@ -178,33 +179,44 @@ def run_registry_command(ctx: Context, argv: list[str]) -> int:
     return ctx.run_and_print(spec, raw, output_file=opts.get("output_file"))
 
 
+#: Local commands that can start or follow jobs (with the registry commands and `-p`): SIGTERM and
+#: SIGHUP are handled like Ctrl-C there, so a stopped process still reports the job it leaves.
+_FOLLOWS_JOBS = frozenset({"jobs", "run", "replay"})
+
+
+def _as_interrupt() -> contextlib.AbstractContextManager[None]:
+    from cargo_shell.signals import termination_as_interrupt
+
+    return termination_as_interrupt()
+
+
 def dispatch(ctx: Context, argv: list[str]) -> int:
     opts, rest = _split_globals(argv)
     ctx.apply_globals(opts)
-    if not rest and "prompt" not in opts and not opts.get("help") and not opts.get("version"):
-        return _load("cargo_shell.shell_entry:open_shell")(ctx, [])  # the shell keeps the terminal's signals
-    from cargo_shell.signals import termination_as_interrupt
-
-    with termination_as_interrupt():
-        return _dispatch(ctx, opts, rest)
-
-
-def _dispatch(ctx: Context, opts: dict[str, Any], rest: list[str]) -> int:
     if opts.get("version"):
         from cargo_shell import __version__
 
         ctx.env.stdout.write(f"cargo-shell {__version__}\n")
         return ExitStatus.OK
     if "prompt" in opts:
-        return _load("cargo_shell.repl.oneshot:prompt_command")(ctx, rest)
-    if not rest:  # --help (a bare `cargo-shell` opened the shell in dispatch)
-        from cargo_shell import cli_help
+        with _as_interrupt():
+            return _load("cargo_shell.repl.oneshot:prompt_command")(ctx, rest)
+    if not rest:
+        if opts.get("help"):
+            from cargo_shell import cli_help
 
-        ctx.env.stdout.write(cli_help.root_help(ctx.registry))
-        return ExitStatus.OK
+            ctx.env.stdout.write(cli_help.root_help(ctx.registry))
+            return ExitStatus.OK
+        return _load("cargo_shell.shell_entry:open_shell")(ctx, [])
     if rest[0] in LOCAL_COMMANDS and rest[0] not in ctx.registry:
-        return _load(LOCAL_COMMANDS[rest[0]].target)(ctx, _take_output_switches(ctx, rest[1:]))
-    return run_registry_command(ctx, rest)
+        command = _load(LOCAL_COMMANDS[rest[0]].target)
+        args = _take_output_switches(ctx, rest[1:])
+        if rest[0] not in _FOLLOWS_JOBS:
+            return command(ctx, args)
+        with _as_interrupt():
+            return command(ctx, args)
+    with _as_interrupt():
+        return run_registry_command(ctx, rest)
 
 
 def main(argv: list[str] | None = None, env: Environment | None = None) -> int:

@@ -151,4 +151,3 @@ def test_a_base_url_that_is_not_http_is_refused(url: str) -> None:
     )
     _usage(result, "API base URL from the --base-url flag")
     assert cloud.requests == []
-

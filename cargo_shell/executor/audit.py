@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import os
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -33,7 +32,8 @@ NO_OUTCOME = "unknown"
 
 
 def new_action_id() -> str:
-    return uuid.uuid4().hex[:16]
+    """16 random hex digits: unique enough to join the lines of one action across processes."""
+    return os.urandom(8).hex()
 
 
 class AuditLog:

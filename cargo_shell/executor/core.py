@@ -29,7 +29,7 @@ from cargo_shell.errors import (
     JobPending,
     UsageError,
 )
-from cargo_shell.executor import rollout, tracking
+from cargo_shell.executor import audit_trail, rollout, tracking
 from cargo_shell.executor.audit import AuditLog, new_action_id
 from cargo_shell.executor.confirm import Approval, Confirmer
 from cargo_shell.executor.events import Event, EventSink, Notice
@@ -405,50 +405,12 @@ class Executor:
         """Refresh unfinished job records of this target from the API (bounded); returns how many changed."""
         return tracking.refresh(self, limit=limit)
 
-    # -- audit ------------------------------------------------------------------------------
+    # -- audit (see audit_trail.py) ------------------------------------------------------------
     def _audit_refusal(self, plan: Plan, exc: Declined | ApprovalRequired) -> None:
-        """One line for an action that was not run, with who decided."""
-        if self.audit is None:
-            return
-        if isinstance(exc, ApprovalRequired):
-            decision, by, rule_id = "refused", "policy", None
-        else:
-            decision = "denied" if exc.decided_by == "rule" else "declined"
-            by, rule_id = exc.decided_by, exc.rule_id
-        self.audit.decision(
-            action_id=new_action_id(),
-            command=plan.command,
-            effect=plan.effect,
-            arguments=plan.values,
-            decision=decision,
-            decided_by=by,
-            reason=exc.message,
-            front_end=self.context.front_end,
-            rule_id=rule_id,
-        )
+        audit_trail.refusal(self, plan, exc)
 
     def _audit_sent(self, outcome: Outcome) -> None:
-        """The ``sent`` line of an approved write/destructive/cost action, before its request leaves."""
-        if self.audit is None or outcome.plan is None:
-            return
-        plan, approval = outcome.plan, outcome.approval
-        extra: dict[str, Any] = {}
-        if plan.rollout:
-            extra["rollout"] = list(plan.rollout)
-        if creates_or_spends(plan.spec, plan.effect):
-            check = self.check_command(plan.spec, plan.values)
-            if check:
-                extra["checkCommand"] = check
-        self.audit.sent(
-            action_id=outcome.action_id,
-            command=plan.command,
-            effect=plan.effect,
-            arguments=plan.values,
-            decided_by=approval.source if approval else "default",
-            front_end=self.context.front_end,
-            rule_id=approval.rule_id if approval else None,
-            extra=extra,
-        )
+        audit_trail.sent(self, outcome)
 
     def audit_outcome(
         self,
@@ -460,38 +422,7 @@ class Executor:
         extra: dict[str, Any] | None = None,
     ) -> None:
         """The outcome line of ``outcome``'s action (``spec``: the command to name, default the outcome's)."""
-        if self.audit is None:
-            return
-        plan = outcome.plan
-        spec = spec or outcome.spec
-        effect = plan.effect if plan is not None and spec is outcome.spec else spec.effect
-        arguments = None
-        if effect == "read" and spec is outcome.spec:  # a read has no sent line: this one line says it all
-            values = plan.values if plan is not None and plan.params is outcome.params else None
-            arguments = values if values is not None else given_values(outcome.spec, outcome.params)
-        job_ids = [s["jobId"] for s in outcome.stages if s.get("jobId")] or ([outcome.job_id] if outcome.job_id else [])
-        approval = outcome.approval
-        if outcome.stages:
-            extra = {**(extra or {}), "stages": [_stage_line(s) for s in outcome.stages]}
-        self.audit.outcome(
-            action_id=outcome.action_id or new_action_id(),
-            command=spec.name,
-            effect=effect,
-            outcome=label,
-            request_ids=list(outcome.request_ids),
-            job_ids=job_ids,
-            credits=outcome.credits,
-            front_end=self.context.front_end,
-            error=error,
-            arguments=arguments,
-            decided_by=approval.source if approval else None,
-            rule_id=approval.rule_id if approval else None,
-            extra=extra,
-        )
+        audit_trail.finished(self, outcome, label, error=error, spec=spec, extra=extra)
 
 
 _DEFAULT_APPROVAL = Approval("yes", source="default")
-
-
-def _stage_line(stage: dict[str, Any]) -> dict[str, Any]:
-    return {k: stage.get(k) for k in ("stage", "records", "sent", "jobId", "status", "failed")}

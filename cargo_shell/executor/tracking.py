@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from cargo_shell.errors import CargoShellError, JobInterrupted, JobPending, NetworkError, RequestError
+from cargo_shell.errors import CargoShellError, Declined, JobInterrupted, JobPending, NetworkError, RequestError
 from cargo_shell.executor.audit import new_action_id
 from cargo_shell.executor.confirm import Approval, Confirmer, InterruptAware, InterruptChoice
 from cargo_shell.executor.events import JobStarted, Notice
@@ -196,10 +196,7 @@ def wait_for(executor: Executor, outcome: Outcome, confirmer: Confirmer | None =
         outcome.notices.append(text)
         executor.emit(Notice(text, "warning"))
     if result.detached:
-        text = (
-            f"Stopped waiting; {kind.kind} {outcome.job_id} keeps running. "
-            f"Re-attach: {wait_command(outcome.job_id)}"
-        )
+        text = f"Stopped waiting; {kind.kind} {outcome.job_id} keeps running. Re-attach: {wait_command(outcome.job_id)}"
         outcome.notices.append(text)
         executor.emit(Notice(text, "warning"))
         if isinstance(outcome.data, dict) or outcome.data is None:
@@ -215,14 +212,10 @@ def _cause(exc: CargoShellError) -> str:
 
 def cancel(executor: Executor, kind: str, job_id: str, workflow: str | None, outcome: Outcome) -> None:
     """Cancel a job the user is waiting for (they chose "cancel" after Ctrl-C); audited as its own action."""
-    from cargo_shell.errors import Declined
-
     command = JOB_KINDS[kind].cancel_command
     assert command is not None
     spec = executor.registry.get(command)
-    raw: dict[str, Any] = (
-        {"batch-uuid": job_id} if kind == "batch" else {"workflow-uuid": workflow, "uuids": [job_id]}
-    )
+    raw: dict[str, Any] = {"batch-uuid": job_id} if kind == "batch" else {"workflow-uuid": workflow, "uuids": [job_id]}
     params = executor.validate(spec, raw)
     plan = executor.plan(spec, params)
     verdict = executor.policy.decide(plan)
@@ -247,7 +240,9 @@ def attach(executor: Executor, job_id: str, kind: str, *, confirmer: Confirmer |
     if record is not None and record.detail.get("workflowUuid"):
         outcome.job = {"workflowUuid": record.detail["workflowUuid"]}
     origin = executor.registry.get(record.command) if record and record.command in executor.registry else get_spec
-    via = {"via": "jobs wait"}
+    via: dict[str, Any] = {"via": "jobs wait"}
+    if record is not None and record.detail.get("stage"):
+        via["stage"] = record.detail["stage"]
     try:
         wait_for(executor, outcome, confirmer or executor.confirmer)
     except JobPending as exc:
