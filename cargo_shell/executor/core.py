@@ -100,6 +100,7 @@ class Executor:
         self._notice = notice
         self.sender = Sender(client, config=retry or RetryConfig(), sleep=sleep, clock=clock, emit=self.emit, rng=rng)
         self.lookups = Lookups(self.read)
+        self._jobs_refreshed_at: float | None = None
 
     # -- events ---------------------------------------------------------------------------
     def emit(self, event: Event) -> None:
@@ -401,8 +402,15 @@ class Executor:
         """Re-attach to a tracked job (``cargo-shell jobs wait``) and poll it to the end."""
         return tracking.attach(self, job_id, kind, confirmer=confirmer)
 
-    def refresh_jobs(self, *, limit: int = tracking.REFRESH_LIMIT) -> int:
-        """Refresh unfinished job records of this target from the API (bounded); returns how many changed."""
+    def refresh_jobs(self, *, limit: int = tracking.REFRESH_LIMIT, every_s: float = 0.0) -> int:
+        """Refresh unfinished job records of this target from the API (bounded); returns how many changed.
+
+        ``every_s``: do nothing if the last refresh of this executor is more recent (the shell's toolbar).
+        """
+        now = self.clock()
+        if self._jobs_refreshed_at is not None and now - self._jobs_refreshed_at < every_s:
+            return 0
+        self._jobs_refreshed_at = now
         return tracking.refresh(self, limit=limit)
 
     # -- audit (see audit_trail.py) ------------------------------------------------------------

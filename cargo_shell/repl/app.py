@@ -478,7 +478,7 @@ class Repl:
 
             store = JobStore(self.ctx.env.paths.jobs_db)
             if self._executor is not None and store.list(limit=1, active_only=True):
-                self._executor.refresh_jobs()
+                self._executor.refresh_jobs(every_s=15.0)
             self.state.running_jobs = len(store.list(active_only=True))
         except Exception:
             pass

@@ -91,3 +91,25 @@ def test_jobs_after_a_sandbox_reset_are_marked_gone() -> None:
     [job] = [j for j in listed.json["jobs"] if j["jobId"] == job_id]
     assert job["status"] == "gone" and job["finishedAt"] is not None
     assert run_cli("jobs", "list", "--active").json["jobs"] == []
+
+
+def test_the_shell_toolbar_refreshes_at_most_every_15_seconds(
+    make_executor: MakeExecutor, box: Sandbox, clock: FakeClock
+) -> None:
+    events: list[Any] = []
+    executor = make_executor(events=events.append)
+    assert executor.jobs is not None
+    for n in range(3):  # unknown to the API: each refresh (one job at a time) marks one gone
+        _row(executor.jobs, f"33333333-0000-4000-8000-00000000000{n}", box.base_url, box.workspace_uuid)
+
+    def asked() -> int:
+        return len([e for e in events if isinstance(e, RequestSent)])
+
+    executor.refresh_jobs(limit=1, every_s=15)
+    assert asked() == 1
+    clock.advance(5)
+    executor.refresh_jobs(limit=1, every_s=15)
+    assert asked() == 1  # too soon: no request
+    clock.advance(11)
+    executor.refresh_jobs(limit=1, every_s=15)
+    assert asked() == 2
