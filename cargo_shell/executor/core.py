@@ -300,6 +300,8 @@ class Executor:
         unsafe = creates_or_spends(spec, plan.effect)
         check = self.check_command(spec, plan.values) if unsafe else None
         request = plan.api_request if plan.api_request is not None else self.request_for(spec, params)
+        if spec.job is not None and self.jobs is not None:
+            self.jobs.open()  # ready before the request leaves: recording the job is then one quick commit
         resp = self.send(request, outcome, unsafe=unsafe, check=check)
         if spec.job is not None:  # first of all: from here on a killed process still leaves the job tracked
             tracking.record_accepted(self, plan, outcome, resp.data)
