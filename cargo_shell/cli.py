@@ -255,17 +255,13 @@ def internal_error(ctx: Context, exc: Exception) -> dict[str, Any]:
 
 def _interrupted(env: Environment, exc: KeyboardInterrupt) -> int:
     """Ctrl-C (130), SIGTERM/SIGHUP (128 + N), or either after a job was accepted (5, naming the job)."""
-    from cargo_shell.errors import JobInterrupted, Terminated
+    from cargo_shell.errors import interrupt_report
 
-    if isinstance(exc, JobInterrupted):
-        write_error(env, exc.to_json())
-        env.warn(f"hint: {exc.hint}")
-        return int(ExitStatus.JOB_PENDING)
-    if isinstance(exc, Terminated):
-        write_error(env, {"errorMessage": f"Stopped by {exc.name}"})
-        return int(ExitStatus.SIGNAL_BASE) + exc.signum
-    write_error(env, {"errorMessage": "Interrupted"})
-    return int(ExitStatus.INTERRUPTED)
+    body, status = interrupt_report(exc)
+    write_error(env, body)
+    if body.get("hint"):
+        env.warn(f"hint: {body['hint']}")
+    return status
 
 
 def _log_crash(env: Environment) -> None:

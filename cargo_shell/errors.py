@@ -160,6 +160,16 @@ class JobInterrupted(KeyboardInterrupt):
         return {"errorMessage": self.message, "hint": self.hint, "jobPending": self.pending}
 
 
+def interrupt_report(exc: KeyboardInterrupt) -> tuple[dict[str, Any], int]:
+    """The error body and exit status of an interrupt: Ctrl-C (130), SIGTERM/SIGHUP (128 + N), or
+    either after a job was accepted (:class:`JobInterrupted`: 5, naming the job)."""
+    if isinstance(exc, JobInterrupted):
+        return exc.to_json(), int(ExitStatus.JOB_PENDING)
+    if isinstance(exc, Terminated):
+        return {"errorMessage": f"Stopped by {exc.name}"}, int(ExitStatus.SIGNAL_BASE) + exc.signum
+    return {"errorMessage": "Interrupted"}, int(ExitStatus.INTERRUPTED)
+
+
 class NetworkError(ApiError):
     """No HTTP status came back."""
 

@@ -150,3 +150,28 @@ def test_the_job_is_recorded_before_the_job_started_event(make_executor: MakeExe
     executor.run(BATCH, {"workflow-uuid": TOOL_WF, "data": RECORDS}, events=sink)
     assert seen["record"] is not None and seen["record"].detail["actionId"] == seen["audit"][0]["actionId"]
     assert [line["phase"] for line in seen["audit"]] == ["sent"]
+
+
+def test_interrupts_after_a_job_end_the_json_event_stream_with_the_job() -> None:
+    """`--output json`: the final `error` event of a run stopped after a job was accepted names it (exit 5)."""
+    import io
+
+    from cargo_shell.environment import Environment
+    from cargo_shell.errors import JobInterrupted, Terminated
+    from cargo_shell.repl.jsonevents import JsonEvents
+    from cargo_shell.session import Context
+
+    pending = {"jobId": "b-1", "kind": "batch", "waitCommand": "cargo-shell jobs wait b-1"}
+    cases = [
+        (JobInterrupted("batch b-1 was started ...", pending=pending, signal_name="SIGTERM"), 5),
+        (Terminated(15, "SIGTERM"), 143),
+        (KeyboardInterrupt(), 130),
+    ]
+    for exc, status in cases:
+        out = io.StringIO()
+        events = JsonEvents(Context(Environment(stdout=out, stderr=io.StringIO(), stdin=io.StringIO())))
+        assert events.fail(exc) == status
+        [line] = [json.loads(t) for t in out.getvalue().splitlines()]
+        assert line["type"] == "error" and line["exitStatus"] == status
+        if status == 5:
+            assert line["jobPending"]["jobId"] == "b-1" and line["hint"] == "Re-attach: cargo-shell jobs wait b-1"
