@@ -67,7 +67,11 @@ _ENV = {"token": "CARGO_API_TOKEN", "workspace_uuid": "CARGO_WORKSPACE_UUID", "b
 
 
 def _origins(resolved: Resolved) -> dict[str, str]:
-    return {key: describe_origin(key, resolved) for key in ("token", "workspace_uuid", "base_url")}
+    keys = ("token", "workspace_uuid", "base_url")
+    return {key: describe_origin(key, resolved) for key in keys if resolved.sources.get(key) in _KNOWN_SOURCES}
+
+
+_KNOWN_SOURCES = ("flag", "env", "profile", "default")
 
 
 def describe_origin(key: str, resolved: Resolved) -> str:

@@ -151,3 +151,11 @@ def test_a_base_url_that_is_not_http_is_refused(url: str) -> None:
     )
     _usage(result, "API base URL from the --base-url flag")
     assert cloud.requests == []
+
+
+def test_login_refuses_an_unsendable_token_and_stores_nothing(shell_home: Path) -> None:
+    cloud = Recorder()
+    result = run_cli("login", "--token", SECRET + "\n", transport=httpx.MockTransport(cloud))
+    _usage(result, "API token from the --token flag", "line break")
+    assert cloud.requests == [] and SECRET not in result.stdout + result.stderr
+    assert ConfigStore(resolve_paths({"CARGO_SHELL_HOME": str(shell_home)})).get_token("default") is None
