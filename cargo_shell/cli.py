@@ -7,6 +7,7 @@ the registry and help load when a command needs them.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import sys
 from collections.abc import Callable
@@ -186,6 +187,17 @@ def run_registry_command(ctx: Context, argv: list[str]) -> int:
     return ctx.run_and_print(spec, raw, output_file=opts.get("output_file"))
 
 
+#: Local commands that can start or follow jobs (with the registry commands and `-p`): SIGTERM and
+#: SIGHUP are handled like Ctrl-C there, so a stopped process still reports the job it leaves.
+_FOLLOWS_JOBS = frozenset({"jobs", "run", "replay"})
+
+
+def _as_interrupt() -> contextlib.AbstractContextManager[None]:
+    from cargo_shell.signals import termination_as_interrupt
+
+    return termination_as_interrupt()
+
+
 def dispatch(ctx: Context, argv: list[str]) -> int:
     opts, rest = _split_globals(argv)
     ctx.apply_globals(opts)
@@ -195,7 +207,8 @@ def dispatch(ctx: Context, argv: list[str]) -> int:
         ctx.env.stdout.write(f"cargo-shell {__version__}\n")
         return ExitStatus.OK
     if "prompt" in opts:
-        return _load("cargo_shell.repl.oneshot:prompt_command")(ctx, rest)
+        with _as_interrupt():
+            return _load("cargo_shell.repl.oneshot:prompt_command")(ctx, rest)
     if not rest:
         if opts.get("help"):
             from cargo_shell import cli_help
@@ -204,8 +217,14 @@ def dispatch(ctx: Context, argv: list[str]) -> int:
             return ExitStatus.OK
         return _load("cargo_shell.shell_entry:open_shell")(ctx, [])
     if rest[0] in LOCAL_COMMANDS and rest[0] not in ctx.registry:
-        return _load(LOCAL_COMMANDS[rest[0]].target)(ctx, _take_output_switches(ctx, rest[1:]))
-    return run_registry_command(ctx, rest)
+        command = _load(LOCAL_COMMANDS[rest[0]].target)
+        args = _take_output_switches(ctx, rest[1:])
+        if rest[0] not in _FOLLOWS_JOBS:
+            return command(ctx, args)
+        with _as_interrupt():
+            return command(ctx, args)
+    with _as_interrupt():
+        return run_registry_command(ctx, rest)
 
 
 def main(argv: list[str] | None = None, env: Environment | None = None) -> int:
@@ -219,9 +238,8 @@ def main(argv: list[str] | None = None, env: Environment | None = None) -> int:
         if exc.hint and env.stderr is not None:
             env.warn(f"hint: {exc.hint}")
         return int(exc.exit_status)
-    except KeyboardInterrupt:
-        write_error(env, {"errorMessage": "Interrupted"})
-        return int(ExitStatus.INTERRUPTED)
+    except KeyboardInterrupt as exc:
+        return _interrupted(env, exc)
     except BrokenPipeError:
         return int(ExitStatus.OK)
     except Exception as exc:
@@ -244,6 +262,17 @@ def internal_error(ctx: Context, exc: Exception) -> dict[str, Any]:
 
     text = mask_text(f"{type(exc).__name__}: {exc}")
     return {"errorMessage": f"Internal error: {text}. Re-run with --debug for details."}
+
+
+def _interrupted(env: Environment, exc: KeyboardInterrupt) -> int:
+    """Ctrl-C (130), SIGTERM/SIGHUP (128 + N), or either after a job was accepted (5, naming the job)."""
+    from cargo_shell.errors import interrupt_report
+
+    body, status = interrupt_report(exc)
+    write_error(env, body)
+    if body.get("hint"):
+        env.warn(f"hint: {body['hint']}")
+    return status
 
 
 def _log_crash(env: Environment) -> None:

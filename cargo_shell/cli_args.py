@@ -13,6 +13,7 @@ from typing import IO, Any, NoReturn
 
 from cargo_shell.errors import UsageError
 from cargo_shell.registry.spec import ArgSpec, CommandSpec
+from cargo_shell.validation import MAX_JSON_DEPTH, json_depth_exceeds
 
 GLOBAL_FLAGS: dict[str, str] = {
     "--base-url": "API base URL (env CARGO_API_URL; default https://api.getcargo.io)",
@@ -104,9 +105,13 @@ def read_json_value(flag: str, text: str, stdin: IO[str]) -> Any:
             text = path.read_text(encoding="utf-8")
         except OSError as exc:
             raise UsageError(f"{flag}: cannot read {path}: {exc.strerror or exc}") from None
+        except UnicodeDecodeError as exc:
+            raise UsageError(f"{flag}: {path} is not UTF-8 text (byte {exc.start}); JSON files must be UTF-8") from None
         source = str(path)
     try:
-        return json.loads(text)
+        value = json.loads(text)
+    except RecursionError:
+        raise UsageError(f"{flag}: the JSON ({source}) nests more than {MAX_JSON_DEPTH} levels deep") from None
     except json.JSONDecodeError as exc:
         snippet = text[max(0, exc.pos - 20) : exc.pos + 20].replace("\n", " ")
         raise UsageError(
@@ -114,6 +119,9 @@ def read_json_value(flag: str, text: str, stdin: IO[str]) -> Any:
             f"(character {exc.pos}): {exc.msg}; near: {snippet!r}",
             hint='Quote the JSON for your shell, e.g. --data \'{"kind": "records"}\', or use @file.json.',
         ) from None
+    if json_depth_exceeds(value):
+        raise UsageError(f"{flag}: the JSON ({source}) nests more than {MAX_JSON_DEPTH} levels deep")
+    return value
 
 
 def _list_value(arg: ArgSpec, values: list[str], stdin: IO[str]) -> list[Any]:

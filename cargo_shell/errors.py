@@ -10,6 +10,7 @@
     ├── JobFailed                   an awaited run/batch/message ended in error (exit 1)
     ├── Interrupted                 the user pressed Ctrl-C (exit 130)
     └── ApiError                    anything that went wrong talking to the Cargo API (exit 1)
+        ├── JobPending              a job was accepted, then following it failed (exit 5)
         ├── NetworkError            no HTTP status at all
         │   ├── ConnectError        provably never reached the server: safe to resend anything
         │   └── AmbiguousNetworkError  timed out / reset mid-request: the server may have acted
@@ -17,6 +18,11 @@
             ├── AuthError           401 (and 403): token missing, wrong or without access
             ├── RequestError        other 4xx; ``reason`` is the API's machine-readable code
             └── ServerError         5xx and anything else
+
+Interrupts are not errors: Ctrl-C is ``KeyboardInterrupt`` (exit 130); SIGTERM and SIGHUP are
+:class:`Terminated` (exit 128 + the signal number), a ``KeyboardInterrupt`` so that every front end
+stops the same way. An interrupt after a job was accepted becomes :class:`JobInterrupted` (exit 5),
+which names the job so the report can say how to re-attach.
 """
 
 from __future__ import annotations
@@ -31,7 +37,12 @@ class ExitStatus(enum.IntEnum):
     USAGE = 2
     APPROVAL_REQUIRED = 3
     PARTIAL_FAILURE = 4
+    #: A job was accepted but not followed to its end (detached, interrupted, or its status could
+    #: not be read): it exists and may still run; `cargo-shell jobs wait ID` re-attaches. Do not re-run.
+    JOB_PENDING = 5
     INTERRUPTED = 130
+    #: Killed by a signal: 128 + its number (SIGHUP 129, SIGTERM 143), when no job was accepted.
+    SIGNAL_BASE = 128
 
 
 class CargoShellError(Exception):
@@ -74,7 +85,16 @@ class ApprovalRequired(CargoShellError):
 
 
 class Declined(CargoShellError):
+    """Not run because someone said no: ``decided_by`` is ``user`` (an answer) or ``rule`` (a deny rule)."""
+
     exit_status = ExitStatus.APPROVAL_REQUIRED
+
+    def __init__(
+        self, message: str, *, hint: str | None = None, decided_by: str = "user", rule_id: int | None = None
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.decided_by = decided_by
+        self.rule_id = rule_id
 
 
 class JobFailed(CargoShellError):
@@ -89,6 +109,65 @@ class Interrupted(CargoShellError):
 
 class ApiError(CargoShellError):
     pass
+
+
+class JobPending(ApiError):
+    """A job was accepted by the API, then following it failed (polls failing, the network gone).
+
+    The job exists and may still be running: a retry of the command would start (and pay for) a
+    second one. ``pending`` is the machine form: job id, kind, last known status, the command that
+    re-attaches, and for a staged rollout what was and was not sent.
+    """
+
+    exit_status = ExitStatus.JOB_PENDING
+
+    def __init__(self, message: str, *, pending: dict[str, Any], hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.pending = pending
+        #: The executor's outcome of the action (set by the executor; front ends may record it).
+        self.outcome: Any = None
+
+    def to_json(self) -> dict[str, Any]:
+        body = super().to_json()
+        body["jobPending"] = self.pending
+        return body
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP arrived (raised by the CLI's signal handler); handled like Ctrl-C, nobody is asked."""
+
+    def __init__(self, signum: int, name: str) -> None:
+        super().__init__(name)
+        self.signum = signum
+        self.name = name
+
+
+class JobInterrupted(KeyboardInterrupt):
+    """An interrupt (Ctrl-C, SIGTERM, SIGHUP) after a job was accepted: carries what :class:`JobPending` does."""
+
+    def __init__(self, message: str, *, pending: dict[str, Any], signal_name: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.pending = pending
+        self.signal_name = signal_name
+        self.outcome: Any = None
+
+    @property
+    def hint(self) -> str:
+        return f"Re-attach: {self.pending.get('waitCommand')}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"errorMessage": self.message, "hint": self.hint, "jobPending": self.pending}
+
+
+def interrupt_report(exc: KeyboardInterrupt) -> tuple[dict[str, Any], int]:
+    """The error body and exit status of an interrupt: Ctrl-C (130), SIGTERM/SIGHUP (128 + N), or
+    either after a job was accepted (:class:`JobInterrupted`: 5, naming the job)."""
+    if isinstance(exc, JobInterrupted):
+        return exc.to_json(), int(ExitStatus.JOB_PENDING)
+    if isinstance(exc, Terminated):
+        return {"errorMessage": f"Stopped by {exc.name}"}, int(ExitStatus.SIGNAL_BASE) + exc.signum
+    return {"errorMessage": "Interrupted"}, int(ExitStatus.INTERRUPTED)
 
 
 class NetworkError(ApiError):

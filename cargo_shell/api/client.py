@@ -18,7 +18,7 @@ from cargo_shell import __version__
 from cargo_shell.api.query import encode_query
 from cargo_shell.api.request import ApiRequest
 from cargo_shell.constants import DEFAULT_BASE_URL, DEFAULT_TIMEOUT_S
-from cargo_shell.errors import AmbiguousNetworkError, ConnectError, NetworkError, status_error
+from cargo_shell.errors import AmbiguousNetworkError, ConnectError, NetworkError, UsageError, status_error
 from cargo_shell.secrets import remember
 
 _URL_CACHE_SIZE = 256
@@ -70,6 +70,68 @@ def parse_json(content: bytes) -> Any:
     return _decode_dropping_nulls(text)
 
 
+#: The settings that travel in headers, by constructor argument: what to call them in a message.
+HEADER_SETTINGS = {"token": "API token", "workspace_uuid": "workspace UUID"}
+
+
+def header_value_problem(value: str) -> str | None:
+    """Why ``value`` cannot be an HTTP header value as cargo-shell sends it (visible ASCII), or None.
+
+    Says which character and where, never the value itself (it may be a secret).
+    """
+    for index, char in enumerate(value, start=1):
+        code = ord(char)
+        if 0x21 <= code <= 0x7E:
+            continue
+        where = f"character {index} of {len(value)}"
+        if char in "\r\n":
+            return f"contains a line break ({where}; a value read from a file often ends with one)"
+        if char == " ":
+            return f"contains a space ({where})"
+        if code < 0x20 or code == 0x7F:
+            return f"contains the control character U+{code:04X} ({where})"
+        return f"contains the non-ASCII character U+{code:04X} ({where}); tokens and UUIDs are plain ASCII"
+    return None
+
+
+def check_header_settings(values: dict[str, str | None], origins: dict[str, str] | None = None) -> None:
+    """Refuse, before anything is sent, a token or workspace UUID that cannot go into a header.
+
+    ``origins`` names where each setting came from (e.g. "the environment variable CARGO_API_TOKEN").
+    """
+    for key, value in values.items():
+        if not value:
+            continue
+        problem = header_value_problem(value)
+        if problem is None:
+            continue
+        origin = (origins or {}).get(key)
+        name = HEADER_SETTINGS.get(key, key)
+        raise UsageError(
+            f"The {name}{f' from {origin}' if origin else ''} {problem}. It cannot be sent in an HTTP header, "
+            "so nothing was sent.",
+            hint=f"Set the {name} again without that character.",
+        )
+
+
+def check_base_url(url: str, origin: str | None = None) -> None:
+    """Refuse a base URL that is not ``http(s)://host[...]`` before any request is tried (and retried)."""
+    problem = header_value_problem(url)
+    if problem is None:
+        try:
+            parsed = httpx.URL(url)
+        except httpx.InvalidURL as exc:
+            problem = f"is not a URL ({exc})"
+        else:
+            if parsed.scheme not in ("http", "https") or not parsed.host:
+                problem = "is not an http:// or https:// URL with a host"
+    if problem:
+        raise UsageError(
+            f"The API base URL{f' from {origin}' if origin else ''} {problem}; nothing was sent.",
+            hint="Give it like https://api.getcargo.io (the /v1 suffix is optional).",
+        )
+
+
 def normalise_base_url(base_url: str) -> str:
     """The official client appends ``/v1`` itself; accept a base URL given with or without it."""
     url = base_url.strip().rstrip("/")
@@ -93,9 +155,13 @@ class CargoClient:
         workspace_uuid: str | None = None,
         origin: str = "cargo-shell",
         timeout_s: float = DEFAULT_TIMEOUT_S,
+        origins: dict[str, str] | None = None,
     ) -> None:
+        """``origins`` names where the token and workspace UUID came from, for the error that refuses them."""
+        check_header_settings({"token": token, "workspace_uuid": workspace_uuid}, origins)
         self.http = http
         self.base_url = normalise_base_url(base_url)
+        check_base_url(self.base_url, (origins or {}).get("base_url"))
         self._token = token
         remember(token)  # masked by value in everything that leaves the process
         self.workspace_uuid = workspace_uuid
@@ -117,6 +183,7 @@ class CargoClient:
         """The headers of every API request (a fresh dict; built once per token/workspace)."""
         key = (self._token, self.workspace_uuid, self.origin)
         if key != self._headers_for:
+            check_header_settings({"token": self._token, "workspace_uuid": self.workspace_uuid})
             h = {"x-cargo-origin": self.origin, "x-cargo-origin-version": __version__}
             if self._token:
                 h["authorization"] = f"Bearer {self._token}"
@@ -139,7 +206,14 @@ class CargoClient:
         if url is None:
             if len(self._urls) >= _URL_CACHE_SIZE:
                 self._urls.clear()
-            url = self._urls[text] = httpx.URL(text)
+            try:
+                url = httpx.URL(text)
+            except httpx.InvalidURL as exc:
+                raise UsageError(
+                    f"The request to {req.path[:80]} cannot be sent: {exc} ({len(text)} characters); nothing was sent",
+                    hint="Give fewer or shorter values (long lists can often be split over several calls).",
+                ) from None
+            self._urls[text] = url
         return url
 
     def send(self, req: ApiRequest) -> ApiResponse:

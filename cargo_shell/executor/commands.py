@@ -50,6 +50,8 @@ def jobs(ctx: Context, argv: list[str]) -> int:
     store = JobStore(ctx.env.paths.jobs_db)
     if ns.action in (None, "list"):
         limit = getattr(ns, "limit", 20)
+        if store.list(limit=1, active_only=True):
+            _refresh(ctx)
         records = store.list(limit=limit, active_only=bool(getattr(ns, "active", False)))
         write_result(ctx.env, {"jobs": [_listed(r.to_json()) for r in records]}, output=ctx.output_format(), key="jobs")
         return ExitStatus.OK
@@ -92,16 +94,30 @@ def _listed(job: dict[str, Any]) -> dict[str, Any]:
     return job
 
 
+def _refresh(ctx: Context) -> None:
+    """Bring unfinished jobs of the current target up to date (bounded); a listing never fails for it."""
+    from cargo_shell.errors import CargoShellError
+
+    try:
+        ctx.executor().refresh_jobs()
+    except CargoShellError as exc:
+        ctx.env.warn(f"note: job statuses not refreshed from the API ({exc.message})")
+
+
 def log(ctx: Context, argv: list[str]) -> int:
-    p = _Parser(prog="cargo-shell log", description="Show the audit log of executed actions (newest last).")
+    p = _Parser(
+        prog="cargo-shell log",
+        description="Show the audit log: one entry per action (its decision, what was sent, its outcome), newest last.",
+    )
     p.add_argument("--limit", type=int, default=20, help="how many entries (default 20; 0 = all)")
     p.add_argument("--command", help="only entries whose command starts with this")
     p.add_argument("--effect", choices=EFFECTS)
+    p.add_argument("--lines", action="store_true", help="the raw lines (decision, sent, stage, outcome) as written")
     ns = _parse(p, ctx, argv)
     if ns is None:
         return ExitStatus.OK
     audit = AuditLog(ctx.env.paths.audit_log, profile="", workspace_uuid=None)
-    entries = audit.read()
+    entries = audit.read() if ns.lines else audit.actions()
     if ns.command:
         entries = [e for e in entries if str(e.get("command", "")).startswith(ns.command)]
     if ns.effect:

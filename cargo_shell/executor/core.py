@@ -1,7 +1,8 @@
 """The one path from any front end to the Cargo API.
 
 ``Executor.run(spec, params)`` goes ``validate → guard → plan → confirm → send (with
-retries) → poll → outcome`` and writes the audit log. The CLI, the REPL and the agent all
+retries) → poll → outcome`` and writes the audit log as it goes (every decision; a ``sent``
+line before a write leaves; the outcome when known). The CLI, the REPL and the agent all
 call it; nothing else talks to the HTTP client. Front ends differ only in what they inject:
 a :class:`Confirmer` (who is asked), an event sink (how progress is shown) and the policy
 flags (``--yes``).
@@ -20,11 +21,18 @@ from pydantic import BaseModel
 
 from cargo_shell.api.client import ApiResponse, CargoClient
 from cargo_shell.api.request import ApiRequest, apply_client_filters, build_request
-from cargo_shell.errors import ApprovalRequired, CargoShellError, Declined, UsageError
-from cargo_shell.executor import rollout
-from cargo_shell.executor.audit import AuditLog
-from cargo_shell.executor.confirm import Approval, Confirmer, InterruptAware, InterruptChoice
-from cargo_shell.executor.events import Event, EventSink, JobStarted, Notice
+from cargo_shell.errors import (
+    ApprovalRequired,
+    CargoShellError,
+    Declined,
+    JobInterrupted,
+    JobPending,
+    UsageError,
+)
+from cargo_shell.executor import audit_trail, rollout, tracking
+from cargo_shell.executor.audit import AuditLog, new_action_id
+from cargo_shell.executor.confirm import Approval, Confirmer
+from cargo_shell.executor.events import Event, EventSink, Notice
 from cargo_shell.executor.guards import apply_guards, post_process
 from cargo_shell.executor.jobstore import JobStore
 from cargo_shell.executor.local_paths import PathRules, Proposer
@@ -32,10 +40,9 @@ from cargo_shell.executor.lookups import Lookups
 from cargo_shell.executor.outcome import Outcome
 from cargo_shell.executor.plan import Plan, Touch, command_line, given_values, unsent_args
 from cargo_shell.executor.policy import Policy
-from cargo_shell.executor.polling import Poller, WaitResult, dig, job_counts
+from cargo_shell.executor.polling import WaitResult, dig
 from cargo_shell.executor.retry import RetryConfig, Sender, creates_or_spends
 from cargo_shell.registry import CommandSpec, get_registry
-from cargo_shell.registry.jobs import JOB_KINDS
 from cargo_shell.secrets import KNOWN
 from cargo_shell.validation import validate_params
 
@@ -98,6 +105,7 @@ class Executor:
         self._notice = notice
         self.sender = Sender(client, config=retry or RetryConfig(), sleep=sleep, clock=clock, emit=self.emit, rng=rng)
         self.lookups = Lookups(self.read)
+        self._jobs_refreshed_at: float | None = None
 
     # -- events ---------------------------------------------------------------------------
     def emit(self, event: Event) -> None:
@@ -190,7 +198,12 @@ class Executor:
         while True:
             verdict = self.policy.decide(plan)
             if verdict.kind == "deny":
-                raise Declined(f"Not run: {verdict.reason}", hint="See `cargo-shell policy list`.")
+                raise Declined(
+                    f"Not run: {verdict.reason}",
+                    hint="See `cargo-shell policy list`.",
+                    decided_by="rule",
+                    rule_id=verdict.rule.id if verdict.rule else None,
+                )
             if verdict.kind == "allow":
                 if verdict.source == "default":
                     return plan, _DEFAULT_APPROVAL
@@ -257,21 +270,40 @@ class Executor:
         plan = self.prepare(spec, params, proposer=proposer)
         for text in plan.notices:
             self.emit(Notice(text, "warning"))
-        plan, approval = self.authorize(plan, confirmer)
-        outcome = Outcome(plan.spec, plan.params, plan=plan, approval=approval, notices=list(plan.notices))
+        try:
+            plan, approval = self.authorize(plan, confirmer)
+        except (Declined, ApprovalRequired) as exc:
+            self._audit_refusal(plan, exc)
+            raise
+        outcome = Outcome(
+            plan.spec, plan.params, plan=plan, approval=approval, notices=list(plan.notices), action_id=new_action_id()
+        )
         should_wait = plan.wait if wait is None else wait
+        if plan.effect != "read":
+            self._audit_sent(outcome)
         try:
             if plan.rollout:
                 rollout.run_staged(self, plan, outcome, confirmer or self.confirmer)
             else:
                 self._execute(plan, outcome, download_to, should_wait, confirmer or self.confirmer)
+        except JobPending as exc:
+            exc.outcome = outcome
+            if outcome.stages:
+                exc.pending["rollout"] = tracking.pending_report(outcome, exc.pending["reason"])["rollout"]
+            self.audit_outcome(outcome, "wait-failed", error=exc.message)
+            raise
         except CargoShellError as exc:
-            self._audit(outcome, "error", error=exc.message)
+            self.audit_outcome(outcome, "error", error=exc.message)
             raise
-        except KeyboardInterrupt:
-            self._audit(outcome, "interrupted")
+        except KeyboardInterrupt as exc:
+            name = getattr(exc, "name", None)  # Terminated: SIGTERM / SIGHUP
+            accepted = outcome.job_id is not None and not isinstance(exc, JobInterrupted)
+            error = tracking.interrupted(self, outcome, name) if accepted else None
+            self.audit_outcome(outcome, "terminated" if name else "interrupted", error=name)
+            if error is not None:
+                raise error from exc
             raise
-        self._audit(outcome, _outcome_label(outcome))
+        self.audit_outcome(outcome, tracking.outcome_label(outcome))
         return outcome
 
     # -- internals --------------------------------------------------------------------------
@@ -295,7 +327,11 @@ class Executor:
         unsafe = creates_or_spends(spec, plan.effect)
         check = self.check_command(spec, plan.values) if unsafe else None
         request = plan.api_request if plan.api_request is not None else self.request_for(spec, params)
+        if spec.job is not None and self.jobs is not None:
+            self.jobs.open()  # ready before the request leaves: recording the job is then one quick commit
         resp = self.send(request, outcome, unsafe=unsafe, check=check)
+        if spec.job is not None:  # first of all: from here on a killed process still leaves the job tracked
+            tracking.record_accepted(self, plan, outcome, resp.data)
         if plan.effect != "read":
             # a secret the API hands back (a token just created) is masked by value from now on;
             # what reads return is learned by the masker when it hides it on its way out
@@ -303,26 +339,37 @@ class Executor:
         outcome.data = post_process(spec, apply_client_filters(spec, params, resp.data, values=plan.values))
         if spec.download and download_to is not None:
             outcome.data = self._download(outcome.data, download_to)
-        if spec.job is not None:
-            self._track(plan, outcome)
-            if wait and outcome.job_id:
+        if spec.job is not None and outcome.job_id and outcome.job_kind:
+            self.emit(tracking.started_event(plan, outcome))
+            if wait:
                 self.wait_for(outcome, confirmer)
 
-    def send(self, req: ApiRequest, outcome: Outcome | None, *, unsafe: bool, check: str | None = None) -> ApiResponse:
-        resp = self.sender.send(req, unsafe=unsafe, check_command=check)
+    def send(
+        self,
+        req: ApiRequest,
+        outcome: Outcome | None,
+        *,
+        unsafe: bool,
+        check: str | None = None,
+        attempts: int | None = None,
+    ) -> ApiResponse:
+        resp = self.sender.send(req, unsafe=unsafe, check_command=check, max_attempts=attempts)
         if outcome is not None and resp.request_id:
             outcome.request_ids.append(resp.request_id)
         return resp
 
-    def read(self, command: str, raw: Mapping[str, Any]) -> Any:
-        """An internal read (lookups, polls): deny rules apply, no confirmation, no audit line."""
+    def read(self, command: str, raw: Mapping[str, Any], *, attempts: int | None = None) -> Any:
+        """An internal read (lookups, polls): deny rules apply, no confirmation, no audit line.
+
+        ``attempts`` bounds the tries (default: the retry configuration's).
+        """
         spec = self.registry.get(command)
         params = self.validate(spec, raw)
         plan = Plan(spec, params, request=None)
         verdict = self.policy.decide(plan)
         if verdict.kind != "allow":
-            raise Declined(f"Not run: {verdict.reason}")
-        resp = self.send(self.request_for(spec, params), None, unsafe=False)
+            raise Declined(f"Not run: {verdict.reason}", decided_by="rule")
+        resp = self.send(self.request_for(spec, params), None, unsafe=False, attempts=attempts)
         return apply_client_filters(spec, params, resp.data)
 
     def check_command(self, spec: CommandSpec, values: dict[str, Any]) -> str | None:
@@ -379,161 +426,44 @@ class Executor:
             return Touch(kind, uuid)
         return Touch(kind, uuid, found.name or None, f"{found.label} {kind}" if found.label != kind else None)
 
-    # -- jobs -------------------------------------------------------------------------------
-    def _track(self, plan: Plan, outcome: Outcome) -> None:
-        spec = plan.spec
-        assert spec.job is not None
-        job_id = dig(outcome.data, spec.job.id_path)
-        if not isinstance(job_id, str) or not job_id:
-            return
-        kind = JOB_KINDS[spec.job.kind]
-        job = dig(outcome.data, spec.job.id_path.rsplit(".", 1)[0]) if "." in spec.job.id_path else None
-        outcome.job_id, outcome.job_kind = job_id, kind.kind
-        outcome.job = job if isinstance(job, dict) else None
-        outcome.job_status = str(dig(job, "status") or "pending")
-        expected = None  # jobs that count runs (batches): the API's count, else the records sent
-        if isinstance(job, dict) and "runsCount" in job:
-            expected = job_counts(job)[2] or (plan.estimate.records if plan.estimate else None)
-        self.emit(JobStarted(kind.kind, job_id, spec.name, expected or None))
-        if self.jobs is not None:
-            detail: dict[str, Any] = {}
-            if isinstance(job, dict) and job.get("workflowUuid"):
-                detail["workflowUuid"] = job["workflowUuid"]
-            elif "workflow-uuid" in plan.values:
-                detail["workflowUuid"] = plan.values["workflow-uuid"]
-            self.jobs.record_start(
-                job_id=job_id,
-                kind=kind.kind,
-                command=spec.name,
-                command_line=plan.command_line,
-                profile=self.context.profile,
-                base_url=self.context.base_url,
-                workspace_uuid=self.context.workspace_uuid,
-                status=outcome.job_status,
-                detail=detail,
-            )
-
+    # -- jobs (see tracking.py) ---------------------------------------------------------------
     def wait_for(self, outcome: Outcome, confirmer: Confirmer | None = None) -> WaitResult:
         """Poll ``outcome``'s job to the end (or until the user detaches); updates ``outcome``."""
-        assert outcome.job_id and outcome.job_kind
-        kind = JOB_KINDS[outcome.job_kind]
-        workflow = (outcome.job or {}).get("workflowUuid") if outcome.job else None
-        if workflow is None and self.jobs is not None:
-            record = self.jobs.get(outcome.job_id)
-            workflow = record.detail.get("workflowUuid") if record else None
-
-        def on_interrupt(kind_name: str, job_id: str) -> InterruptChoice:
-            if isinstance(confirmer, InterruptAware):
-                return confirmer.on_interrupt(kind_name, job_id)
-            return "detach"
-
-        def on_update(job_id: str, status: str, job: Any, terminal: bool) -> None:
-            if self.jobs is not None:
-                done, failed, total = job_counts(job)
-                self.jobs.update(job_id, status=status, done=done, failed=failed, total=total, finished=terminal)
-
-        poller = Poller(
-            fetch=lambda job_id: self.read(
-                kind.get_command, {self.registry.get(kind.get_command).args[0].name: job_id}
-            ),
-            cancel=(lambda job_id: self._cancel(kind.kind, job_id, workflow, outcome)) if kind.cancel_command else None,
-            sleep=self.sleep,
-            clock=self.clock,
-            emit=self.emit,
-            on_interrupt=on_interrupt,
-            on_update=on_update,
-        )
-        result = poller.wait(kind, outcome.job_id)
-        job = dig(result.data, kind.response_key)
-        if result.data is not None:
-            outcome.data = result.data
-        outcome.job = job if isinstance(job, dict) else outcome.job
-        outcome.job_status = result.status or outcome.job_status
-        outcome.detached, outcome.cancelled = result.detached, result.cancelled
-        _, failed, total = job_counts(outcome.job)
-        if outcome.job_status == "success" and failed:
-            outcome.partial_failure = True
-            text = f"{kind.kind} {outcome.job_id} ended success but {failed} of {total} run(s) failed"
-            outcome.notices.append(text)
-            self.emit(Notice(text, "warning"))
-        if result.detached:
-            text = (
-                f"Stopped waiting; {kind.kind} {outcome.job_id} keeps running. "
-                f"Re-attach: cargo-shell jobs wait {outcome.job_id}"
-            )
-            outcome.notices.append(text)
-            self.emit(Notice(text, "warning"))
-        outcome.credits = _credits(outcome.job)
-        return result
-
-    def _cancel(self, kind: str, job_id: str, workflow: str | None, outcome: Outcome) -> None:
-        command = JOB_KINDS[kind].cancel_command
-        assert command is not None
-        spec = self.registry.get(command)
-        raw: dict[str, Any] = (
-            {"batch-uuid": job_id} if kind == "batch" else {"workflow-uuid": workflow, "uuids": [job_id]}
-        )
-        params = self.validate(spec, raw)
-        plan = self.plan(spec, params)
-        if self.policy.decide(plan).kind == "deny":
-            raise Declined(f"Not cancelled: {self.policy.decide(plan).reason}")
-        cancel_outcome = Outcome(spec, params, plan=plan, approval=Approval("yes", source="user"))
-        self.send(self.request_for(spec, params), cancel_outcome, unsafe=False)
-        outcome.request_ids += cancel_outcome.request_ids
-        self._audit(cancel_outcome, "cancelled-by-user")
+        return tracking.wait_for(self, outcome, confirmer)
 
     def attach(self, job_id: str, kind: str, *, confirmer: Confirmer | None = None) -> Outcome:
         """Re-attach to a tracked job (``cargo-shell jobs wait``) and poll it to the end."""
-        get_spec = self.registry.get(JOB_KINDS[kind].get_command)
-        params = self.validate(get_spec, {get_spec.args[0].name: job_id})
-        outcome = Outcome(get_spec, params, job_id=job_id, job_kind=kind)
-        record = self.jobs.get(job_id) if self.jobs else None
-        if record is not None and record.detail.get("workflowUuid"):
-            outcome.job = {"workflowUuid": record.detail["workflowUuid"]}
-        self.wait_for(outcome, confirmer or self.confirmer)
-        return outcome
+        return tracking.attach(self, job_id, kind, confirmer=confirmer)
 
-    def _audit(self, outcome: Outcome, label: str, *, error: str | None = None) -> None:
-        if self.audit is None:
-            return
-        plan = outcome.plan
-        values = plan.values if plan is not None and plan.params is outcome.params else None
-        self.audit.record(
-            command=outcome.spec.name,
-            effect=plan.effect if plan is not None else outcome.spec.effect,
-            arguments=values if values is not None else given_values(outcome.spec, outcome.params),
-            outcome=label,
-            approval=outcome.approval.source if outcome.approval else None,
-            request_ids=list(outcome.request_ids),
-            job_ids=[outcome.job_id] if outcome.job_id else [s["jobId"] for s in outcome.stages if s.get("jobId")],
-            credits=outcome.credits,
-            error=error,
-            front_end=self.context.front_end,
-        )
+    def refresh_jobs(self, *, limit: int = tracking.REFRESH_LIMIT, every_s: float = 0.0) -> int:
+        """Refresh unfinished job records of this target from the API (bounded); returns how many changed.
+
+        ``every_s``: do nothing if the last refresh of this executor is more recent (the shell's toolbar).
+        """
+        now = self.clock()
+        if self._jobs_refreshed_at is not None and now - self._jobs_refreshed_at < every_s:
+            return 0
+        self._jobs_refreshed_at = now
+        return tracking.refresh(self, limit=limit)
+
+    # -- audit (see audit_trail.py) ------------------------------------------------------------
+    def _audit_refusal(self, plan: Plan, exc: Declined | ApprovalRequired) -> None:
+        audit_trail.refusal(self, plan, exc)
+
+    def _audit_sent(self, outcome: Outcome) -> None:
+        audit_trail.sent(self, outcome)
+
+    def audit_outcome(
+        self,
+        outcome: Outcome,
+        label: str,
+        *,
+        error: str | None = None,
+        spec: CommandSpec | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        """The outcome line of ``outcome``'s action (``spec``: the command to name, default the outcome's)."""
+        audit_trail.finished(self, outcome, label, error=error, spec=spec, extra=extra)
 
 
 _DEFAULT_APPROVAL = Approval("yes", source="default")
-
-
-def _credits(job: Any) -> float | None:
-    if not isinstance(job, dict):
-        return None
-    if isinstance(job.get("creditsUsedCount"), int | float):
-        return float(job["creditsUsedCount"])
-    executions = job.get("executions")
-    if isinstance(executions, list):
-        spent = [e.get("creditsUsedCount") for e in executions if isinstance(e, dict)]
-        return float(sum(s for s in spent if isinstance(s, int | float)))
-    return None
-
-
-def _outcome_label(outcome: Outcome) -> str:
-    if outcome.detached:
-        return "detached"
-    if outcome.cancelled:
-        return "cancelled"
-    if outcome.job_status == "error":
-        return "job-error"
-    if outcome.partial_failure:
-        return "partial-failure"
-    return "ok"

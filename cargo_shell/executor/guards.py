@@ -173,9 +173,15 @@ def batch_data_kind(spec: CommandSpec, values: dict[str, Any], lk: Lookups | Non
         return values
     shapes = {k: v for k, v in kinds.items() if isinstance(v, str)}
     kind = data.get("kind")
-    if kind not in shapes:
+    if not isinstance(kind, str) or kind not in shapes:
         listing = "; ".join(f"{k}: {v}" for k, v in shapes.items())
-        what = "has no kind" if kind is None else f"has the unknown kind {kind!r}"
+        if kind is None:
+            what = "has no kind"
+        elif isinstance(kind, str):
+            what = f"has the unknown kind {kind!r}"
+        else:
+            json_type = {dict: "object", list: "array", bool: "boolean"}.get(type(kind), "number")
+            what = f'has a kind that is a JSON {json_type}, not a string; "kind" takes one word'
         raise UsageError(f"--data {what}. Batch data kinds: {listing}")
     if kind == "recordIds" and "ids" not in data and "recordIds" in data:
         raise UsageError(

@@ -24,6 +24,12 @@ class Outcome:
     waiting; the job keeps running and is tracked in the job store. ``revealed`` lists the
     secret values the API returned to this action that the process did not know before, as
     (JSON path, value): a token just created, shown to the person once and masked everywhere.
+
+    ``action_id`` ties the action's audit lines and job records together. For a staged rollout,
+    ``stages`` lists every planned stage (``sent`` or not, job id, status, runs, failures,
+    credits) and ``data`` summarises the whole rollout; when it stopped before the end,
+    ``ran_command_line`` is the command of what was really sent (``command_line`` gives it, or the
+    plan's), so a saved script replays what ran.
     """
 
     spec: CommandSpec
@@ -43,6 +49,19 @@ class Outcome:
     credits: float | None = None
     stages: list[dict[str, Any]] = field(default_factory=list)
     revealed: list[tuple[str, str]] = field(default_factory=list)
+    action_id: str = ""
+    ran_command_line: str | None = None
+    #: (index, count) when this outcome is one stage of a staged rollout.
+    stage: tuple[int, int] | None = None
+
+    @property
+    def command_line(self) -> str:
+        """The command line of what really ran (for scripts and history)."""
+        if self.ran_command_line is not None:
+            return self.ran_command_line
+        if self.plan is not None:
+            return self.plan.command_line
+        return "cargo-shell " + " ".join(self.spec.words)
 
     @property
     def job_failed(self) -> bool:
@@ -51,7 +70,9 @@ class Outcome:
     def exit_status(self, *, strict: bool = False) -> ExitStatus:
         if self.job_failed:
             return ExitStatus.ERROR
-        if self.detached or self.cancelled:
+        if self.detached:
+            return ExitStatus.JOB_PENDING
+        if self.cancelled:
             return ExitStatus.INTERRUPTED
         if self.partial_failure and strict:
             return ExitStatus.PARTIAL_FAILURE

@@ -2,7 +2,9 @@
 
 The poller knows nothing about HTTP: it gets ``fetch(job_id) -> response data`` and
 ``cancel(job_id)`` callables from the executor (which sends them with retries), so it can
-be driven by a fake clock in tests.
+be driven by a fake clock in tests. Ctrl-C asks the caller (cancel, detach or keep waiting; Ctrl-C
+at that question detaches); SIGTERM/SIGHUP (:class:`Terminated`) detach without asking and propagate,
+so the process ends after saying which job keeps running.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from cargo_shell.errors import Terminated
 from cargo_shell.executor.confirm import InterruptChoice
 from cargo_shell.executor.events import (
     EventSink,
@@ -100,9 +103,18 @@ class Poller:
                     return WaitResult(data, status, polls, cancelled=cancelled)
                 self.emit(JobProgress(kind.kind, job_id, str(status), self.clock() - started, done, failed, total))
                 self.sleep(self.interval(kind, self.clock() - started))
-            except KeyboardInterrupt:
+            except KeyboardInterrupt as exc:
                 self.emit(WaitInterrupted(kind.kind, job_id))
-                choice = "detach" if cancelled else self.on_interrupt(kind.kind, job_id)
+                if isinstance(exc, Terminated):  # SIGTERM / SIGHUP: nobody is asked; the caller reports it
+                    self.emit(JobDetached(kind.kind, job_id))
+                    raise
+                try:
+                    choice = "detach" if cancelled else self.on_interrupt(kind.kind, job_id)
+                except KeyboardInterrupt as again:
+                    if isinstance(again, Terminated):
+                        self.emit(JobDetached(kind.kind, job_id))
+                        raise
+                    choice = "detach"  # Ctrl-C again at the question: stop waiting
                 if choice == "continue":
                     continue
                 if choice == "cancel" and self.cancel is not None:

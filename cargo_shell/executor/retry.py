@@ -131,9 +131,13 @@ class Sender:
         self.attempts = 0
         self.retries = 0
 
-    def send(self, req: ApiRequest, *, unsafe: bool, check_command: str | None = None) -> ApiResponse:
+    def send(
+        self, req: ApiRequest, *, unsafe: bool, check_command: str | None = None, max_attempts: int | None = None
+    ) -> ApiResponse:
+        """Send ``req``; ``max_attempts`` lowers the configured bound for this request (e.g. 1: no retry)."""
         started = self.clock()
         attempt = 0
+        limit = self.config.max_attempts if max_attempts is None else min(max_attempts, self.config.max_attempts)
         while True:
             attempt += 1
             self.attempts += 1
@@ -150,7 +154,7 @@ class Sender:
                         check_command=check_command,
                         request_id=getattr(exc, "request_id", None),
                     ) from exc
-                if verdict == "fail" or attempt >= self.config.max_attempts:
+                if verdict == "fail" or attempt >= limit:
                     raise
                 delay = backoff_delay(attempt, self.config, self.rng, getattr(exc, "retry_after", None))
                 if self.clock() - started + delay > self.config.max_total_s:

@@ -20,9 +20,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from cargo_shell.errors import CargoShellError
+from cargo_shell.executor import tracking
 from cargo_shell.executor.events import Notice, StageFinished, StageStarted
 from cargo_shell.executor.lookups import Lookups
-from cargo_shell.executor.plan import Estimate, Plan, arg_values
+from cargo_shell.executor.plan import Estimate, Plan, arg_values, command_line
+from cargo_shell.executor.polling import job_counts
+from cargo_shell.executor.retry import WriteOutcomeUnknown
 from cargo_shell.registry.spec import CommandSpec
 
 if TYPE_CHECKING:
@@ -49,7 +52,7 @@ def record_count(spec: CommandSpec, values: dict[str, Any], lookups: Lookups | N
     if not isinstance(data, dict):
         return None, ""
     kind = data.get("kind")
-    if kind in _SPLIT_KEYS and isinstance(data.get(_SPLIT_KEYS[kind]), list):
+    if isinstance(kind, str) and kind in _SPLIT_KEYS and isinstance(data.get(_SPLIT_KEYS[kind]), list):
         return len(data[_SPLIT_KEYS[kind]]), f"{kind} in --data"
     if kind == "segment" and lookups is not None and isinstance(data.get("segmentUuid"), str):
         count = lookups.segment_count(data["segmentUuid"])
@@ -75,7 +78,9 @@ def estimate(spec: CommandSpec, values: dict[str, Any], lookups: Lookups | None)
 def stages_for(executor: Executor, spec: CommandSpec, values: dict[str, Any], est: Estimate) -> list[int] | None:
     """Cumulative stage sizes for inline records or record ids, or None when not staged."""
     data = values.get("data")
-    if not isinstance(data, dict) or data.get("kind") not in _SPLIT_KEYS:
+    if not isinstance(data, dict) or not isinstance(data.get("kind"), str) or data["kind"] not in _SPLIT_KEYS:
+        return None
+    if not isinstance(data.get(_SPLIT_KEYS[data["kind"]]), list):
         return None
     return _stages(executor, spec, values, est.records)
 
@@ -196,61 +201,179 @@ def resolve_record_ids(executor: Executor, data: dict[str, Any]) -> tuple[str, l
 
 
 def run_staged(executor: Executor, plan: Plan, outcome: Outcome, confirmer: Confirmer | None) -> None:
+    """Send the stages one by one, each awaited; ``outcome`` then reports the whole rollout.
+
+    Whatever ends it (the last stage, a failing stage, the user detaching, an interrupt, a stage that
+    cannot be sent or followed), ``outcome.stages`` says which stages were sent (job ids, statuses,
+    runs, failures, credits) and which were not, and ``outcome.data`` sums them up.
+    """
     assert plan.rollout
     spec = plan.spec
     values = arg_values(spec, plan.params)
     data = dict(plan.rollout_data if plan.rollout_data is not None else values["data"])
     key = _SPLIT_KEYS[data["kind"]]
     items = list(data[key])
-    sent = 0
-    stopped = False
-    any_failed = 0
-    for index, upto in enumerate(plan.rollout, start=1):
-        chunk = items[sent:upto]
-        executor.emit(StageStarted(index, len(plan.rollout), len(chunk), len(items)))
-        stage_params = executor.validate(spec, {**values, "data": {**data, key: chunk}})
+    bounds = list(zip([0, *plan.rollout], plan.rollout, strict=False))
+    outcome.stages = [{"stage": i, "records": b - a, "sent": False} for i, (a, b) in enumerate(bounds, start=1)]
+    run = _Rollout(executor, plan, outcome, values, data, key, items)
+    try:
+        for index, (start, upto) in enumerate(bounds, start=1):
+            if not run.stage(index, items[start:upto], upto, confirmer):
+                break
+    except BaseException:
+        run.broken = True
+        raise
+    finally:
+        run.summarise()
+
+
+class _Rollout:
+    """The state of one staged rollout while it runs, and its summary."""
+
+    def __init__(
+        self,
+        executor: Executor,
+        plan: Plan,
+        outcome: Outcome,
+        values: dict[str, Any],
+        data: dict[str, Any],
+        key: str,
+        items: list[Any],
+    ) -> None:
+        self.executor, self.plan, self.outcome = executor, plan, outcome
+        self.values, self.data, self.key, self.items = values, data, key, items
+        self.sent = 0
+        self.stop_reason: str | None = None
+        self.broken = False
+
+    def stage(self, index: int, chunk: list[Any], upto: int, confirmer: Confirmer | None) -> bool:
+        """Send and await one stage; False when the rollout stops here."""
+        executor, spec, outcome = self.executor, self.plan.spec, self.outcome
+        count = len(outcome.stages)
+        info = outcome.stages[index - 1]
+        executor.emit(StageStarted(index, count, len(chunk), len(self.items)))
+        stage_params = executor.validate(spec, {**self.values, "data": {**self.data, self.key: chunk}})
         stage_plan = executor.plan(spec, stage_params)
         stage_plan.rollout = None
-        stage = type(outcome)(spec, stage_params, plan=stage_plan, approval=outcome.approval)
-        executor._execute(stage_plan, stage, None, True, confirmer)
-        outcome.request_ids += stage.request_ids
-        sent = upto
-        _, failed, total = _counts(stage)
-        failed = failed or 0
-        any_failed += failed
-        executor.emit(StageFinished(index, len(plan.rollout), len(chunk), failed, stage.job_status or "unknown"))
-        outcome.stages.append(
-            {"stage": index, "records": len(chunk), "jobId": stage.job_id, "status": stage.job_status, "failed": failed}
-        )
-        outcome.credits = (outcome.credits or 0.0) + (stage.credits or 0.0)
-        outcome.job, outcome.job_id, outcome.job_kind = stage.job, stage.job_id, stage.job_kind
+        stage = type(outcome)(
+            spec, stage_params, plan=stage_plan, approval=outcome.approval, action_id=outcome.action_id,
+            stage=(index, count),
+        )  # fmt: skip
+        try:
+            executor._execute(stage_plan, stage, None, True, confirmer)
+        except CargoShellError as exc:
+            if stage.job_id is not None or self.sent == 0:
+                raise  # its wait failed (the job exists), or nothing was sent at all: a plain failure
+            info["error"] = exc.message
+            if isinstance(exc, WriteOutcomeUnknown):
+                info["sent"] = "unknown"
+                info["checkCommand"] = exc.check_command
+            self.stop_reason = f"stage {index} could not be sent ({exc.message})"
+            return False
+        finally:
+            self._take(info, stage, upto)
+        failed = int(info.get("failed") or 0)
+        executor.emit(StageFinished(index, count, len(chunk), failed, stage.job_status or "unknown"))
         if stage.detached:
             outcome.detached = True
-            stopped = True
-            break
-        rate = failed / max(total or len(chunk), 1)
+            return False
+        rate = failed / max(int(info.get("runs") or 0) or len(chunk), 1)
         if stage.job_status != "success" or rate > executor.rollout_max_error_rate:
-            stopped = sent < len(items)
-            if stopped:
-                text = (
-                    f"Staged rollout stopped after stage {index}: {failed} of {len(chunk)} record(s) failed "
-                    f"(status {stage.job_status}); {len(items) - sent} record(s) were not sent."
+            if upto < len(self.items):
+                self.stop_reason = (
+                    f"{failed} of {len(chunk)} record(s) failed in stage {index} (status {stage.job_status})"
                 )
-                outcome.notices.append(text)
-                executor.emit(Notice(text, "warning"))
-            break
-    outcome.job_status = "error" if stopped and not outcome.detached else outcome.job_status
-    outcome.partial_failure = any_failed > 0
-    outcome.data = {
-        "stages": outcome.stages,
-        "sentRecords": sent,
-        "totalRecords": len(items),
-        "stoppedEarly": stopped,
-        "batch": outcome.job,
-    }
+            return False
+        return True
+
+    def _take(self, info: dict[str, Any], stage: Outcome, upto: int) -> None:
+        """Fold a stage's outcome into the rollout's (also when the stage raised)."""
+        outcome = self.outcome
+        outcome.request_ids += stage.request_ids
+        outcome.notices += [n for n in stage.notices if n not in outcome.notices]
+        if stage.job_id is None:
+            return
+        self.sent = upto
+        _, failed, runs = job_counts(stage.job)
+        info.update(
+            sent=True, jobId=stage.job_id, status=stage.job_status, runs=runs, failed=failed or 0, credits=stage.credits
+        )
+        outcome.job, outcome.job_id, outcome.job_kind = stage.job, stage.job_id, stage.job_kind
+        outcome.job_status = stage.job_status
+
+    def summarise(self) -> None:
+        plan, outcome = self.plan, self.outcome
+        items, sent = self.items, self.sent
+        done = [s for s in outcome.stages if s.get("sent") is True]
+        spent = [float(s["credits"]) for s in done if isinstance(s.get("credits"), int | float)]
+        failed = sum(int(s.get("failed") or 0) for s in done)
+        outcome.credits = sum(spent) if spent else None
+        outcome.partial_failure = failed > 0
+        if outcome.detached or self.broken:
+            status = "detached" if done else "not-sent"
+        elif sent < len(items):
+            status, outcome.job_status = "stopped", "error"
+        elif any(s.get("status") != "success" for s in done):
+            status, outcome.job_status = "error", "error"
+        else:
+            status = outcome.job_status = "success"
+        summary: dict[str, Any] = {
+            "status": status,
+            "stages": outcome.stages,
+            "totalRecords": len(items),
+            "sentRecords": sent,
+            "notSentRecords": len(items) - sent,
+            "runs": sum(int(s.get("runs") or 0) for s in done),
+            "failedRuns": failed,
+            "credits": outcome.credits,
+            "stoppedEarly": sent < len(items),
+            "stopReason": self.stop_reason,
+            "jobIds": [s["jobId"] for s in done],
+        }
+        rest = [s for s in outcome.stages if s.get("sent") is not True]
+        if sent < len(items):
+            summary["notSent"] = {
+                "stages": [s["stage"] for s in rest],
+                "records": len(items) - sent,
+                "commandLine": self._command({**self.data, self.key: items[sent:]}),
+            }
+        outcome.data = summary
+        if outcome.detached and outcome.job_id:
+            summary["jobPending"] = tracking.pending_report(outcome, "detached")
+        if sent == len(items):
+            outcome.ran_command_line = plan.command_line
+        else:  # what really ran: the records of the stages that were sent (nothing, if none was)
+            outcome.ran_command_line = self._command({**self.data, self.key: items[:sent]}) if sent else ""
+        if sent < len(items) and done:
+            self._notice(done, rest)
+
+    def _command(self, data: dict[str, Any]) -> str:
+        return command_line(self.plan.spec, {**self.values, "data": data})
+
+    def _notice(self, done: list[dict[str, Any]], rest: list[dict[str, Any]]) -> None:
+        last = done[-1]
+        if self.outcome.detached or self.broken:
+            head = f"Staged rollout detached during stage {last['stage']} of {len(self.outcome.stages)}"
+            tail = f" The sent batches keep running; re-attach: cargo-shell jobs wait {last['jobId']}."
+        else:
+            head = f"Staged rollout stopped after stage {last['stage']}: {self.stop_reason}"
+            tail = ""
+        unsent = sum(int(s["records"]) for s in rest)
+        text = (
+            f"{head}. Sent: {_describe(done)}. Not sent: {_describe(rest)} — {unsent} record(s) were not sent."
+            f"{tail} The command for the records not sent is in the result (notSent.commandLine)."
+        )
+        self.outcome.notices.append(text)
+        self.executor.emit(Notice(text, "warning"))
 
 
-def _counts(stage: Outcome) -> tuple[int | None, int | None, int | None]:
-    from cargo_shell.executor.polling import job_counts
-
-    return job_counts(stage.job)
+def _describe(stages: list[dict[str, Any]]) -> str:
+    parts = []
+    for s in stages:
+        what = f"stage {s['stage']} ({s['records']} record{'s' if s['records'] != 1 else ''}"
+        if s.get("jobId"):
+            what += f", batch {s['jobId']}, {s.get('status')}"
+        elif s.get("sent") == "unknown":
+            what += ", may have been sent: check with " + str(s.get("checkCommand") or "orchestration batch list")
+        parts.append(what + ")")
+    return ", ".join(parts) or "nothing"

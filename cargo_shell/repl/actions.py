@@ -43,9 +43,12 @@ def _ignore(_event: Any) -> None:
 
 
 def script_argv(outcome: Outcome) -> list[str]:
-    """The words of the command that ran, as they go into a saved script."""
-    if outcome.plan is not None:
-        words = shlex.split(outcome.plan.command_line)
+    """The words of the command that ran, as they go into a saved script (empty: nothing was sent).
+
+    For a staged rollout that stopped early this is what was really sent, not the whole batch.
+    """
+    if outcome.plan is not None or outcome.ran_command_line is not None:
+        words = shlex.split(outcome.command_line)
         return words[1:] if words and words[0] == "cargo-shell" else words
     return list(outcome.spec.words)
 

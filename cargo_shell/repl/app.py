@@ -473,11 +473,14 @@ class Repl:
             self._count_jobs()
 
     def _count_jobs(self) -> None:
-        """Running jobs for the toolbar: what the job store still tracks as unfinished."""
+        """Running jobs for the toolbar: unfinished ones, refreshed from the API (bounded) once the executor exists."""
         try:
             from cargo_shell.executor import JobStore
 
-            self.state.running_jobs = len(JobStore(self.ctx.env.paths.jobs_db).list(active_only=True))
+            store = JobStore(self.ctx.env.paths.jobs_db)
+            if self._executor is not None and store.list(limit=1, active_only=True):
+                self._executor.refresh_jobs(every_s=15.0)
+            self.state.running_jobs = len(store.list(active_only=True))
         except Exception:
             pass
 

@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from cargo_shell.errors import CargoShellError, ExitStatus
+from cargo_shell.errors import CargoShellError, ExitStatus, interrupt_report
 from cargo_shell.executor.events import (
     JobCancelled,
     JobDetached,
@@ -74,10 +74,11 @@ class JsonEvents:
 
     def fail(self, exc: BaseException, **context: Any) -> int:
         """The ``error`` event for what stopped the run; returns the exit status it means."""
+        status: int
         if isinstance(exc, CargoShellError):
             body, status = exc.to_json(), exc.exit_status
-        elif isinstance(exc, KeyboardInterrupt):
-            body, status = {"errorMessage": "Interrupted"}, ExitStatus.INTERRUPTED
+        elif isinstance(exc, KeyboardInterrupt):  # Ctrl-C, SIGTERM/SIGHUP, or either after a job was accepted
+            body, status = interrupt_report(exc)
         elif isinstance(exc, Exception):
             from cargo_shell.cli import internal_error
 

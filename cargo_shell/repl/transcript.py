@@ -56,7 +56,9 @@ class Transcript:
         """Record a command the executor ran (its plan's command line, secrets masked)."""
         from cargo_shell.repl.actions import created_uuid, script_argv
 
-        self.record_command(script_argv(outcome), created_uuid(outcome), sources)
+        argv = script_argv(outcome)
+        if argv:  # a rollout stopped before its first stage was sent ran nothing
+            self.record_command(argv, created_uuid(outcome), sources)
 
     def script(self, beside: str | None = None) -> tuple[str, dict[str, str]]:
         """The script text and the files to write beside it (name → JSON text) in folder ``beside``;

@@ -61,9 +61,11 @@ def test_each_read_writes_one_audit_line_with_its_request_id(make_executor: Make
     assert lines[0]["requestIds"] == outcome.request_ids and outcome.request_ids[0].startswith("req_")
     assert lines[0]["arguments"] == {"batch-uuid": BATCH} and lines[0]["approval"] == "default"
     assert list(lines[0]) == [
-        "time", "profile", "workspaceUuid", "frontEnd", "command", "effect",
-        "arguments", "approval", "requestIds", "jobIds", "outcome", "credits",
+        "time", "profile", "workspaceUuid", "frontEnd", "command", "effect", "actionId", "phase",
+        "arguments", "decision", "decidedBy", "approval", "requestIds", "jobIds", "outcome", "credits",
     ]  # fmt: skip
+    assert lines[0]["phase"] == "outcome" and lines[0]["decision"] == "approved"
+    assert lines[0]["actionId"] != lines[1]["actionId"]
 
 
 def test_explicit_plan_texts_are_kept() -> None:

@@ -63,3 +63,73 @@ def test_prepare_never_crashes(case: tuple[Any, dict[str, Any]]) -> None:
     else:
         assert plan.command_line.startswith(f"cargo-shell {spec.name}")
         assert plan.to_json()["command"] == spec.name
+
+
+# -- the whole command line: generated argv never gives "Internal error" nor a traceback ----------------
+NASTY = st.sampled_from(
+    [
+        "[" * 5000,
+        "{" * 300,
+        "[" * 150 + "]" * 150,
+        '{"kind": {"a": 1}}',
+        '{"kind": ["records"]}',
+        '{"kind": "records", "records": "x"}',
+        '{"kind": "recordIds", "ids": [[[]]]}',
+        "@/nonexistent/file.json",
+        "@.",
+        "-",
+        "",
+        "a" * 70_000,
+        "x\ny",
+        "\x00",
+        "é",
+        "true",
+        "null",
+        "1e999",
+        "-1",
+        "99999999999999999999",
+        ",,,",
+        "3f2b1c4e-0000-4000-8000-000000000000",
+        "3f2b1c4e-0000-4000-8000-000000000000\n",
+    ]
+)
+GLOBALS = st.sampled_from(
+    [
+        [],
+        ["--yes"],
+        ["--output", "table"],
+        ["--token", "t\n"],
+        ["--token", "tök"],
+        ["--workspace-uuid", "w\r"],
+        ["--base-url", "ftp://x"],
+        ["--strict", "--yes"],
+    ]
+)
+
+
+def _answer(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(200, json={})
+
+
+@st.composite
+def argvs(draw: st.DrawFn) -> list[str]:
+    spec = draw(st.sampled_from(SPECS))
+    flags = [a.flag for a in spec.args if not a.positional] + ["--bogus", "--wait-until-finished", "--help"]
+    argv = ["--token", "t", *draw(GLOBALS), *spec.words]  # a bad --token from GLOBALS comes last and wins
+    for _ in spec.positionals:
+        if draw(st.booleans()):
+            argv.append(draw(NASTY | st.text(max_size=20)))
+    for flag in draw(st.lists(st.sampled_from(flags), max_size=4)):
+        argv += [flag, draw(NASTY | st.text(max_size=20))]
+    return argv
+
+
+@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(argvs())
+def test_generated_command_lines_never_crash(argv: list[str]) -> None:
+    from tests.helpers import run_cli
+
+    result = run_cli(*argv, transport=httpx.MockTransport(_answer))
+    assert "Internal error" not in result.stdout, (argv, result.stdout)
+    assert "Traceback" not in result.stderr, (argv, result.stderr)
+    assert result.exit_status in (0, 1, 2, 3, 4, 5), (argv, result.exit_status)

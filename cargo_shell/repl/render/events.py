@@ -41,6 +41,14 @@ def result_summary(data: Any, command: str | None) -> str:
     from cargo_shell.render.tables import find_rows
 
     if isinstance(data, dict):
+        if isinstance(data.get("stages"), list) and "totalRecords" in data:  # a staged rollout, as a whole
+            sent = sum(1 for s in data["stages"] if isinstance(s, dict) and s.get("sent") is True)
+            text = (
+                f"rollout {data.get('status')}: {sent}/{len(data['stages'])} stages, "
+                f"{data.get('sentRecords')}/{data['totalRecords']} records sent"
+            )
+            text += f", {data.get('failedRuns') or 0} of {data.get('runs') or 0} runs failed"
+            return text + (f", {data['credits']:g} credits" if isinstance(data.get("credits"), int | float) else "")
         for key in ("batch", "run", "message"):
             job = data.get(key)
             if isinstance(job, dict) and "status" in job:
