@@ -147,19 +147,50 @@ def pools(fuzz_box: Sandbox) -> Pools:
 
 # -- values ------------------------------------------------------------------------------
 NASTY_TEXT = st.sampled_from(
-    ["", " ", "\x00", "a\x00b", "\ud800", "\n", "..", "../../etc", "%00", "é", "x" * 5000, "[]", "{}", "null",
-     "SELECT 1", "SELECT x'00ff' AS b", "SELECT zeroblob(4) AS z, 1.5 AS f", "SELECT * FROM datasets_crm.models_contacts",
-     "1; DROP TABLE models", "2024-13-45", "not-a-uuid", "00000000-0000-0000-0000-000000000000"]
-)  # fmt: skip
+    [
+        "",
+        " ",
+        "\x00",
+        "a\x00b",
+        "\ud800",
+        "\n",
+        "..",
+        "../../etc",
+        "%00",
+        "é",
+        "x" * 5000,
+        "[]",
+        "{}",
+        "null",
+        "SELECT 1",
+        "SELECT x'00ff' AS b",
+        "SELECT zeroblob(4) AS z, 1.5 AS f",
+        "SELECT * FROM datasets_crm.models_contacts",
+        "1; DROP TABLE models",
+        "2024-13-45",
+        "not-a-uuid",
+        "00000000-0000-0000-0000-000000000000",
+    ]
+)
 SQL = st.sampled_from(
-    ["SELECT 1 AS one", "SELECT x'00ff' AS b", "SELECT zeroblob(3) AS z, NULL AS n, 1.5 AS f", "SELECT randomblob(4)",
-     "SELECT * FROM datasets_crm.models_contacts LIMIT 5", "SELECT name FROM sqlite_master", "SELECT 9223372036854775807",
-     "SELECT", "DELETE FROM datasets_crm.models_contacts", "SELECT 1; SELECT 2", "PRAGMA table_info(x)"]
-)  # fmt: skip
+    [
+        "SELECT 1 AS one",
+        "SELECT x'00ff' AS b",
+        "SELECT zeroblob(3) AS z, NULL AS n, 1.5 AS f",
+        "SELECT randomblob(4)",
+        "SELECT * FROM datasets_crm.models_contacts LIMIT 5",
+        "SELECT name FROM sqlite_master",
+        "SELECT 9223372036854775807",
+        "SELECT",
+        "DELETE FROM datasets_crm.models_contacts",
+        "SELECT 1; SELECT 2",
+        "PRAGMA table_info(x)",
+    ]
+)
 HUGE_NUMBERS = st.sampled_from([2**63, -(2**63) - 1, 10**20, -(10**20), 2**64, 10**400, 1e308, -1e-308, 0.5, -1])
 SCALARS = st.one_of(
-    st.none(), st.booleans(), st.integers(-(2**70), 2**70), HUGE_NUMBERS, st.floats(allow_nan=False), st.text(max_size=20),
-    NASTY_TEXT,
+    st.none(), st.booleans(), st.integers(-(2**70), 2**70), HUGE_NUMBERS, st.floats(allow_nan=False),
+    st.text(max_size=20), NASTY_TEXT,
 )  # fmt: skip
 KEYS = st.one_of(st.sampled_from(FIELD_NAMES + STRUCTURE_KEYS), st.text(max_size=8))
 JSON_VALUES = st.recursive(
@@ -328,7 +359,7 @@ def test_route_never_answers_500(route: Route, fuzz_box: Sandbox, pools: Pools) 
     args = _route_args(route)
     names = re.findall(r"{(\w+)}", route.template)
 
-    @fuzz_settings(20)
+    @fuzz_settings(15)
     @given(data=st.data())
     def check(data: st.DataObject) -> None:
         path = route.template
@@ -351,12 +382,14 @@ BRACKET_KEYS = st.one_of(
     st.builds(lambda head, parts: head + "".join(f"[{p}]" for p in parts), KEYS, st.lists(st.text(max_size=4))),
     st.builds(lambda n: "filter" + "[a]" * n, st.sampled_from([1, 30, 600, 5_000])),
     st.builds(lambda n: "a" + "[]" * n, st.sampled_from([2, 600])),
-    st.sampled_from(["a[\x00]", "a[\x00][b]", "a[0]", "a[-1]", "a[99999999999999999999]", "a[", "a]", "[", "[]", "a[]b"]),
+    st.sampled_from(
+        ["a[\x00]", "a[\x00][b]", "a[0]", "a[-1]", "a[99999999999999999999]", "a[", "a]", "[", "[]", "a[]b"]
+    ),
     st.text(max_size=10),
 )
 
 
-@fuzz_settings(150)
+@fuzz_settings(100)
 @given(route=st.sampled_from([r for r in ROUTES if r.method == "GET" and "{" not in r.template]), data=st.data())
 def test_query_strings_never_answer_500(route: Route, data: st.DataObject, fuzz_box: Sandbox, pools: Pools) -> None:
     pairs = data.draw(st.lists(st.tuples(BRACKET_KEYS, st.text(max_size=10)), max_size=5))
@@ -375,7 +408,7 @@ RAW_BODIES = st.one_of(
 )  # fmt: skip
 
 
-@fuzz_settings(120)
+@fuzz_settings(100)
 @given(route=st.sampled_from([r for r in ROUTES if r.method in ("POST", "PUT")]), raw=RAW_BODIES)
 def test_raw_bodies_never_answer_500(route: Route, raw: bytes, fuzz_box: Sandbox, pools: Pools) -> None:
     path = re.sub(r"{\w+}", pools.ids[0], route.template)
@@ -404,11 +437,13 @@ def multipart_bodies(draw: st.DrawFn) -> bytes:
     return b"\r\n".join(parts) + b"\r\n--xyz--\r\n" if parts else draw(st.binary(max_size=30))
 
 
-@fuzz_settings(120)
+@fuzz_settings(100)
 @given(route=st.sampled_from(ROUTES), data=st.data())
 def test_headers_never_answer_500(route: Route, data: st.DataObject, fuzz_box: Sandbox, pools: Pools) -> None:
     headers = auth(pools) if data.draw(st.booleans()) else {}
-    for name in data.draw(st.lists(st.sampled_from(["authorization", "selected-workspace-uuid", "x-other"]), max_size=2)):
+    for name in data.draw(
+        st.lists(st.sampled_from(["authorization", "selected-workspace-uuid", "x-other"]), max_size=2)
+    ):
         headers[name] = data.draw(HEADER_VALUES)
     headers["content-type"] = data.draw(CONTENT_TYPES)
     body = data.draw(st.one_of(multipart_bodies(), st.binary(max_size=20)))

@@ -20,7 +20,7 @@ from cargo_shell.sandbox.engine.graph import Node, validate_nodes
 from cargo_shell.sandbox.engine.jobs import workflow_row
 from cargo_shell.sandbox.engine.runner import NodeFailure, Runner
 from cargo_shell.sandbox.engine.services import SandboxServices
-from cargo_shell.sandbox.fields import optional, strings, text, uuid_ref
+from cargo_shell.sandbox.fields import objects, optional, strings, text, uuid_ref
 from cargo_shell.sandbox.http import ApiError, Request, Router, bad_request
 from cargo_shell.sandbox.util import iso, live_rows
 
@@ -152,6 +152,7 @@ def update_draft(req: Request) -> dict[str, Any]:
         RELEASES.check_parent(conn, body.get("parentUuid"), row["workflow_uuid"])
         if "nodes" in body and not isinstance(body["nodes"], list):
             raise ApiError(400, "nodes must be an array", "failedToReconciliateNodes")
+        objects(body, "nodes")  # each node an object
         updates = {
             "nodes": dumps(body["nodes"]) if "nodes" in body else row["nodes"],
             "form_fields": dumps(body["formFields"]) if "formFields" in body else row["form_fields"],
