@@ -141,12 +141,12 @@ def sandbox(ctx: Context, argv: list[str]) -> int:
     sub = p.add_subparsers(dest="action", required=True, parser_class=_Parser)
     serve = sub.add_parser("serve", help="serve the sandbox over HTTP on loopback")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8787)
+    serve.add_argument("--port", type=int, default=8787, help="port to listen on; 0 picks any free port")
     serve.add_argument("--data-dir")
     serve.add_argument("--token", help="seed this admin token (for scripts)")
     serve.add_argument("--reset", action="store_true", help="re-seed the demo workspace first")
     serve.add_argument("--faults", help="inject faults, e.g. 429=0.1,500=0.05,reset=0.02,latency=20ms")
-    info = sub.add_parser("info", help="print baseUrl, workspaceUuid and token of the local sandbox")
+    info = sub.add_parser("info", help="where the sandbox is reachable (a running `serve`'s URL), workspace, token")
     info.add_argument("--json", action="store_true", help="JSON output (the default)")
     info.add_argument("--data-dir")
     reset = sub.add_parser("reset", help="delete and re-seed the demo workspace")
@@ -160,9 +160,7 @@ def sandbox(ctx: Context, argv: list[str]) -> int:
     from cargo_shell.sandbox.runtime import Sandbox
 
     if ns.action == "serve":
-        from cargo_shell.sandbox.serve import serve as run_server
-
-        run_server(host=ns.host, port=ns.port, data_dir=data_dir, token=ns.token, reset=ns.reset, faults=ns.faults)
+        _serve(ns, data_dir)
         return ExitStatus.OK
     box = Sandbox.open(data_dir, reset=ns.action == "reset")
     try:
@@ -170,7 +168,45 @@ def sandbox(ctx: Context, argv: list[str]) -> int:
         if ns.action == "reset":
             write_result(ctx.env, {"reset": True, "workspaceUuid": info_out["workspaceUuid"]})
         else:
-            write_result(ctx.env, info_out)
+            write_result(ctx.env, _sandbox_info(data_dir, info_out))
     finally:
         box.close()
     return ExitStatus.OK
+
+
+def _serve(ns: argparse.Namespace, data_dir: Any) -> None:
+    from cargo_shell.sandbox.faults import FaultSpec
+    from cargo_shell.sandbox.serve import ServeError, serve
+
+    try:
+        faults = FaultSpec.parse(ns.faults) if ns.faults else None
+    except ValueError as exc:
+        example = "Example: --faults 429=0.1,500=0.05,reset=0.02,latency=20ms"
+        raise UsageError(f"--faults: {exc}", hint=example) from None
+    if not 0 <= ns.port <= 65535:
+        raise UsageError(f"--port {ns.port} is not a port number", hint="Use 1-65535, or 0 for any free port.")
+    try:
+        serve(host=ns.host, port=ns.port, data_dir=data_dir, token=ns.token, reset=ns.reset, faults=faults)
+    except ServeError as exc:
+        raise UsageError(exc.message, hint=exc.hint) from None
+
+
+def _sandbox_info(data_dir: Any, identity: dict[str, Any]) -> dict[str, Any]:
+    """``sandbox info``: the URL of a live ``sandbox serve`` of this directory, else in-process."""
+    from cargo_shell.sandbox.served import live_servers
+
+    servers = live_servers(data_dir)
+    out: dict[str, Any] = {
+        "mode": "served" if servers else "in-process",
+        "baseUrl": servers[0]["baseUrl"] if servers else None,
+        "workspaceUuid": identity["workspaceUuid"],
+        "token": identity["token"],
+        "dataDir": str(data_dir),
+        "servers": servers,
+    }
+    if not servers:
+        out["hint"] = (
+            "No `cargo-shell sandbox serve` is running for this sandbox: cargo-shell commands use it in-process."
+            " Run `cargo-shell sandbox serve` (or `--port 0` for any free port) to reach it over HTTP."
+        )
+    return out

@@ -134,15 +134,17 @@ class SandboxApp:
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         request_id = "req_" + uuid.uuid4().hex[:20]
         method = environ.get("REQUEST_METHOD", "GET").upper()
-        path = environ.get("PATH_INFO", "/") or "/"
-        fault = self.faults.draw(path) if self.faults else None
-        if self.faults and self.faults.latency_s and path.startswith(self.faults.match):
+        path = _request_path(environ)
+        fault = self.faults.draw(path or "") if self.faults else None
+        if self.faults and self.faults.latency_s and (path or "").startswith(self.faults.match):
             self.sleep(self.faults.latency_s)
         if fault in BEFORE_STATUSES:
             return self._fault_response(int(fault or 500), request_id, start_response)
         if fault == "reset":
             raise ConnectionDropped()
         try:
+            if path is None:
+                raise ApiError(400, "The request path is not valid UTF-8 or holds control characters", "invalidPath")
             response = self._dispatch(method, path, environ)
         except ApiError as exc:
             response = JsonResponse(exc.body(), exc.status)
@@ -250,14 +252,31 @@ class SandboxApp:
         )
 
 
+def _request_path(environ: dict[str, Any]) -> str | None:
+    """PATH_INFO as text. Servers hand over the path's bytes decoded as latin-1 (PEP 3333), so they are
+    re-decoded as UTF-8 (an in-process transport may already give text); None when it is not valid."""
+    path = environ.get("PATH_INFO", "/") or "/"
+    try:
+        path = path.encode("latin-1").decode("utf-8")
+    except UnicodeEncodeError:
+        pass  # already text beyond latin-1
+    except UnicodeDecodeError:
+        return None
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in path):
+        return None
+    return str(path)
+
+
 def _read_body(environ: dict[str, Any]) -> bytes:
     stream = environ.get("wsgi.input")
     if stream is None:
         return b""
     length = environ.get("CONTENT_LENGTH")
-    if length:
-        return bytes(stream.read(int(length)))
-    return b""
+    if not length:
+        return b""
+    if not str(length).isdigit():
+        raise ApiError(400, f"Invalid Content-Length {length!r}", "invalidRequest")
+    return bytes(stream.read(int(length)))
 
 
 def _closing(iterable: Iterable[bytes]) -> Iterator[bytes]:

@@ -46,7 +46,11 @@ def create_download(ctx: Ctx, kind: str, spec: dict[str, Any], ttl_s: int = TTL_
 def _serve(req: Request) -> StreamResponse:
     row = req.ctx.db.one("SELECT * FROM downloads WHERE uuid = ?", (req.path_params["uuid"],))
     signature = req.query.get("signature")
-    if row is None or not isinstance(signature, str) or not hmac.compare_digest(signature, row["secret"]):
+    if (
+        row is None
+        or not isinstance(signature, str)
+        or not hmac.compare_digest(signature.encode(), str(row["secret"]).encode())
+    ):
         raise ApiError(404, "Download not found or signature invalid", "downloadNotFound")
     if row["expires_at"] < iso(req.ctx.clock()):
         raise ApiError(410, "This download link has expired; request a new one", "downloadExpired")

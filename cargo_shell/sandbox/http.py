@@ -149,21 +149,42 @@ class Router:
         return found[0]
 
 
+#: Limits of what a request may carry; past them the answer is a 400, never a 500.
+MAX_QUERY_PARAMS = 1000
+MAX_BRACKET_DEPTH = 10
+MAX_JSON_DEPTH = 64
+INT64 = (-(2**63), 2**63 - 1)
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_APPEND = object()  # the key of an ``a[]`` slot: never equal to a key the client sent
+
+
 def parse_query(query_string: str) -> dict[str, Any]:
     """Decode the official client's bracket encoding into nested dicts and lists.
 
     ``a[]=x&a[]=y`` -> list, ``a[b]=v`` -> dict, ``a[b][0]=v`` -> list inside a dict,
-    a repeated plain key -> list.
+    a repeated plain key -> list. Control characters in a key, more than
+    ``MAX_BRACKET_DEPTH`` brackets or ``MAX_QUERY_PARAMS`` parameters are a 400.
     """
-    root: dict[str, Any] = {}
-    for key, value in parse_qsl(query_string, keep_blank_values=True):
+    try:
+        pairs = parse_qsl(query_string, keep_blank_values=True, max_num_fields=MAX_QUERY_PARAMS)
+    except ValueError:
+        raise bad_request(f"The query string has more than {MAX_QUERY_PARAMS} parameters", "invalidQuery") from None
+    root: dict[Any, Any] = {}
+    for key, value in pairs:
+        if _CONTROL.search(key):
+            raise bad_request(f"Query parameter {key!r} contains a control character", "invalidQuery")
         head, _, rest = key.partition("[")
-        parts = [head] + (re.findall(r"([^\[\]]*)\]", "[" + rest) if rest else [])
-        node: dict[str, Any] = root
+        parts: list[Any] = [head] + (re.findall(r"([^\[\]]*)\]", "[" + rest) if rest else [])
+        if len(parts) > MAX_BRACKET_DEPTH + 1:
+            raise bad_request(
+                f"Query parameter {head!r} is nested more than {MAX_BRACKET_DEPTH} levels deep", "invalidQuery"
+            )
+        node: dict[Any, Any] = root
         for i, part in enumerate(parts):
             last = i == len(parts) - 1
             if part == "":
-                part = f"\0{len(node)}"  # an "append" slot, kept in order
+                part = (_APPEND, len(node))  # an "append" slot, kept in order
             if last:
                 if part in node and i == 0:
                     prev = node[part]
@@ -176,7 +197,7 @@ def parse_query(query_string: str) -> dict[str, Any]:
                     child = {}
                     node[part] = child
                 node = child
-    return _listify(root)  # type: ignore[no-any-return]
+    return {(k if isinstance(k, str) else str(k[1])): _listify(v) for k, v in root.items()}
 
 
 def _listify(node: Any) -> Any:
@@ -184,10 +205,10 @@ def _listify(node: Any) -> Any:
         return node
     converted = {k: _listify(v) for k, v in node.items()}
     keys = list(converted)
-    if keys and all(k.startswith("\0") or k.isdigit() for k in keys):
-        ordered = sorted(keys, key=lambda k: int(k.lstrip("\0")))
+    if keys and all(isinstance(k, tuple) or (k.isdigit() and len(k) <= 6) for k in keys):
+        ordered = sorted(keys, key=lambda k: k[1] if isinstance(k, tuple) else int(k))
         return [converted[k] for k in ordered]
-    return converted
+    return {(f"{k[1]}" if isinstance(k, tuple) else k): v for k, v in converted.items()}
 
 
 def parse_multipart(content_type: str, body: bytes) -> tuple[dict[str, tuple[str, bytes, str]], dict[str, str]]:
@@ -214,9 +235,46 @@ def parse_multipart(content_type: str, body: bytes) -> tuple[dict[str, tuple[str
 
 
 def parse_json_body(body: bytes) -> Any:
+    """The JSON body; 400 unless it is valid JSON (no NaN/Infinity) of depth <= ``MAX_JSON_DEPTH``,
+    with integers that fit in 64 bits and strings that are valid Unicode."""
     if not body.strip():
         return None
     try:
-        return json.loads(body)
+        value = json.loads(body, parse_constant=_reject_constant)
+    except RecursionError:
+        raise bad_request(f"The request body is nested more than {MAX_JSON_DEPTH} levels deep") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise bad_request(f"The request body is not valid JSON: {exc}") from None
+    check_json_value(value)
+    return value
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def check_json_value(value: Any, where: str = "The request body") -> None:
+    """400 when ``value`` nests deeper than ``MAX_JSON_DEPTH``, holds an integer beyond 64 bits or a
+    string that is not valid Unicode (a lone surrogate): none of them can be stored."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > MAX_JSON_DEPTH:
+                raise bad_request(f"{where} is nested more than {MAX_JSON_DEPTH} levels deep")
+            children = list(item.items()) if isinstance(item, dict) else [(None, v) for v in item]
+            for key, child in children:
+                if key is not None:
+                    _check_text(key, where)
+                stack.append((child, depth + 1))
+        elif isinstance(item, str):
+            _check_text(item, where)
+        elif isinstance(item, int) and not isinstance(item, bool) and not INT64[0] <= item <= INT64[1]:
+            raise bad_request(f"{where} holds the number {item}, which does not fit in 64 bits")
+
+
+def _check_text(text: str, where: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise bad_request(f"{where} holds a string that is not valid Unicode (a lone surrogate)") from None

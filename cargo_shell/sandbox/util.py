@@ -8,7 +8,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from cargo_shell.sandbox.http import bad_request, not_found
+from cargo_shell.sandbox.http import INT64, bad_request, not_found
 
 if TYPE_CHECKING:
     from cargo_shell.sandbox.db import Database
@@ -57,7 +57,9 @@ def check_identifier(value: Any, what: str) -> str:
     return value
 
 
-def as_int(value: Any, name: str, default: int | None = None, *, minimum: int = 0, maximum: int | None = None) -> int:
+def as_int(
+    value: Any, name: str, default: int | None = None, *, minimum: int = 0, maximum: int | None = INT64[1]
+) -> int:
     if value is None or value == "":
         if default is None:
             raise bad_request(f"{name} is required")
@@ -85,7 +87,11 @@ def require(body: dict[str, Any], name: str, kind: type | tuple[type, ...] = str
 
 # -- rows of soft-deleted, per-workspace tables (``table`` is always a literal of the caller) --
 def live_row(db: Database, table: str, ws: str, uuid: Any, what: str, reason: str) -> dict[str, Any]:
-    """The undeleted row ``uuid`` of workspace ``ws``; 404 ``reason`` ("<what> not found") otherwise."""
+    """The undeleted row ``uuid`` of workspace ``ws``; 404 ``reason`` ("<what> not found") otherwise
+    (400 when ``uuid`` is not even a string)."""
+    if not isinstance(uuid, str):
+        kind = type(uuid).__name__
+        raise bad_request(f"The {what.lower()} reference must be a uuid string, not {kind}", "invalidField")
     row = db.one(f"SELECT * FROM {table} WHERE uuid = ? AND workspace_uuid = ? AND deleted_at IS NULL", (uuid, ws))
     if row is None:
         raise not_found(what, reason)
@@ -98,6 +104,6 @@ def live_rows(db: Database, table: str, ws: str, order: str = "created_at") -> l
 
 
 def check_folder(db: Database, ws: str, folder: Any) -> None:
-    """404 unless ``folder`` (when given) is a live folder of the workspace."""
-    if folder:
+    """404 unless ``folder`` (when given) is a live folder of the workspace (400 when not a string)."""
+    if folder is not None and folder != "":
         live_row(db, "folders", ws, folder, "Folder", "folderNotFound")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
@@ -138,3 +139,48 @@ def test_reopen_keeps_data_and_token(sandbox: Sandbox, fake_clock: Any) -> None:
     ) as client:
         assert client.get(FOLDERS + "/list").status_code == 200
     fresh.close()
+
+
+RECORDS = {"kind": "records", "records": [{}]}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "query", "body"),
+    [
+        ("GET", "/v1/storage/models/list", "a[%00]=x", None),
+        ("GET", "/v1/storage/models/list", "filter" + "[a]" * 600 + "=x", None),
+        ("POST", FOLDERS, "", b"[" * 100_000 + b"]" * 100_000),
+        ("POST", FOLDERS, "", {"name": "n", "emojiSlug": "e", "kind": "tool", "parentUuid": {"a": 1}}),
+        (
+            "POST",
+            "/v1/orchestration/batches",
+            "",
+            {"workflowUuid": ["x"], "data": {"kind": "records", "records": [{}]}},
+        ),
+        ("POST", "/v1/orchestration/batches", "", {"nodes": [True], "data": {"kind": "records", "records": [{}]}}),
+        ("GET", "/v1/ai/chats/list", "limit=99999999999999999999", None),
+        ("POST", "/v1/systemOfRecordIntegration/clients/fetch", "", {"query": "SELECT 1", "offset": 10**20}),
+        ("POST", FOLDERS, "", b'{"name": NaN, "emojiSlug": "e", "kind": "tool"}'),
+        ("POST", FOLDERS, "", b'{"name": "\\ud800", "emojiSlug": "e", "kind": "tool"}'),
+    ],
+    ids=[
+        "nul-in-bracket-key",
+        "brackets-600-deep",
+        "json-100k-deep",
+        "object-as-parent-uuid",
+        "list-as-workflow-uuid",
+        "nodes-true",
+        "huge-limit",
+        "huge-offset",
+        "nan",
+        "lone-surrogate",
+    ],
+)
+def test_hostile_input_is_a_4xx_in_the_error_shape(
+    api: httpx.Client, method: str, path: str, query: str, body: Any
+) -> None:
+    content = body if isinstance(body, bytes) else None if body is None else json.dumps(body).encode()
+    headers = {"content-type": "application/json"} if content else {}
+    response = api.request(method, f"{path}?{query}" if query else path, content=content, headers=headers)
+    assert 400 <= response.status_code < 500, response.text
+    assert response.json()["errorMessage"] and response.json()["reason"]

@@ -33,6 +33,16 @@ def test_query_fetch_download(api: httpx.Client) -> None:
     assert [r["industry"] for r in rows] == [r["industry"] for r in body["rows"]]
 
 
+def test_blob_columns_are_base64_in_json_and_csv(api: httpx.Client) -> None:
+    sql = "SELECT x'00ff10' AS b, 'text' AS t"
+    body = api.post(f"{BASE}/clients/query", json={"query": sql}).json()
+    assert body["rows"] == [{"b": "AP8Q", "t": "text"}]
+    page = api.post(f"{BASE}/clients/fetch", json={"query": sql}).json()
+    assert page["records"] == body["rows"]
+    (url,) = api.post(f"{BASE}/clients/download", json={"query": sql}).json()["urls"]
+    assert list(csv.DictReader(io.StringIO(api.get(url).text))) == [{"b": "AP8Q", "t": "text"}]
+
+
 def test_sql_errors_are_not_queried_outcomes(api: httpx.Client) -> None:
     body = api.post(f"{BASE}/clients/query", json={"query": "SELECT nope FROM datasets_crm.models_contacts"}).json()
     assert body["outcome"] == "notQueried" and "nope" in body["errorMessage"]

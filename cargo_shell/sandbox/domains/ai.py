@@ -11,6 +11,7 @@ from cargo_shell.sandbox.db import Database, dumps, loads
 from cargo_shell.sandbox.domains import ai_chat, ai_content
 from cargo_shell.sandbox.domains import ai_schema as _schema  # noqa: F401  (registers the migration)
 from cargo_shell.sandbox.domains.releases import ReleaseTable, requested_version
+from cargo_shell.sandbox.fields import strings, text, uuid_ref
 from cargo_shell.sandbox.http import ApiError, Request, Router, bad_request
 from cargo_shell.sandbox.util import check_folder, iso, live_row, live_rows, new_uuid
 
@@ -119,7 +120,7 @@ def create_agent(req: Request) -> dict[str, Any]:
     ctx.db.execute(
         "INSERT INTO ai_agents (uuid, workspace_uuid, user_uuid, name, description, icon, triggers, folder_uuid,"
         " created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
-        (uuid, ctx.workspace_uuid, ctx.user_uuid, name.strip(), body.get("description"), dumps(icon),
+        (uuid, ctx.workspace_uuid, ctx.user_uuid, name.strip(), text(body, "description"), dumps(icon),
          dumps(body.get("triggers") or []), body.get("folderUuid"), stamp, stamp),
     )  # fmt: skip
     return {"agent": agent_json(ctx.db, agent_row(ctx.db, ctx.workspace_uuid, uuid))}
@@ -130,8 +131,8 @@ def update_agent(req: Request) -> dict[str, Any]:
     row = agent_row(ctx.db, ctx.workspace_uuid, req.path_params["uuid"])
     check_folder(ctx.db, ctx.workspace_uuid, body.get("folderUuid"))
     values = {
-        "name": body.get("name") or row["name"],
-        "description": body["description"] if "description" in body else row["description"],
+        "name": text(body, "name") or row["name"],
+        "description": text(body, "description") if "description" in body else row["description"],
         "icon": dumps(_check_icon(body["icon"])) if "icon" in body else row["icon"],
         "triggers": dumps(body["triggers"]) if "triggers" in body else row["triggers"],
         "folder_uuid": body["folderUuid"] if "folderUuid" in body else row["folder_uuid"],
@@ -175,7 +176,7 @@ def _merged_config(row: dict[str, Any], body: dict[str, Any]) -> str:
 def get_draft(req: Request) -> dict[str, Any]:
     ctx = req.ctx
     with ctx.db.transaction():
-        row = _draft(ctx.db, ctx.workspace_uuid, ctx.user_uuid, req.query.get("agentUuid"), iso(ctx.clock()))
+        row = _draft(ctx.db, ctx.workspace_uuid, ctx.user_uuid, uuid_ref(req.query, "agentUuid"), iso(ctx.clock()))
     return {"release": release_json(row)}
 
 
@@ -184,7 +185,7 @@ def update_draft(req: Request) -> dict[str, Any]:
     stamp = iso(ctx.clock())
     with ctx.db.transaction() as conn:
         row = _draft(ctx.db, ctx.workspace_uuid, ctx.user_uuid, body.get("agentUuid"), stamp)
-        parent = body.get("parentUuid")
+        parent = uuid_ref(body, "parentUuid")
         RELEASES.check_parent(conn, parent, row["agent_uuid"])
         conn.execute(
             "UPDATE ai_releases SET config = ?, parent_uuid = ?, updated_at = ? WHERE uuid = ?",
@@ -203,14 +204,14 @@ def deploy_draft(req: Request) -> dict[str, Any]:
     with ctx.db.transaction() as conn:
         draft = _draft(ctx.db, ctx.workspace_uuid, ctx.user_uuid, body.get("agentUuid"), stamp)
         RELEASES.deploy(
-            conn, draft, version, stamp, config=_merged_config(draft, body), description=body.get("description")
+            conn, draft, version, stamp, config=_merged_config(draft, body), description=text(body, "description")
         )
     return RELEASES.response(ctx.db, ctx.workspace_uuid, draft["uuid"])
 
 
 # -- templates ---------------------------------------------------------------------
 def list_templates(req: Request) -> dict[str, Any]:
-    kinds = req.body().get("kinds")
+    kinds = strings(req.body(), "kinds")
     return {"templates": [t for t in TEMPLATES if not kinds or t["kind"] in kinds]}
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from cargo_shell.sandbox.db import Database, dumps, loads
 from cargo_shell.sandbox.engine import credits
 from cargo_shell.sandbox.engine.core import register_advancer
+from cargo_shell.sandbox.fields import text, uuid_ref
 from cargo_shell.sandbox.http import ApiError, Request, Router, bad_request
 from cargo_shell.sandbox.util import as_int, iso, live_row, new_uuid
 
@@ -95,8 +96,8 @@ def create_chat(req: Request) -> dict[str, Any]:
     ctx.db.execute(
         "INSERT INTO ai_chats (uuid, workspace_uuid, user_uuid, agent_uuid, release_uuid, name, trigger, created_at,"
         " updated_at) VALUES (?,?,?,?,?,?,?,?,?)",
-        (uuid, ctx.workspace_uuid, ctx.user_uuid, agent, body.get("releaseUuid"), body.get("name"), dumps(trigger),
-         stamp, stamp),
+        (uuid, ctx.workspace_uuid, ctx.user_uuid, agent, uuid_ref(body, "releaseUuid"), text(body, "name"),
+         dumps(trigger), stamp, stamp),
     )  # fmt: skip
     return {"chat": chat_json(ctx.db, _chat_row(ctx.db, ctx.workspace_uuid, uuid))}
 
@@ -106,15 +107,15 @@ def list_chats(req: Request) -> dict[str, Any]:
     q = req.query
     where, params = ["workspace_uuid = ?", "deleted_at IS NULL"], [req.ctx.workspace_uuid]
     for field, column in (("agentUuid", "agent_uuid"), ("releaseUuid", "release_uuid"), ("userUuid", "user_uuid")):
-        if q.get(field):
+        if value := uuid_ref(q, field):
             where.append(f"{column} = ?")
-            params.append(q[field])
-    if q.get("name"):
+            params.append(value)
+    if name := text(q, "name"):
         where.append("name LIKE ?")
-        params.append(f"%{q['name']}%")
-    if q.get("triggerType"):
+        params.append(f"%{name}%")
+    if trigger_type := text(q, "triggerType"):
         where.append("json_extract(trigger, '$.type') = ?")
-        params.append(q["triggerType"])
+        params.append(trigger_type)
     limit, offset = as_int(q.get("limit"), "limit", 50), as_int(q.get("offset"), "offset", 0)
     rows = req.ctx.db.all(
         f"SELECT * FROM ai_chats WHERE {' AND '.join(where)} ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?",
@@ -177,7 +178,7 @@ def get_message(req: Request) -> dict[str, Any]:
 def list_messages(req: Request) -> dict[str, Any]:
     _sync(req)
     q = req.query
-    chat = _chat_row(req.ctx.db, req.ctx.workspace_uuid, q.get("chatUuid"))
+    chat = _chat_row(req.ctx.db, req.ctx.workspace_uuid, uuid_ref(q, "chatUuid"))
     limit, offset = as_int(q.get("limit"), "limit", 100), as_int(q.get("offset"), "offset", 0)
     rows = req.ctx.db.all(
         "SELECT * FROM ai_messages WHERE chat_uuid = ? ORDER BY seq LIMIT ? OFFSET ?", (chat["uuid"], limit, offset)

@@ -6,6 +6,7 @@ import random
 from typing import Any
 
 from cargo_shell.sandbox.db import Database, dumps, loads
+from cargo_shell.sandbox.fields import text
 from cargo_shell.sandbox.http import ApiError, Request, Router, bad_request
 from cargo_shell.sandbox.util import check_folder, iso, live_rows, new_uuid
 
@@ -82,7 +83,7 @@ def update_file(req: Request) -> dict[str, Any]:
         check_folder(ctx.db, ctx.workspace_uuid, body["folderUuid"])
     ctx.db.execute(
         "UPDATE ai_files SET name = ?, folder_uuid = ?, updated_at = ? WHERE uuid = ?",
-        (body.get("name") or row["name"], body["folderUuid"] if "folderUuid" in body else row["folder_uuid"],
+        (text(body, "name") or row["name"], body["folderUuid"] if "folderUuid" in body else row["folder_uuid"],
          iso(ctx.clock()), row["uuid"]),
     )  # fmt: skip
     return {"file": file_json(_file_row(ctx.db, ctx.workspace_uuid, row["uuid"]))}
@@ -132,7 +133,7 @@ def create_mcp(req: Request) -> dict[str, Any]:
     ctx.db.execute(
         "INSERT INTO ai_mcp_servers (uuid, workspace_uuid, user_uuid, name, description, actions, resources,"
         " folder_uuid, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
-        (uuid, ctx.workspace_uuid, ctx.user_uuid, body["name"].strip(), body.get("description"),
+        (uuid, ctx.workspace_uuid, ctx.user_uuid, body["name"].strip(), text(body, "description"),
          dumps(body["actions"]), dumps(body["resources"]), body.get("folderUuid"), stamp, stamp),
     )  # fmt: skip
     return {"mcpServer": mcp_json(_mcp_row(ctx.db, ctx.workspace_uuid, uuid))}
@@ -146,7 +147,7 @@ def update_mcp(req: Request) -> dict[str, Any]:
     ctx.db.execute(
         "UPDATE ai_mcp_servers SET name = ?, description = ?, actions = ?, resources = ?, folder_uuid = ?,"
         " updated_at = ? WHERE uuid = ?",
-        (body.get("name") or row["name"], body["description"] if "description" in body else row["description"],
+        (text(body, "name") or row["name"], text(body, "description") if "description" in body else row["description"],
          dumps(body["actions"]) if "actions" in body else row["actions"],
          dumps(body["resources"]) if "resources" in body else row["resources"],
          body["folderUuid"] if "folderUuid" in body else row["folder_uuid"], iso(ctx.clock()), row["uuid"]),

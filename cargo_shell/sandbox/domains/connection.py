@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cargo_shell.sandbox.db import Database, dumps, loads
+from cargo_shell.sandbox.fields import optional
 from cargo_shell.sandbox.http import (
     UNAVAILABLE_STATUS,
     ApiError,
@@ -184,9 +185,9 @@ def update_connector(req: Request) -> dict[str, Any]:
     name = body.get("name", row["name"])
     if not isinstance(name, str) or not name:
         raise bad_request("name must be a non-empty string")
-    config = body.get("config", loads(row["config"]))
+    config = optional(body, "config", dict) if "config" in body else loads(row["config"])
     use_credits = row["use_credits"] if "config" not in body else int(config is None)
-    is_default = body.get("isDefault", bool(row["is_default"]))
+    is_default = optional(body, "isDefault", bool, bool(row["is_default"]))
     rate = _rate_limit(body.get("rateLimit", loads(row["rate_limit"])))
     with db.transaction():
         if is_default:
@@ -203,7 +204,7 @@ def update_connector(req: Request) -> dict[str, Any]:
                 use_credits,
                 int(bool(is_default)),
                 dumps(rate),
-                body.get("cacheTtlMilliseconds", row["cache_ttl_ms"]),
+                optional(body, "cacheTtlMilliseconds", int, row["cache_ttl_ms"]),
                 iso(req.ctx.clock()),
                 row["uuid"],
             ),

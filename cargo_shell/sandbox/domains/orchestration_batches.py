@@ -11,6 +11,7 @@ from cargo_shell.sandbox.domains.orchestration_views import TERMINAL_BATCH, batc
 from cargo_shell.sandbox.downloads import create_download, register_download_kind
 from cargo_shell.sandbox.engine import jobs
 from cargo_shell.sandbox.engine.graph import children_count
+from cargo_shell.sandbox.fields import uuid_ref
 from cargo_shell.sandbox.http import ApiError, Request, Router, bad_request
 from cargo_shell.sandbox.util import iso, new_uuid
 
@@ -54,9 +55,9 @@ def list_batches(req: Request) -> dict[str, Any]:
         if values:
             where.append(f"{column} IN ({','.join('?' * len(values))})")
             params.extend(values)
-    if q.get("releaseUuid"):
+    if release := uuid_ref(q, "releaseUuid"):
         where.append("release_uuid = ?")
-        params.append(q["releaseUuid"])
+        params.append(release)
     if q.get("isFinished") in ("true", "false"):
         op = "IN" if q["isFinished"] == "true" else "NOT IN"
         where.append(f"status {op} ({','.join('?' * len(TERMINAL_BATCH))})")

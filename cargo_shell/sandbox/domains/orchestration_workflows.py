@@ -20,6 +20,7 @@ from cargo_shell.sandbox.engine.graph import Node, validate_nodes
 from cargo_shell.sandbox.engine.jobs import workflow_row
 from cargo_shell.sandbox.engine.runner import NodeFailure, Runner
 from cargo_shell.sandbox.engine.services import SandboxServices
+from cargo_shell.sandbox.fields import objects, optional, strings, text, uuid_ref
 from cargo_shell.sandbox.http import ApiError, Request, Router, bad_request
 from cargo_shell.sandbox.util import iso, live_rows
 
@@ -64,14 +65,14 @@ TEMPLATES = [
 def list_plays(req: Request) -> dict[str, Any]:
     q = req.query
     plays = [play_json(r) for r in live_rows(req.ctx.db, "wf_plays", req.ctx.workspace_uuid)]
-    if q.get("modelUuid"):
-        plays = [p for p in plays if p["modelUuid"] == q["modelUuid"]]
-    if q.get("segmentUuid"):
-        plays = [p for p in plays if p["segmentUuid"] == q["segmentUuid"]]
-    if q.get("isEnabled") in ("true", "false"):
-        plays = [p for p in plays if p["isEnabled"] == (q["isEnabled"] == "true")]
-    if q.get("scheduleType"):
-        plays = [p for p in plays if (p["schedule"] or {}).get("type") == q["scheduleType"]]
+    if model := uuid_ref(q, "modelUuid"):
+        plays = [p for p in plays if p["modelUuid"] == model]
+    if segment := uuid_ref(q, "segmentUuid"):
+        plays = [p for p in plays if p["segmentUuid"] == segment]
+    if (enabled := text(q, "isEnabled")) in ("true", "false"):
+        plays = [p for p in plays if p["isEnabled"] == (enabled == "true")]
+    if schedule_type := text(q, "scheduleType"):
+        plays = [p for p in plays if isinstance(p["schedule"], dict) and p["schedule"].get("type") == schedule_type]
     return {"plays": plays}
 
 
@@ -125,7 +126,7 @@ RELEASES = ReleaseTable(
 
 
 def get_deployed(req: Request) -> dict[str, Any]:
-    row = RELEASES.deployed(req.ctx.db, req.ctx.workspace_uuid, req.query.get("workflowUuid"))
+    row = RELEASES.deployed(req.ctx.db, req.ctx.workspace_uuid, uuid_ref(req.query, "workflowUuid"))
     if row is None:
         raise ApiError(404, "No deployed release for this workflow", "releaseNotFound")
     return {"release": release_json(row)}
@@ -139,7 +140,7 @@ def _draft(db: Database, ws: str, user: str, workflow_uuid: Any, stamp: str) -> 
 def get_draft(req: Request) -> dict[str, Any]:
     ctx = req.ctx
     with ctx.db.transaction():
-        row = _draft(ctx.db, ctx.workspace_uuid, ctx.user_uuid, req.query.get("workflowUuid"), iso(ctx.clock()))
+        row = _draft(ctx.db, ctx.workspace_uuid, ctx.user_uuid, uuid_ref(req.query, "workflowUuid"), iso(ctx.clock()))
     return {"release": release_json(row)}
 
 
@@ -151,11 +152,12 @@ def update_draft(req: Request) -> dict[str, Any]:
         RELEASES.check_parent(conn, body.get("parentUuid"), row["workflow_uuid"])
         if "nodes" in body and not isinstance(body["nodes"], list):
             raise ApiError(400, "nodes must be an array", "failedToReconciliateNodes")
+        objects(body, "nodes")  # each node an object
         updates = {
             "nodes": dumps(body["nodes"]) if "nodes" in body else row["nodes"],
             "form_fields": dumps(body["formFields"]) if "formFields" in body else row["form_fields"],
             "test_records": dumps(body["testRecords"]) if "testRecords" in body else row["test_records"],
-            "parent_uuid": body.get("parentUuid") or row["parent_uuid"],
+            "parent_uuid": uuid_ref(body, "parentUuid") or row["parent_uuid"],
         }
         conn.execute(
             "UPDATE wf_releases SET nodes = ?, form_fields = ?, test_records = ?, parent_uuid = ?, updated_at = ?"
@@ -184,7 +186,7 @@ def deploy_draft(req: Request) -> dict[str, Any]:
         draft = _draft(ctx.db, ctx.workspace_uuid, ctx.user_uuid, wf["uuid"], stamp)
         RELEASES.deploy(
             conn, draft, version, stamp, nodes=dumps(body["nodes"]), form_fields=dumps(body["formFields"]),
-            description=body.get("description"),
+            description=text(body, "description"),
         )  # fmt: skip
     return RELEASES.response(ctx.db, ctx.workspace_uuid, draft["uuid"])
 
@@ -221,7 +223,7 @@ def _compute(node: Any, context: Any) -> dict[str, Any]:
     if not isinstance(node, dict):
         raise bad_request("node must be a node object")
     scope = context if isinstance(context, dict) else {}
-    raw = {k: v for k, v in (node.get("config") or {}).items() if k != "_nodes"}
+    raw = {k: v for k, v in (optional(node, "config", dict) or {}).items() if k != "_nodes"}
     try:
         computed: dict[str, Any] = expressions.compute(raw, scope)
     except expressions.ExpressionError as exc:
@@ -236,24 +238,26 @@ def compute(req: Request) -> dict[str, Any]:
 
 def execute(req: Request) -> dict[str, Any]:
     ctx, body = req.ctx, req.body()
-    node = body.get("node")
+    node = optional(body, "node", dict)
+    if node is None:
+        raise bad_request("node is required (a node object)", "missingField")
+    release = uuid_ref(body, "releaseUuid")
+    context = optional(body, "context", dict) or {}
     with ctx.db.transaction() as conn:
         workflow_row(conn, ctx.workspace_uuid, body.get("workflowUuid"))
         if (
-            body.get("releaseUuid")
+            release
             and not conn.execute(
-                "SELECT 1 FROM wf_releases WHERE uuid = ? AND workspace_uuid = ?",
-                (body["releaseUuid"], ctx.workspace_uuid),
+                "SELECT 1 FROM wf_releases WHERE uuid = ? AND workspace_uuid = ?", (release, ctx.workspace_uuid)
             ).fetchone()
         ):
             raise ApiError(404, "Release not found", "releaseNotFound")
         config = body.get("computedConfig")
         if not isinstance(config, dict):
-            config = _compute(node, body.get("context"))
+            config = _compute(node, context)
         credits.require_credits(conn, ctx.workspace_uuid)
-        assert isinstance(node, dict)
         runner = Runner(SandboxServices(ctx.db, ctx.workspace_uuid), iso(ctx.clock()))
-        data = (body.get("context") or {}).get("nodes", {}).get("start", {})
+        data = optional(optional(context, "nodes", dict) or {}, "start", dict) or {}
         try:
             outcome, charge = runner.execute_node(node, config, data)
         except NodeFailure as exc:
@@ -273,7 +277,7 @@ def execute(req: Request) -> dict[str, Any]:
 # -- templates ------------------------------------------------------------------
 def list_templates(req: Request) -> dict[str, Any]:
     body = req.body()
-    kinds = body.get("kinds")
+    kinds = strings(body, "kinds")
     items = [t for t in TEMPLATES if not kinds or t["kind"] in kinds]
     if body.get("isPreset") is not None:
         items = [t for t in items if t["isPreset"] == bool(body["isPreset"])]

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cargo_shell.sandbox.db import Database
+from cargo_shell.sandbox.fields import strings, uuid_ref
 from cargo_shell.sandbox.http import ApiError, Request
 from cargo_shell.sandbox.util import as_int, new_uuid
 
@@ -41,12 +42,11 @@ class ReleaseTable:
         q = req.query
         where, params = ["workspace_uuid = ?"], [req.ctx.workspace_uuid]
         for field, column in ((self.owner_field, self.owner_column), ("userUuid", "user_uuid")):
-            if q.get(field):
+            if value := uuid_ref(q, field):
                 where.append(f"{column} = ?")
-                params.append(q[field])
-        statuses = q.get("statuses")
+                params.append(value)
+        statuses = strings(q, "statuses")
         if statuses:
-            statuses = statuses if isinstance(statuses, list) else [statuses]
             where.append(f"status IN ({','.join('?' * len(statuses))})")
             params.extend(statuses)
         limit, offset = as_int(q.get("limit"), "limit", 50), as_int(q.get("offset"), "offset", 0)
@@ -100,6 +100,8 @@ class ReleaseTable:
         return found
 
     def check_parent(self, conn: sqlite3.Connection, parent: Any, owner: Any) -> None:
+        if parent is not None and not isinstance(parent, str):
+            raise ApiError(400, "parentUuid must be a uuid string", "invalidField")
         if (
             parent
             and not conn.execute(

@@ -10,6 +10,7 @@ from typing import Any
 
 from cargo_shell.sandbox.db import Database, dumps, loads
 from cargo_shell.sandbox.downloads import create_download, register_download_kind
+from cargo_shell.sandbox.fields import text
 from cargo_shell.sandbox.http import UNAVAILABLE_STATUS, ApiError, JsonResponse, Request, Router, bad_request, not_found
 from cargo_shell.sandbox.records import build_query, fetch_page, iterate
 from cargo_shell.sandbox.util import as_int, iso, new_uuid, require, slugify
@@ -295,7 +296,7 @@ def list_changes(req: Request) -> dict[str, Any]:
         params.append(query["segmentUuid"])
     if str(query.get("notEmpty", "")).lower() == "true":
         sql += " AND (added + updated + removed) > 0"
-    has = query.get("hasRecords")
+    has = text(query, "hasRecords")
     if has is not None:
         column = {"added": "added", "updated": "updated", "removed": "removed", "unchanged": "unchanged"}.get(has)
         if column is None:

@@ -6,6 +6,7 @@ from typing import Any
 
 from cargo_shell.sandbox.db import Database, dumps, loads
 from cargo_shell.sandbox.domains.storage_models import NO_CONTENT, dataset_row, insert_column
+from cargo_shell.sandbox.fields import uuid_ref
 from cargo_shell.sandbox.http import ApiError, JsonResponse, Request, Router, bad_request, unavailable
 from cargo_shell.sandbox.util import check_identifier, new_uuid, require
 from cargo_shell.sandbox.warehouse import (
@@ -28,7 +29,7 @@ RELATIONS = ("oneToOne", "oneToMany", "manyToOne")
 # -- columns -------------------------------------------------------------------------
 def list_columns(req: Request) -> dict[str, Any]:
     """The model's column slugs in order (the client types the answer ``columns: string[]``)."""
-    model = load_model(req.ctx.db, req.ctx.workspace_uuid, req.query.get("modelUuid"))
+    model = load_model(req.ctx.db, req.ctx.workspace_uuid, uuid_ref(req.query, "modelUuid"))
     return {"columns": [c.slug for c in model.columns]}
 
 

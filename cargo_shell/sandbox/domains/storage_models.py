@@ -7,6 +7,7 @@ import io
 from typing import Any
 
 from cargo_shell.sandbox.db import Database, dumps, loads
+from cargo_shell.sandbox.fields import optional, text
 from cargo_shell.sandbox.http import ApiError, JsonResponse, Request, Router, bad_request, unavailable
 from cargo_shell.sandbox.records import build_query, fetch_page
 from cargo_shell.sandbox.util import as_int, check_folder, check_identifier, iso, live_row, live_rows, new_uuid, require
@@ -206,7 +207,7 @@ def create_model(req: Request) -> JsonResponse:
     data = {
         "config": config,
         "position": {"x": 0, "y": 0},
-        "schedule": body.get("schedule"),
+        "schedule": optional(body, "schedule", dict),
         "meta": None,
         "lastRun": {"uuid": new_uuid(), "status": "success", "errorMessage": None, "createdAt": now, "finishedAt": now},
     }
@@ -221,7 +222,7 @@ def create_model(req: Request) -> JsonResponse:
                 dataset["uuid"],
                 slug,
                 name,
-                body.get("description"),
+                text(body, "description"),
                 extractor,
                 id_col,
                 title_col,
@@ -259,17 +260,18 @@ def update_model(req: Request) -> dict[str, Any]:
     data = loads(model.row["data"], {})
     for key in ("position", "config", "unification", "schedule"):
         if key in body:
-            data[key] = body[key]
+            data[key] = optional(body, key, dict)
     name = body.get("name", model.row["name"])
     if not isinstance(name, str) or not name:
         raise bad_request("name must be a non-empty string")
     folder = body.get("folderUuid", model.row["folder_uuid"])
     check_folder(db, ws, folder)
+    description = optional(body, "description", str, model.row["description"])
     db.execute(
         "UPDATE models SET name = ?, description = ?, folder_uuid = ?, data = ?, updated_at = ? WHERE uuid = ?",
         (
             name,
-            body.get("description", model.row["description"]),
+            description,
             folder,
             dumps(data),
             iso(req.ctx.clock()),

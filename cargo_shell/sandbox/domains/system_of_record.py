@@ -7,6 +7,7 @@ under an authorizer that allows reads only and a progress handler that stops lon
 
 from __future__ import annotations
 
+import base64
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
@@ -56,8 +57,13 @@ def _query_text(body: dict[str, Any]) -> str:
     return str(stripped)
 
 
+def _row(row: sqlite3.Row) -> dict[str, Any]:
+    """A result row as JSON-able values: BLOBs become base64 text, as warehouses' JSON APIs give bytes."""
+    return {key: base64.b64encode(v).decode("ascii") if isinstance(v, bytes) else v for key, v in dict(row).items()}
+
+
 def _rows(cursor: sqlite3.Cursor, limit: int) -> list[dict[str, Any]]:
-    return [dict(row) for row in cursor.fetchmany(limit)]
+    return [_row(row) for row in cursor.fetchmany(limit)]
 
 
 def _connect(db: Database, ws: str) -> sqlite3.Connection:
@@ -179,7 +185,7 @@ def _stream(db: Database, ws: str, spec: dict[str, Any]) -> tuple[Iterable[bytes
     def rows() -> Iterator[dict[str, Any]]:
         try:
             while batch := cursor.fetchmany(2000):
-                yield from (dict(r) for r in batch)
+                yield from (_row(r) for r in batch)
         finally:
             conn.close()
 

@@ -7,6 +7,7 @@ import io
 import secrets
 from typing import Any
 
+from cargo_shell.sandbox import fields
 from cargo_shell.sandbox.app import hash_token
 from cargo_shell.sandbox.db import Database, dumps, loads
 from cargo_shell.sandbox.domains import workspace_folders
@@ -226,7 +227,7 @@ def create_token(req: Request) -> dict[str, Any]:
             ws,
             req.ctx.user_uuid,
             name,
-            body.get("description"),
+            fields.text(body, "description"),
             hash_token(secret),
             dumps(body.get("permissions")) if body.get("permissions") is not None else None,
             now,
@@ -275,7 +276,7 @@ def upload_file(req: Request) -> dict[str, Any]:
 
 
 def list_file_columns(req: Request) -> dict[str, Any]:
-    name = req.query.get("s3Filename")
+    name = fields.text(req.query, "s3Filename")
     row = req.ctx.db.one(
         "SELECT content FROM workspace_files WHERE s3_filename = ? AND workspace_uuid = ?",
         (name, req.ctx.workspace_uuid),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cargo_shell.sandbox.db import Database
+from cargo_shell.sandbox.fields import optional, text, uuid_ref
 from cargo_shell.sandbox.http import ApiError, JsonResponse, Request, Router, bad_request
 from cargo_shell.sandbox.util import iso, live_row, live_rows, new_uuid, require
 from cargo_shell.sandbox.warehouse import q
@@ -56,7 +57,7 @@ def create_folder(req: Request) -> dict[str, Any]:
     name, emoji, kind = require(body, "name"), require(body, "emojiSlug"), require(body, "kind")
     if kind not in FOLDER_KINDS:
         raise bad_request(f"kind must be one of {', '.join(FOLDER_KINDS)}")
-    parent = body.get("parentUuid")
+    parent = uuid_ref(body, "parentUuid")
     if parent is not None and _folder(db, ws, parent)["kind"] != kind:
         raise bad_request("A folder must have the same kind as its parent", "folderNotCompatible")
     _check_name(db, ws, kind, name, parent)
@@ -74,17 +75,15 @@ def update_folder(req: Request) -> dict[str, Any]:
     row = _folder(db, ws, req.path_params["uuid"])
     if row["is_read_only"]:
         raise ApiError(400, "This folder is read-only", "folderIsReadOnly")
-    name = body.get("name", row["name"])
-    parent = body.get("parentUuid", row["parent_uuid"])
+    name = text(body, "name") or row["name"]
+    parent = uuid_ref(body, "parentUuid") if "parentUuid" in body else row["parent_uuid"]
     if parent is not None and (parent == row["uuid"] or _folder(db, ws, parent)["kind"] != row["kind"]):
         raise bad_request("Invalid parent folder", "folderNotCompatible")
-    order = body.get("order", row["position"])
-    if not isinstance(order, int) or isinstance(order, bool):
-        raise bad_request("order must be an integer")
+    order = optional(body, "order", int, row["position"])
     _check_name(db, ws, row["kind"], name, parent, row["uuid"])
     db.execute(
         "UPDATE folders SET name = ?, emoji_slug = ?, parent_uuid = ?, position = ?, updated_at = ? WHERE uuid = ?",
-        (name, body.get("emojiSlug", row["emoji_slug"]), parent, order, iso(req.ctx.clock()), row["uuid"]),
+        (name, text(body, "emojiSlug") or row["emoji_slug"], parent, order, iso(req.ctx.clock()), row["uuid"]),
     )
     return {"folder": folder_json(_folder(db, ws, row["uuid"]))}
 

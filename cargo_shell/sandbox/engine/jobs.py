@@ -11,6 +11,7 @@ from cargo_shell.sandbox.db import Database, dumps, loads
 from cargo_shell.sandbox.engine import core, storage_bridge
 from cargo_shell.sandbox.engine.credits import require_credits
 from cargo_shell.sandbox.engine.graph import find_start, validate_nodes
+from cargo_shell.sandbox.fields import objects, uuid_ref
 from cargo_shell.sandbox.http import ApiError, Ctx, bad_request
 from cargo_shell.sandbox.util import iso, new_uuid
 
@@ -33,6 +34,8 @@ def _data_error(exc: DataError) -> ApiError:
 
 
 def workflow_row(conn: sqlite3.Connection, workspace_uuid: str, workflow_uuid: Any) -> sqlite3.Row:
+    if not isinstance(workflow_uuid, str):
+        raise ApiError(400, "workflowUuid must be a uuid string", "invalidField")
     row: sqlite3.Row | None = conn.execute(
         "SELECT * FROM wf_workflows WHERE uuid = ? AND workspace_uuid = ? AND deleted_at IS NULL",
         (workflow_uuid, workspace_uuid),
@@ -151,7 +154,7 @@ def create_run(ctx: Ctx, body: dict[str, Any]) -> str:
         raise bad_request("data is required", "invalidData")
     with ctx.db.transaction() as conn:
         wf_uuid, kind, release_uuid, nodes = resolve_graph(
-            conn, ctx, body.get("workflowUuid"), body.get("releaseUuid"), body.get("nodes")
+            conn, ctx, uuid_ref(body, "workflowUuid"), uuid_ref(body, "releaseUuid"), objects(body, "nodes")
         )
         if kind == "play":
             raise ApiError(
@@ -181,7 +184,7 @@ def create_batch(ctx: Ctx, body: dict[str, Any]) -> str:
     data = body.get("data")
     with ctx.db.transaction() as conn:
         wf_uuid, kind, release_uuid, nodes = resolve_graph(
-            conn, ctx, body.get("workflowUuid"), body.get("releaseUuid"), body.get("nodes")
+            conn, ctx, uuid_ref(body, "workflowUuid"), uuid_ref(body, "releaseUuid"), objects(body, "nodes")
         )
         data_kind = check_data(kind, data)
         assert isinstance(data, dict)
