@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any, NoReturn
 
 from cargo_shell.config import Resolved
@@ -135,8 +136,6 @@ def completion(ctx: Context, argv: list[str]) -> int:
 
 
 def sandbox(ctx: Context, argv: list[str]) -> int:
-    from pathlib import Path
-
     p = _parser("sandbox", "The local Cargo-compatible sandbox API.")
     sub = p.add_subparsers(dest="action", required=True, parser_class=_Parser)
     serve = sub.add_parser("serve", help="serve the sandbox over HTTP on loopback")
@@ -149,7 +148,7 @@ def sandbox(ctx: Context, argv: list[str]) -> int:
     info = sub.add_parser("info", help="where the sandbox is reachable (a running `serve`'s URL), workspace, token")
     info.add_argument("--json", action="store_true", help="JSON output (the default)")
     info.add_argument("--data-dir")
-    reset = sub.add_parser("reset", help="delete and re-seed the demo workspace")
+    reset = sub.add_parser("reset", help="re-seed the demo workspace (open shells and servers follow), forget its jobs")
     reset.add_argument("--data-dir")
     if argv[:1] in (["-h"], ["--help"]):
         ctx.env.stdout.write(p.format_help())
@@ -160,21 +159,20 @@ def sandbox(ctx: Context, argv: list[str]) -> int:
     from cargo_shell.sandbox.runtime import Sandbox
 
     if ns.action == "serve":
-        _serve(ns, data_dir)
+        _serve(ctx, ns, data_dir)
         return ExitStatus.OK
-    box = Sandbox.open(data_dir, reset=ns.action == "reset")
+    if ns.action == "reset":
+        write_result(ctx.env, _reset_sandbox(ctx, data_dir))
+        return ExitStatus.OK
+    box = Sandbox.open(data_dir)
     try:
-        info_out = box.info()
-        if ns.action == "reset":
-            write_result(ctx.env, {"reset": True, "workspaceUuid": info_out["workspaceUuid"]})
-        else:
-            write_result(ctx.env, _sandbox_info(data_dir, info_out))
+        write_result(ctx.env, _sandbox_info(data_dir, box.info()))
     finally:
         box.close()
     return ExitStatus.OK
 
 
-def _serve(ns: argparse.Namespace, data_dir: Any) -> None:
+def _serve(ctx: Context, ns: argparse.Namespace, data_dir: Path) -> None:
     from cargo_shell.sandbox.faults import FaultSpec
     from cargo_shell.sandbox.serve import ServeError, serve
 
@@ -185,8 +183,10 @@ def _serve(ns: argparse.Namespace, data_dir: Any) -> None:
         raise UsageError(f"--faults: {exc}", hint=example) from None
     if not 0 <= ns.port <= 65535:
         raise UsageError(f"--port {ns.port} is not a port number", hint="Use 1-65535, or 0 for any free port.")
+    if ns.reset:
+        _reset_sandbox(ctx, data_dir)  # forgets the workspace's jobs too
     try:
-        serve(host=ns.host, port=ns.port, data_dir=data_dir, token=ns.token, reset=ns.reset, faults=faults)
+        serve(host=ns.host, port=ns.port, data_dir=data_dir, token=ns.token, faults=faults)
     except ServeError as exc:
         raise UsageError(exc.message, hint=exc.hint) from None
 
@@ -210,3 +210,18 @@ def _sandbox_info(data_dir: Any, identity: dict[str, Any]) -> dict[str, Any]:
             " Run `cargo-shell sandbox serve` (or `--port 0` for any free port) to reach it over HTTP."
         )
     return out
+
+
+def _reset_sandbox(ctx: Context, data_dir: Path) -> dict[str, Any]:
+    """Re-seed the sandbox in place (open shells and servers see it at their next request) and
+    forget the jobs recorded in its workspace: their batches and runs are gone with it."""
+    from cargo_shell.executor.jobstore import JobStore
+    from cargo_shell.sandbox.runtime import Sandbox
+
+    box = Sandbox.open(data_dir, reset=True)
+    try:
+        workspace = box.workspace_uuid
+    finally:
+        box.close()
+    forgotten = JobStore(ctx.env.paths.jobs_db).forget_workspace(workspace)
+    return {"reset": True, "workspaceUuid": workspace, "jobsForgotten": forgotten}

@@ -186,6 +186,13 @@ class JobStore:
                 row = rows[0] if len(rows) == 1 else None
         return _record(row) if row is not None else None
 
+    def forget_workspace(self, workspace_uuid: str) -> int:
+        """Drop the jobs recorded in one workspace (its sandbox was reset); returns how many."""
+        with self._connect() as conn:
+            count = conn.execute("DELETE FROM jobs WHERE workspace_uuid = ?", (workspace_uuid,)).rowcount
+        conn.close()
+        return int(count)
+
     def list(self, *, limit: int = 50, active_only: bool = False) -> list[JobRecord]:
         sql = "SELECT * FROM jobs"
         if active_only:
