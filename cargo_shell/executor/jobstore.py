@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cargo_shell.private_files import private_sqlite
+
 #: The status of a job the API answers 404 for (deleted, or its sandbox was reset).
 GONE = "gone"
 
@@ -107,8 +109,7 @@ class JobStore:
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, timeout=10, check_same_thread=False)
+            conn = sqlite3.connect(private_sqlite(self.path), timeout=10, check_same_thread=False)
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
@@ -190,7 +191,6 @@ class JobStore:
         """Drop the jobs recorded in one workspace (its sandbox was reset); returns how many."""
         with self._connect() as conn:
             count = conn.execute("DELETE FROM jobs WHERE workspace_uuid = ?", (workspace_uuid,)).rowcount
-        conn.close()
         return int(count)
 
     def list(self, *, limit: int = 50, active_only: bool = False) -> list[JobRecord]:
