@@ -45,7 +45,7 @@ def need_verb(parser: argparse.ArgumentParser, ctx: Context, argv: list[str], ve
 
 def login(ctx: Context, argv: list[str]) -> int:
     p = _parser("login", "Check an API token with whoami, then store it for a profile.")
-    p.add_argument("--token", required=True, help="API token (Settings > API in the Cargo app)")
+    p.add_argument("--token", help="API token (Settings > API in the Cargo app); left out: typed, hidden")
     p.add_argument("--workspace-uuid", help="workspace to act in (default: the token's workspace)")
     p.add_argument("--base-url", help="API base URL (default https://api.getcargo.io)")
     p.add_argument("--profile", help="profile name (default: the current profile)")
@@ -61,10 +61,14 @@ def login(ctx: Context, argv: list[str]) -> int:
         ctx.env.stdout.write(head + "\n" + own.rstrip("\n") + sep + tail if sep else text + own)
         return ExitStatus.OK
     ns = p.parse_args(argv)
+    given = ns.token or ctx.globals.get("token")
+    token = given or _ask_token(ctx)
     profile = ns.profile or ctx.globals.get("profile") or ctx.store.current_profile()
     base_url = ns.base_url or ctx.globals.get("base_url") or ctx.env.environ.get("CARGO_API_URL")
-    resolved = Resolved(profile, "cloud", base_url or "https://api.getcargo.io", ns.token, ns.workspace_uuid)
-    resolved.sources.update(token="flag", workspace_uuid="flag")  # named in a refusal of an unsendable value
+    resolved = Resolved(profile, "cloud", base_url or "https://api.getcargo.io", token, ns.workspace_uuid)
+    resolved.sources.update(workspace_uuid="flag")  # named in a refusal of an unsendable value
+    if given:
+        resolved.sources["token"] = "flag"  # a typed token has no flag to name
     target = open_target(resolved, ctx.env.paths, transport=ctx.transport)
     try:
         from cargo_shell.executor import Executor
@@ -76,13 +80,33 @@ def login(ctx: Context, argv: list[str]) -> int:
         target.close()
     workspace = (who or {}).get("workspace") or {}
     store = ctx.store
-    where = store.set_token(profile, ns.token)
+    where = store.set_token(profile, token)
     store.set_profile(
         profile,
         {"base_url": base_url, "workspace_uuid": ns.workspace_uuid or workspace.get("uuid")},
     )
     write_result(ctx.env, {"profile": profile, "tokenStoredIn": where, **(who or {})})
     return ExitStatus.OK
+
+
+def _ask_token(ctx: Context) -> str:
+    """The token typed at a hidden prompt; the terminal echoes nothing from start-up on."""
+    from cargo_shell.terminal_echo import echo_off
+
+    if not ctx.env.interactive:
+        raise UsageError(
+            "login needs a token", hint="Pass --token <API token>, or run `cargo-shell login` on a terminal."
+        )
+    from cargo_shell.repl.onboard import terminal_ask
+
+    with echo_off():
+        try:
+            token = terminal_ask()("API token (hidden): ", is_password=True).strip()
+        except EOFError:  # Ctrl-D
+            token = ""
+    if not token:
+        raise UsageError("No token was typed: nothing stored", hint="Run `cargo-shell login` again.")
+    return token
 
 
 def logout(ctx: Context, argv: list[str]) -> int:
