@@ -145,7 +145,9 @@ class Database:
         """
         from cargo_shell.sandbox import schema  # noqa: F401  (registers the core migrations)
 
-        applied = []
+        applied: list[str] = []
+        if not self._pending():
+            return applied  # the common case: read only, no write lock taken
         with self.transaction() as conn:
             conn.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT)")
             done = {row[0] for row in conn.execute("SELECT name FROM _migrations")}
@@ -155,6 +157,13 @@ class Database:
                     conn.execute("INSERT INTO _migrations VALUES (?, datetime('now'))", (name,))
                     applied.append(name)
         return applied
+
+    def _pending(self) -> bool:
+        try:
+            done = {row[0] for row in self.conn.execute("SELECT name FROM _migrations")}
+        except sqlite3.OperationalError:  # no table yet
+            return True
+        return not set(MIGRATIONS) <= done
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:

@@ -13,6 +13,10 @@ overwritten in place, never deleted, so a process that has them open sees the ne
 next request and never writes into a deleted file. A process killed while seeding leaves only a
 build folder (removed by the next one) or a live database without the marker (re-seeded by the
 next one to open it or to send it a request).
+
+The lock file also carries one line, ``<seed state> <generation>``, written under the exclusive
+lock: a request compares it with the line it saw last (one ``pread``), so it notices a reset
+without a query, and a reset cut short without waiting for the next open.
 """
 
 from __future__ import annotations
@@ -41,14 +45,28 @@ Builder = Callable[[Path], None]
 
 
 @contextmanager
-def flocked(data_dir: Path, kind: int) -> Iterator[None]:
+def flocked(data_dir: Path, kind: int) -> Iterator[int]:
     """Hold the sandbox lock (``fcntl.LOCK_SH`` or ``LOCK_EX``) on a descriptor of our own."""
     fd = open_private(data_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT)
     try:
         fcntl.flock(fd, kind)
-        yield
+        yield fd
     finally:
         os.close(fd)  # closing the descriptor releases the lock
+
+
+def read_mark(fd: int) -> str:
+    """The lock file's line (read under the lock; empty for a lock file no one marked yet)."""
+    return os.pread(fd, 256, 0).decode("utf-8", "replace").strip()
+
+
+def _write_mark(fd: int, mark: str) -> None:
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, (mark + "\n").encode(), 0)
+
+
+def mark_of(state: str | None, generation: str | None) -> str:
+    return f"{state or 'none'} {generation or '-'}"
 
 
 def seed_state(db_path: Path) -> tuple[str | None, str | None]:
@@ -91,13 +109,19 @@ def prepare(
     """Make ``data_dir`` hold a migrated, fully seeded sandbox (a fresh one when ``reset``)."""
     db_path = data_dir / DB_FILE
     if not reset:
-        with flocked(data_dir, fcntl.LOCK_SH):
-            if seed_state(db_path)[0] == SEEDED and not pending_migrations(db_path, migrations):
+        with flocked(data_dir, fcntl.LOCK_SH) as fd:
+            state, generation = seed_state(db_path)
+            if (
+                state == SEEDED
+                and read_mark(fd) == mark_of(state, generation)
+                and not pending_migrations(db_path, migrations)
+            ):
                 return  # the common case: nothing to decide, no exclusive lock taken
-    with flocked(data_dir, fcntl.LOCK_EX):
+    with flocked(data_dir, fcntl.LOCK_EX) as fd:
         for leftover in data_dir.glob(BUILD_PREFIX + "*"):
             shutil.rmtree(leftover, ignore_errors=True)  # a builder killed before it finished
         if reset or seed_state(db_path)[0] != SEEDED:
+            _write_mark(fd, mark_of("installing", None))
             folder = Path(tempfile.mkdtemp(prefix=BUILD_PREFIX, dir=data_dir))
             try:
                 build(folder / DB_FILE)
@@ -106,6 +130,7 @@ def prepare(
                 shutil.rmtree(folder, ignore_errors=True)
         else:
             migrate(db_path)
+        _write_mark(fd, mark_of(*seed_state(db_path)))
 
 
 def install(build: Path, data_dir: Path) -> None:
@@ -157,7 +182,7 @@ def _unmark(live: Path) -> None:
 
 
 class RequestGuard:
-    """What every request and engine step runs under: the shared lock, then a look at the generation.
+    """What every request and engine step runs under: the shared lock, then a look at the mark.
 
     Re-entrant per thread (an engine step inside a request takes nothing more). Each thread holds
     its own descriptor, because ``flock`` belongs to an open file description. When the sandbox was
@@ -168,16 +193,15 @@ class RequestGuard:
     def __init__(
         self,
         data_dir: Path,
-        read_state: Callable[[], tuple[str | None, str | None]],
         *,
         on_new_generation: Callable[[], None],
         repair: Callable[[], None],
     ) -> None:
         self.data_dir = data_dir
-        self.read_state = read_state
         self.on_new_generation = on_new_generation
         self.repair = repair
-        self.generation = read_state()[1]
+        with flocked(data_dir, fcntl.LOCK_SH) as fd:
+            self.mark = read_mark(fd)
         self._local = threading.local()
         self._fds: list[int] = []
         self._lock = threading.Lock()
@@ -196,25 +220,27 @@ class RequestGuard:
         fcntl.flock(fd, fcntl.LOCK_SH)
         local.depth = 1
         try:
-            self._look(fd)
+            mark = read_mark(fd)
+            if mark != self.mark:
+                self._changed(fd, mark)
             yield
         finally:
             local.depth = 0
             fcntl.flock(fd, fcntl.LOCK_UN)
 
-    def _look(self, fd: int) -> None:
-        state, generation = self.read_state()
-        if state != SEEDED:
+    def _changed(self, fd: int, mark: str) -> None:
+        if not mark.startswith(SEEDED + " "):  # a reset (or first seed) was cut short: finish it first
             fcntl.flock(fd, fcntl.LOCK_UN)
             try:
                 self.repair()
             finally:
                 fcntl.flock(fd, fcntl.LOCK_SH)
-            state, generation = self.read_state()
+            mark = read_mark(fd)
         with self._lock:
-            if generation != self.generation:
-                self.on_new_generation()
-                self.generation = generation
+            if mark != self.mark:
+                if mark.split(" ")[-1] != self.mark.split(" ")[-1]:
+                    self.on_new_generation()
+                self.mark = mark
 
     def _fd(self) -> int:
         fd: int | None = getattr(self._local, "fd", None)

@@ -52,6 +52,8 @@ def ensure_tokens(db: Database, tokens: list[tuple[str, str]], now: float) -> No
     workspace = db.scalar("SELECT value FROM sandbox_meta WHERE key = 'workspace_uuid'")
     admin = db.scalar("SELECT value FROM sandbox_meta WHERE key = 'admin_user_uuid'")
     for value, name in tokens:
+        if db.scalar("SELECT 1 FROM tokens WHERE token_hash = ?", (hash_token(value),)) is not None:
+            continue  # reads only: opening an existing sandbox takes no write lock
         db.execute(
             "INSERT OR IGNORE INTO tokens (uuid, workspace_uuid, user_uuid, name, description, token_hash,"
             " permissions, created_at) VALUES (?, ?, ?, ?, ?, ?, NULL, ?)",
@@ -76,12 +78,6 @@ def _migrate(path: Path) -> None:
         db.migrate()
     finally:
         db.close()
-
-
-def _read_state(db: Database) -> tuple[str | None, str | None]:
-    rows = {r["key"]: r["value"] for r in db.all("SELECT key, value FROM sandbox_meta")}
-    state = rows.get("seed_state") or (lifecycle.SEEDED if rows.get("workspace_uuid") else None)
-    return state, rows.get("generation")
 
 
 class Sandbox:
@@ -127,16 +123,14 @@ class Sandbox:
         app = create_app(data_dir / DB_FILE, clock=clock, faults=faults, base_url=base_url)
         db = app.db
         tokens = [(stored, ADMIN_NAME)] + ([(token, PROVIDED_NAME)] if token else [])
+        # the guard reads the mark first: a reset from now on makes it put the tokens back
+        guard = lifecycle.RequestGuard(
+            data_dir, on_new_generation=lambda: ensure_tokens(db, tokens, clock()), repair=repair
+        )
         ensure_tokens(db, tokens, clock())
         workspace_uuid = str(db.scalar("SELECT value FROM sandbox_meta WHERE key = 'workspace_uuid'"))
         box = cls(app, token or stored, workspace_uuid, data_dir)
-        box.guard = lifecycle.RequestGuard(
-            data_dir,
-            partial(_read_state, db),
-            on_new_generation=lambda: ensure_tokens(db, tokens, clock()),
-            repair=repair,
-        )
-        db.guard = box.guard
+        box.guard = db.guard = guard
         return box
 
     def info(self) -> dict[str, Any]:
