@@ -4,7 +4,8 @@ Folders are created 0700 (every missing level, as the XDG spec asks), files 0600
 they exist: a mode is given to ``open``/``mkdir`` rather than fixed by a chmod afterwards. An
 existing file or folder that is looser (written by an older version) is tightened when it is opened
 here. SQLite files are created here before ``sqlite3`` opens them, because SQLite gives its ``-wal``,
-``-shm`` and ``-journal`` companions the mode of the main file.
+``-shm`` and ``-journal`` companions the mode of the main file; an existing database file is never
+opened here (see :func:`private_sqlite`).
 
 Files the user names (``--output-file``, ``/save FILE``) are the user's: they are not created here
 and follow the user's umask.
@@ -59,12 +60,19 @@ def private_file(path: Path | str) -> Path:
 
 
 def private_sqlite(path: Path | str) -> Path:
-    """Prepare a SQLite database file so that it and its companions are private; returns the path."""
-    path = private_file(path)
-    for suffix in SQLITE_COMPANIONS:
-        companion = path.with_name(path.name + suffix)
+    """Prepare a SQLite database file so that it and its companions are private; returns the path.
+
+    An existing database is never opened here, only stat'ed and chmod'ed: closing any descriptor
+    of a file drops every POSIX lock this process holds on it, SQLite's included, and another
+    process could then believe it is the last user and delete the live WAL.
+    """
+    path = Path(path)
+    private_dir(path.parent)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), FILE_MODE))
+    for suffix in ("", *SQLITE_COMPANIONS):
         with contextlib.suppress(FileNotFoundError):
-            _tighten(companion, FILE_MODE)
+            _tighten(path.with_name(path.name + suffix), FILE_MODE)
     return path
 
 

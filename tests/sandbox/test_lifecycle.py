@@ -361,3 +361,28 @@ def test_reset_forgets_the_jobs_of_the_sandbox_workspace_and_says_how_many(tmp_p
     assert reset.returncode == 0, reset.stderr
     assert json.loads(reset.stdout)["jobsForgotten"] == 1
     assert [j["jobId"] for j in json.loads(_cli(home, "jobs").stdout)["jobs"]] == ["batch-in-a-cloud-workspace"]
+
+
+def test_a_process_with_two_sandboxes_open_keeps_its_writes_across_a_reset(tmp_path: Path) -> None:
+    """Like the shell, whose completion refresher opens and closes a second Sandbox on the same files.
+
+    Opening a second one must not drop the SQLite locks the first holds (POSIX locks die with any
+    descriptor of the file the process closes): else another process's close deletes the live WAL.
+    """
+    home = tmp_path / "home"
+    data_dir = _sandbox_dir(home)
+    first = Sandbox.open(data_dir)
+    try:
+        assert "Outbound plays" in _folder_names(first)  # reading: SQLite holds its shared lock now
+        second = Sandbox.open(data_dir)
+        assert "Outbound plays" in _folder_names(second)
+        second.close()
+        reset = _cli(home, "sandbox", "reset")
+        assert reset.returncode == 0, reset.stdout + reset.stderr
+        with _client(first) as client:
+            _create_folder(client, "written after the reset")
+        listed = _cli(home, "workspace", "folder", "list")
+        assert "written after the reset" in {f["name"] for f in json.loads(listed.stdout)["folders"]}
+        assert (data_dir / "sandbox.db-wal").exists()
+    finally:
+        first.close()
