@@ -5,6 +5,7 @@ Real parallel processes of the installed entry point, real SIGKILLs, a real serv
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -386,3 +387,44 @@ def test_a_process_with_two_sandboxes_open_keeps_its_writes_across_a_reset(tmp_p
         assert (data_dir / "sandbox.db-wal").exists()
     finally:
         first.close()
+
+
+def test_a_shell_open_across_a_reset_works_on_the_new_sandbox(tmp_path: Path) -> None:
+    import pexpect
+
+    home = tmp_path / "home"
+    (home / "config").mkdir(parents=True)
+    (home / "config" / "config.json").write_text(json.dumps({"onboarded": True, "profiles": {}}))
+    cmd = _binary()
+    env = {**_env(home), "TERM": "xterm", "NO_COLOR": "1"}
+    shell = pexpect.spawn(cmd[0], cmd[1:], env=env, encoding="utf-8", timeout=TIMEOUT, dimensions=(40, 120))
+    try:
+        shell.expect("cargo› ")
+        shell.sendline("workspace folder create --name 'Before the reset' --emoji-slug rocket --kind play")
+        shell.expect(r"Run it\?")
+        shell.sendline("y")
+        shell.expect("Before the reset")  # the result (the typed line was echoed before the question)
+        shell.expect("cargo› ")
+        reset = _cli(home, "sandbox", "reset")
+        assert reset.returncode == 0, reset.stdout + reset.stderr
+        screen = io.StringIO()
+        shell.logfile_read = screen
+        shell.sendline("workspace folder list")
+        shell.sendline("whoami")  # its answer marks the end of the list
+        shell.expect("ada.admin@acme-demo.com")
+        assert "Outbound plays" in screen.getvalue() and "Before the reset" not in screen.getvalue()
+        shell.expect("cargo› ")
+        shell.sendline("workspace folder create --name 'After the reset' --emoji-slug rocket --kind play")
+        shell.expect(r"Run it\?")
+        shell.sendline("y")
+        shell.expect("After the reset")
+        shell.expect("cargo› ")
+        listed = _cli(home, "workspace", "folder", "list")  # a third process, while the shell is still open
+        names = {f["name"] for f in json.loads(listed.stdout)["folders"]}
+        assert "After the reset" in names and "Before the reset" not in names
+        shell.sendeof()
+        shell.expect(pexpect.EOF)
+    finally:
+        shell.close(force=True)
+    listed = _cli(home, "workspace", "folder", "list")  # and after the shell has exited
+    assert "After the reset" in {f["name"] for f in json.loads(listed.stdout)["folders"]}
