@@ -155,6 +155,8 @@ def copy_database(source: Path, target: Path) -> None:
     try:
         try:
             dst.execute("PRAGMA journal_mode = WAL")
+        except sqlite3.OperationalError:
+            raise  # busy or locked: never a reason to delete anything
         except sqlite3.DatabaseError:  # not a database (a torn or foreign file): start it again
             dst.close()
             for suffix in ("", "-wal", "-shm", "-journal"):
@@ -176,9 +178,15 @@ def _unmark(live: Path) -> None:
     if not live.exists():
         return
     conn = sqlite3.connect(live, isolation_level=None, timeout=30)
-    with contextlib.suppress(sqlite3.DatabaseError):
+    try:
         conn.execute("INSERT OR REPLACE INTO sandbox_meta VALUES ('seed_state', 'installing')")
-    conn.close()
+    except sqlite3.OperationalError as exc:
+        if "no such table" not in str(exc):
+            raise  # busy or locked: do not install over a database still marked seeded
+    except sqlite3.DatabaseError:
+        pass  # not a database: the install replaces it
+    finally:
+        conn.close()
 
 
 class RequestGuard:

@@ -428,3 +428,15 @@ def test_a_shell_open_across_a_reset_works_on_the_new_sandbox(tmp_path: Path) ->
         shell.close(force=True)
     listed = _cli(home, "workspace", "folder", "list")  # and after the shell has exited
     assert "After the reset" in {f["name"] for f in json.loads(listed.stdout)["folders"]}
+
+
+def test_a_sandbox_file_that_is_not_a_database_is_replaced_by_a_fresh_seed(tmp_path: Path) -> None:
+    data_dir = tmp_path / "box"
+    data_dir.mkdir()
+    (data_dir / "sandbox.db").write_bytes(b"torn by a crash, or some other program's file" * 100)
+    box = Sandbox.open(data_dir, clock=FakeClock())
+    try:
+        assert "Outbound plays" in _folder_names(box)
+        assert _meta(data_dir)["seed_state"] == "done"
+    finally:
+        box.close()
