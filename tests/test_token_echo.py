@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -104,8 +105,10 @@ def _log_in_by_choice(child: pexpect.spawn, url: str, token: str) -> None:
     child.send("2\r")
     child.send(token + "\r")
     echoed = False
+    give_up = time.monotonic() + TIMEOUT
     while child.expect([r"API base URL", pexpect.TIMEOUT], timeout=0.02) == 1:
         echoed = echoed or child.getecho()
+        assert time.monotonic() < give_up, "no base URL prompt after the token"
     assert not echoed, "the terminal echoed keys between the answer and the hidden prompt"
     child.sendline(url)
     child.expect("Logged in as ada.admin@acme-demo.com")
