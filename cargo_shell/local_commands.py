@@ -91,19 +91,16 @@ def login(ctx: Context, argv: list[str]) -> int:
 
 def _ask_token(ctx: Context) -> str:
     """The token typed at a hidden prompt; the terminal echoes nothing from start-up on."""
-    from cargo_shell.terminal_echo import echo_off
+    from cargo_shell.terminal_echo import read_hidden
 
     if not ctx.env.interactive:
         raise UsageError(
             "login needs a token", hint="Pass --token <API token>, or run `cargo-shell login` on a terminal."
         )
-    from cargo_shell.repl.onboard import terminal_ask
-
-    with echo_off():
-        try:
-            token = terminal_ask()("API token (hidden): ", is_password=True).strip()
-        except EOFError:  # Ctrl-D
-            token = ""
+    try:
+        token = read_hidden("API token (hidden): ").strip()
+    except EOFError:  # Ctrl-D
+        token = ""
     if not token:
         raise UsageError("No token was typed: nothing stored", hint="Run `cargo-shell login` again.")
     return token

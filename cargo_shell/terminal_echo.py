@@ -16,11 +16,12 @@ from __future__ import annotations
 import atexit
 import os
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
-from typing import Any
+from typing import Any, TextIO
 
 _STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 _held: dict[str, Any] = {}
@@ -83,6 +84,31 @@ def echo_off(fd: int = 0) -> Iterator[None]:
         yield
     finally:
         restore()
+
+
+def read_hidden(prompt: str, fd: int = 0, out: TextIO | None = None) -> str:
+    """One line typed at ``fd`` with the echo off (kept off if already held), without the newline.
+
+    The terminal's own line editing is used (canonical mode, as ``getpass``), so nothing but the
+    standard library runs while the secret is typed, and no event loop is left behind to set the
+    terminal back to a state of its own when an exception (Ctrl-C, SIGTERM) ends the read.
+    Raises ``EOFError`` on Ctrl-D.
+    """
+    stream = out or sys.stderr
+    with echo_off(fd):
+        stream.write(prompt)
+        stream.flush()
+        data = b""
+        try:
+            while not data.endswith(b"\n"):
+                chunk = os.read(fd, 1024)
+                if not chunk:
+                    raise EOFError
+                data += chunk
+        finally:
+            stream.write("\n")  # the Enter (or Ctrl-C) was not echoed either
+            stream.flush()
+    return data.decode("utf-8", "replace").rstrip("\r\n")
 
 
 def _restore_then_die(signum: int, frame: FrameType | None) -> None:

@@ -200,16 +200,22 @@ def test_files_left_readable_by_an_older_version_are_tightened_when_next_used(tm
     state.mkdir(parents=True, mode=0o755)
     os.chmod(state, 0o755)
     jobs = state / "jobs.db"
-    sqlite3.connect(jobs).close()
-    for path in (jobs, state / "jobs.db-wal"):
-        path.touch()
-        os.chmod(path, 0o644)
-    JobStore(jobs).list()
-    private_dir(state)
-    assert {p.name: oct(stat.S_IMODE(p.stat().st_mode)) for p in [state, *state.iterdir()]} == {
-        "state": "0o700",
-        "jobs.db": "0o600",
-        "jobs.db-wal": "0o600",
-    }
+    older = sqlite3.connect(jobs, isolation_level=None)  # an older version, still running: its WAL exists
+    try:
+        older.execute("PRAGMA journal_mode = WAL")
+        older.execute("CREATE TABLE t (x)")
+        older.execute("INSERT INTO t VALUES (1)")
+        for path in (jobs, state / "jobs.db-wal", state / "jobs.db-shm"):
+            os.chmod(path, 0o644)
+        JobStore(jobs).list()
+        private_dir(state)
+        assert {p.name: oct(stat.S_IMODE(p.stat().st_mode)) for p in [state, *state.iterdir()]} == {
+            "state": "0o700",
+            "jobs.db": "0o600",
+            "jobs.db-wal": "0o600",
+            "jobs.db-shm": "0o600",
+        }
+    finally:
+        older.close()
     deep = private_dir(tmp_path / "new" / "a" / "b")
     assert [oct(stat.S_IMODE(p.stat().st_mode)) for p in (deep.parent.parent, deep.parent, deep)] == ["0o700"] * 3
