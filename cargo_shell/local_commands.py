@@ -169,7 +169,7 @@ def sandbox(ctx: Context, argv: list[str]) -> int:
     info = sub.add_parser("info", help="where the sandbox is reachable (a running `serve`'s URL), workspace, token")
     info.add_argument("--json", action="store_true", help="JSON output (the default)")
     info.add_argument("--data-dir")
-    reset = sub.add_parser("reset", help="re-seed the demo workspace (open shells and servers follow), forget its jobs")
+    reset = sub.add_parser("reset", help="re-seed the demo workspace; open shells and servers follow")
     reset.add_argument("--data-dir")
     if argv[:1] in (["-h"], ["--help"]):
         ctx.env.stdout.write(p.format_help())
@@ -205,7 +205,7 @@ def _serve(ctx: Context, ns: argparse.Namespace, data_dir: Path) -> None:
     if not 0 <= ns.port <= 65535:
         raise UsageError(f"--port {ns.port} is not a port number", hint="Use 1-65535, or 0 for any free port.")
     if ns.reset:
-        _reset_sandbox(ctx, data_dir)  # forgets the workspace's jobs too
+        _reset_sandbox(ctx, data_dir)  # marks the workspace's unfinished jobs gone too
     try:
         serve(host=ns.host, port=ns.port, data_dir=data_dir, token=ns.token, faults=faults)
     except ServeError as exc:
@@ -234,8 +234,8 @@ def _sandbox_info(data_dir: Any, identity: dict[str, Any]) -> dict[str, Any]:
 
 
 def _reset_sandbox(ctx: Context, data_dir: Path) -> dict[str, Any]:
-    """Re-seed the sandbox in place (open shells and servers see it at their next request) and
-    forget the jobs recorded in its workspace: their batches and runs are gone with it."""
+    """Re-seed the sandbox in place (open shells and servers see it at their next request) and mark
+    gone the unfinished jobs recorded in its workspace: their batches and runs went with it."""
     from cargo_shell.executor.jobstore import JobStore
     from cargo_shell.sandbox.runtime import Sandbox
 
@@ -244,5 +244,9 @@ def _reset_sandbox(ctx: Context, data_dir: Path) -> dict[str, Any]:
         workspace = box.workspace_uuid
     finally:
         box.close()
-    forgotten = JobStore(ctx.env.paths.jobs_db).forget_workspace(workspace)
-    return {"reset": True, "workspaceUuid": workspace, "jobsForgotten": forgotten}
+    store = JobStore(ctx.env.paths.jobs_db)
+    try:
+        gone = store.mark_workspace_gone(workspace)
+    finally:
+        store.close()
+    return {"reset": True, "workspaceUuid": workspace, "jobsGone": gone}

@@ -187,10 +187,15 @@ class JobStore:
                 row = rows[0] if len(rows) == 1 else None
         return _record(row) if row is not None else None
 
-    def forget_workspace(self, workspace_uuid: str) -> int:
-        """Drop the jobs recorded in one workspace (its sandbox was reset); returns how many."""
+    def mark_workspace_gone(self, workspace_uuid: str) -> int:
+        """Mark :data:`GONE` the unfinished jobs of one workspace (its sandbox was reset); returns how many."""
+        now = self.clock()
         with self._connect() as conn:
-            count = conn.execute("DELETE FROM jobs WHERE workspace_uuid = ?", (workspace_uuid,)).rowcount
+            count = conn.execute(
+                "UPDATE jobs SET status = ?, updated_at = ?, finished_at = ? WHERE workspace_uuid = ?"
+                " AND finished_at IS NULL",
+                (GONE, now, now, workspace_uuid),
+            ).rowcount
         return int(count)
 
     def list(self, *, limit: int = 50, active_only: bool = False) -> list[JobRecord]:

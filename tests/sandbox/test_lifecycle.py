@@ -336,32 +336,42 @@ def test_a_request_in_flight_completes_before_a_reset_wipes_it(tmp_path: Path) -
         box.close()
 
 
-def test_reset_forgets_the_jobs_of_the_sandbox_workspace_and_says_how_many(tmp_path: Path) -> None:
+def test_reset_marks_the_unfinished_jobs_of_the_sandbox_workspace_gone_and_says_how_many(tmp_path: Path) -> None:
     from cargo_shell.executor.jobstore import JobStore
 
     home = tmp_path / "home"
-    tools = json.loads(_cli(home, "orchestration", "tool", "list").stdout)["tools"]
-    workflow = next(t for t in tools if t["name"] == "Enrich company")["workflowUuid"]
-    data = json.dumps({"kind": "records", "records": [{"domain": "acme.com"}]})
-    started = _cli(home, "orchestration", "batch", "create", "--workflow-uuid", workflow, "--data", data, "--yes")
-    assert started.returncode == 0, started.stdout + started.stderr
-    batch = json.loads(started.stdout)["batch"]["uuid"]
-    elsewhere = "0b5e0d6c-0000-4000-8000-000000000001"
-    JobStore(home / "state" / "jobs.db").record_start(
-        job_id="batch-in-a-cloud-workspace",
-        kind="batch",
-        command="orchestration batch create",
-        command_line="cargo-shell orchestration batch create ...",
-        profile="work",
-        base_url="https://api.getcargo.io",
-        workspace_uuid=elsewhere,
-        status="running",
-    )
-    assert {j["jobId"] for j in json.loads(_cli(home, "jobs").stdout)["jobs"]} == {batch, "batch-in-a-cloud-workspace"}
+    sandbox = json.loads(_cli(home, "sandbox", "info").stdout)["workspaceUuid"]
+    store = JobStore(home / "state" / "jobs.db")
+    jobs = {  # job id: (workspace, status, finished)
+        "11111111-0000-4000-8000-000000000001": (sandbox, "running", False),
+        "11111111-0000-4000-8000-000000000002": (sandbox, "success", True),
+        "22222222-0000-4000-8000-000000000003": ("0b5e0d6c-0000-4000-8000-000000000001", "running", False),
+    }
+    for job_id, (workspace, status, finished) in jobs.items():
+        cloud = workspace != sandbox
+        store.record_start(
+            job_id=job_id,
+            kind="batch",
+            command="orchestration batch create",
+            command_line="cargo-shell orchestration batch create ...",
+            profile="work" if cloud else "default",
+            base_url="https://api.getcargo.io" if cloud else "http://sandbox.local",
+            workspace_uuid=workspace,
+            status=status,
+        )
+        if finished:
+            store.update(job_id, status=status, finished=True)
+    store.close()
     reset = _cli(home, "sandbox", "reset")
     assert reset.returncode == 0, reset.stderr
-    assert json.loads(reset.stdout)["jobsForgotten"] == 1
-    assert [j["jobId"] for j in json.loads(_cli(home, "jobs").stdout)["jobs"]] == ["batch-in-a-cloud-workspace"]
+    assert json.loads(reset.stdout)["jobsGone"] == 1
+    listed = {j["jobId"]: j for j in json.loads(_cli(home, "jobs").stdout)["jobs"]}
+    assert {job_id: job["status"] for job_id, job in listed.items()} == {
+        "11111111-0000-4000-8000-000000000001": "gone",
+        "11111111-0000-4000-8000-000000000002": "success",
+        "22222222-0000-4000-8000-000000000003": "running",
+    }
+    assert listed["11111111-0000-4000-8000-000000000001"]["finishedAt"] is not None
 
 
 def test_a_process_with_two_sandboxes_open_keeps_its_writes_across_a_reset(tmp_path: Path) -> None:
