@@ -154,8 +154,9 @@ class Context:
 
         self.env.warn(SANDBOX_NOTICE)
         with contextlib.suppress(OSError):
-            marker.parent.mkdir(parents=True, exist_ok=True)
-            marker.touch()
+            from cargo_shell.private_files import private_file
+
+            private_file(marker)
 
     def close(self) -> None:
         if self._target is not None:
