@@ -376,9 +376,7 @@ class Executor:
         """A read command that shows whether an ambiguous create/spend took effect."""
         candidates = [" ".join((*spec.words[:-1], "list"))]
         if spec.job is not None:
-            candidates.append(
-                f"orchestration {spec.job.kind} list" if spec.job.kind != "message" else "ai message list"
-            )
+            candidates.append(self.registry.job_kind(spec.job.kind).list_command)
         for name in candidates:
             if name not in self.registry:
                 continue

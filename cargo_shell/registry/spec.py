@@ -121,9 +121,9 @@ class HttpSpec:
 
 @dataclass(frozen=True)
 class JobSpec:
-    """The command starts background work that can be polled (see ``registry.jobs``)."""
+    """The command starts background work that can be polled: ``kind`` names a job kind (``jobs.json``)."""
 
-    kind: Literal["run", "batch", "message"]
+    kind: str
     id_path: str
 
 

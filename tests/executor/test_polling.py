@@ -8,7 +8,6 @@ from typing import Any
 from cargo_shell.executor import Approval, JobProgress, JobStore, Policy
 from cargo_shell.executor.polling import Poller
 from cargo_shell.registry import get_registry
-from cargo_shell.registry.jobs import JOB_KINDS
 
 from .conftest import Answers, FakeClock, MakeExecutor
 
@@ -65,9 +64,9 @@ def test_long_jobs_are_polled_less_often(clock: FakeClock) -> None:
         emit=lambda e: None,
         on_interrupt=lambda k, j: "detach",
     )
-    result = poller.wait(JOB_KINDS["batch"], "b1")
+    result = poller.wait(get_registry().job_kind("batch"), "b1")
     assert result.status == "success" and result.polls == 41
-    kind = JOB_KINDS["batch"]
+    kind = get_registry().job_kind("batch")
     assert clock.sleeps[0] == kind.interval_s and clock.sleeps[-1] == kind.slow_interval_s
     assert all(s == kind.interval_s for s in clock.sleeps[: int(kind.slow_after_s // kind.interval_s)])
 
@@ -135,6 +134,6 @@ def test_second_ctrl_c_after_cancel_detaches(clock: FakeClock) -> None:
         emit=lambda e: None,
         on_interrupt=lambda k, j: "cancel",
     )
-    result = poller.wait(JOB_KINDS["batch"], "b1")
+    result = poller.wait(get_registry().job_kind("batch"), "b1")
     assert result.cancelled and result.detached
     assert job_cancel_ignored.polls == 2
