@@ -38,7 +38,15 @@ from cargo_shell.executor.jobstore import JobStore
 from cargo_shell.executor.local_paths import PathRules, Proposer
 from cargo_shell.executor.lookups import Lookups
 from cargo_shell.executor.outcome import Outcome
-from cargo_shell.executor.plan import Plan, Touch, command_line, given_values, unsent_args
+from cargo_shell.executor.plan import (
+    Plan,
+    Touch,
+    command_line,
+    given_values,
+    poll_interval_s,
+    unsent_args,
+    wants_wait,
+)
 from cargo_shell.executor.policy import Policy
 from cargo_shell.executor.polling import WaitResult, dig
 from cargo_shell.executor.retry import RetryConfig, Sender, creates_or_spends
@@ -172,7 +180,7 @@ class Executor:
             spec,
             params,
             notices=notices,
-            wait=bool(values.get("wait-until-finished")),
+            wait=wants_wait(spec, values),
             api_request=api_request,
             values=values,
             proposer=proposer,
@@ -183,6 +191,8 @@ class Executor:
                 for a in spec.args
                 if a.type == "file" and a.name in values
             ]
+        if spec.job is not None:
+            plan.poll_interval_s = poll_interval_s(spec, values)
         for arg in unsent_args(spec):
             if arg.name in values:
                 plan.notices.append(f"{arg.flag} has no field in the Cargo API and was not sent")

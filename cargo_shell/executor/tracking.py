@@ -187,7 +187,7 @@ def wait_for(executor: Executor, outcome: Outcome, confirmer: Confirmer | None =
         on_update=on_update,
     )
     try:
-        result = poller.wait(kind, outcome.job_id)
+        result = poller.wait(kind, outcome.job_id, every_s=outcome.plan.poll_interval_s if outcome.plan else None)
     except JobPending:
         raise
     except CargoShellError as exc:

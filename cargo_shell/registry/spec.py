@@ -21,8 +21,9 @@ ArgType = Literal["uuid", "string", "json", "int", "bool", "date", "list", "enum
 #: Where an argument's value goes:
 #: path/query/body/form — the HTTP request; wait — the --wait-until-finished switch;
 #: local — used by cargo-shell itself; filter — filters the response client-side (the API has
-#: no such field); unsent — documented flag with no API field (accepted, reported, not sent).
-ArgIn = Literal["path", "query", "body", "form", "wait", "local", "filter", "unsent"]
+#: no such field); unsent — documented flag with no API field (accepted, reported, not sent);
+#: poll — milliseconds between polls while waiting (read by the poller).
+ArgIn = Literal["path", "query", "body", "form", "wait", "local", "filter", "unsent", "poll"]
 EFFECTS: tuple[Effect, ...] = ("read", "write", "destructive", "cost")
 #: How much an effect asks of the person, least first: the effect of a call is the most
 #: severe of its command's own effect and those of the ``effect_when`` rules it meets.
@@ -60,6 +61,8 @@ class ArgSpec:
     refers_to: str | None = None
     #: For a JSON argument: (key, resource kind) of the UUID fields it may hold.
     refers_to_keys: tuple[tuple[str, str], ...] = ()
+    #: The smallest value accepted (numbers).
+    minimum: float | None = None
 
     @property
     def attr(self) -> str:
@@ -200,6 +203,7 @@ def spec_from_dict(raw: dict[str, Any]) -> CommandSpec:
                 null_when_absent=bool(a.get("null_when_absent", False)),
                 refers_to=refers if isinstance(refers, str) else None,
                 refers_to_keys=tuple(refers.items()) if isinstance(refers, dict) else (),
+                minimum=a.get("min"),
             )
         )
     http = None
