@@ -105,8 +105,8 @@ class Executor:
         self.checks = checks
         self.rollout_over = rollout_over
         self.rollout_max_error_rate = rollout_max_error_rate
-        self.sleep = sleep
-        self.clock = clock
+        self._sleep = sleep
+        self._clock = clock
         self._events = events
         #: Extra sinks for the duration of one call (``run(events=...)``, :meth:`events_to`).
         self._call_sinks: tuple[EventSink, ...] = ()
@@ -114,6 +114,15 @@ class Executor:
         self.sender = Sender(client, config=retry or RetryConfig(), sleep=sleep, clock=clock, emit=self.emit, rng=rng)
         self.lookups = Lookups(self.read)
         self._jobs_refreshed_at: float | None = None
+
+    @property
+    def sleep(self) -> Callable[[float], None]:
+        """How this executor pauses (retries, polls, stages): given at construction, for every part."""
+        return self._sleep
+
+    @property
+    def clock(self) -> Callable[[], float]:
+        return self._clock
 
     # -- events ---------------------------------------------------------------------------
     def emit(self, event: Event) -> None:
