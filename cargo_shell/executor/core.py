@@ -32,8 +32,9 @@ from cargo_shell.errors import (
 from cargo_shell.executor import audit_trail, rollout, tracking
 from cargo_shell.executor.audit import AuditLog, new_action_id
 from cargo_shell.executor.confirm import Approval, Confirmer
+from cargo_shell.executor.derived import add_derived_fields
 from cargo_shell.executor.events import Event, EventSink, Notice
-from cargo_shell.executor.guards import apply_guards, post_process
+from cargo_shell.executor.guards import apply_guards
 from cargo_shell.executor.jobstore import JobStore
 from cargo_shell.executor.local_paths import PathRules, Proposer
 from cargo_shell.executor.lookups import Lookups
@@ -355,7 +356,7 @@ class Executor:
             # a secret the API hands back (a token just created) is masked by value from now on;
             # what reads return is learned by the masker when it hides it on its way out
             outcome.revealed += KNOWN.learn(resp.data)
-        outcome.data = post_process(spec, apply_client_filters(spec, params, resp.data, values=plan.values))
+        outcome.data = add_derived_fields(spec, apply_client_filters(spec, params, resp.data, values=plan.values))
         if spec.download and download_to is not None:
             outcome.data = self._download(outcome.data, download_to)
         if spec.job is not None and outcome.job_id and outcome.job_kind:

@@ -98,7 +98,8 @@ def started_event(plan: Plan, outcome: Outcome) -> JobStarted:
 
 
 def _stage_records(plan: Plan) -> int:
-    data = plan.values.get("data")
+    args = plan.spec.holding("batch-data")
+    data = plan.values.get(args[0].name) if args else None
     if isinstance(data, dict):
         for key in ("records", "ids"):
             if isinstance(data.get(key), list):
