@@ -112,7 +112,9 @@ def same(actual: Any, expected: Any, tolerance: float = 0.0) -> bool:
     if _is_number(actual) and _is_number(expected):
         return abs(float(actual) - float(expected)) <= tolerance + 1e-9
     if isinstance(expected, dict):
-        return isinstance(actual, dict) and all(k in actual and same(actual[k], v, tolerance) for k, v in expected.items())
+        return isinstance(actual, dict) and all(
+            k in actual and same(actual[k], v, tolerance) for k, v in expected.items()
+        )
     if isinstance(expected, list):
         return (
             isinstance(actual, list)
@@ -161,6 +163,9 @@ def match(actual: Any, check: Mapping[str, Any], expected: Mapping[str, Any]) ->
                 "less_than": a < w,
             }[name]
         if not ok:
+            if name in ("contains", "lacks") and isinstance(actual, list):
+                which = "none matches" if name == "contains" else "one matches"
+                return f"{len(actual)} item(s), {which} {_short(want)}"
             return f"expected {name.replace('_', ' ')} {_short(want)}, found {_short(actual)}"
     return None
 

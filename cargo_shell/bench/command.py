@@ -87,7 +87,9 @@ def bench_command(ctx: Context, argv: list[str]) -> int:
         options.settings = _settings(ctx, ns)
     progress = _progress_printer(ctx)
     try:
-        summary = run_bench(options, state_dir=ctx.env.paths.state_dir, cache_dir=ctx.env.paths.data_dir, progress=progress)
+        summary = run_bench(
+            options, state_dir=ctx.env.paths.state_dir, cache_dir=ctx.env.paths.data_dir, progress=progress
+        )
     except KeyboardInterrupt:
         ctx.env.warn("Interrupted; finished runs are kept. Run the same command again to resume.")
         return int(ExitStatus.INTERRUPTED)
@@ -97,7 +99,8 @@ def bench_command(ctx: Context, argv: list[str]) -> int:
         from cargo_shell.bench.report_table import summary_table
         from cargo_shell.repl.render.console import make_console
 
-        make_console(ctx.env).print(summary_table(summary))
+        # piped into a file, the table keeps every column
+        make_console(ctx.env, width=None if ctx.env.stdout_isatty else 140).print(summary_table(summary))
     ctx.env.warn(f"results: {summary['files']['results']}\nreport:  {summary['files']['report']}")
     return int(ExitStatus.OK if summary["verdict"]["ok"] else ExitStatus.ERROR)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Sequence
+
 from cargo_shell.agent.model import ChatModel, Message, ModelError, ModelItem, ToolSchema, Usage
 from cargo_shell.bench.world import THINK_SECONDS, SimClock
 

@@ -106,11 +106,13 @@ def conversation_file(result_file: Path) -> Path:
     return result_file.with_name(result_file.stem + CONVERSATION_SUFFIX)
 
 
-def _context() -> Any:
+def _context(*, model: bool) -> Any:
+    """The fork server (preloading the benchmark, and the OpenAI SDK for model runs), or spawn."""
     methods = multiprocessing.get_all_start_methods()
     if "forkserver" in methods:
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["cargo_shell.bench.runner", "cargo_shell.bench.pool"])
+        preload = ["cargo_shell.bench.warm", "cargo_shell.bench.pool"]
+        ctx.set_forkserver_preload([*preload, "cargo_shell.bench.warm_model"] if model else preload)
         return ctx
     return multiprocessing.get_context("spawn")
 
@@ -134,7 +136,7 @@ def run_all(specs: Sequence[RunSpec], *, jobs: int, on_done: Callable[[RunSpec, 
     Ctrl-C stops the children still running (their runs have no result file, so a resumed
     benchmark runs them again) and is re-raised.
     """
-    ctx = _context()
+    ctx = _context(model=any(spec.mode == "model" for spec in specs))
     waiting = list(specs)
     running: dict[Any, tuple[Any, RunSpec, float]] = {}
     try:
@@ -162,7 +164,9 @@ def run_all(specs: Sequence[RunSpec], *, jobs: int, on_done: Callable[[RunSpec, 
                     process.join()
                     del running[sentinel]
                     limit = spec.budget_seconds()
-                    result = _stopped(spec, "budget", f"stopped: the run went past its time budget ({limit:g} s)", started)
+                    result = _stopped(
+                        spec, "budget", f"stopped: the run went past its time budget ({limit:g} s)", started
+                    )
                     write_json(Path(spec.result_file), result)
                     if not spec.keep:
                         shutil.rmtree(spec.home, ignore_errors=True)

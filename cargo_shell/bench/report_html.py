@@ -22,21 +22,22 @@ h1{font-size:24px;margin:0 0 4px}h2{font-size:17px;margin:34px 0 10px;padding-to
 .sub{color:#5f6570}.sub b{color:#1d1f23;font-weight:600}
 .verdict{margin:16px 0 4px;padding:10px 14px;border-radius:8px;font-weight:600}
 .ok{background:#e8f5ec;color:#1d6b3d}.bad{background:#fbe9e9;color:#9b2424}
-.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(168px,1fr));gap:12px;margin-top:18px}
+.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(150px,1fr));gap:12px;margin-top:18px}
 .card{border:1px solid #e4e6ea;border-radius:10px;padding:12px 14px}
 .card .v{font-size:26px;font-weight:650;letter-spacing:-.5px}.card .k{color:#5f6570;font-size:12.5px}
 .card .n{color:#7a808a;font-size:12px}
-.pair{display:flex;flex-wrap:wrap;gap:40px}
+.pair{display:flex;flex-wrap:wrap;gap:36px}
 .legend{display:flex;flex-wrap:wrap;gap:16px;color:#5f6570;font-size:12.5px;margin:4px 0 10px}
 .legend i{display:inline-block;width:11px;height:11px;border-radius:3px;margin-right:5px;vertical-align:-1px}
 .scroll{overflow-x:auto}
 details{border:1px solid #e4e6ea;border-radius:8px;padding:8px 12px;margin:8px 0}
 summary{cursor:pointer;font-weight:600}summary .st{font-weight:600;margin-right:6px}
+summary .why{font-weight:400;color:#5f6570;margin-left:6px}
 ul.checks{margin:8px 0 4px 0;padding-left:20px}ul.checks li{margin:2px 0}
 .answer{white-space:pre-wrap;background:#f6f7f9;border-radius:6px;padding:8px 10px;margin-top:6px;font-size:13px}
 table.tasks{border-collapse:collapse;width:100%;font-size:13px}
 table.tasks th,table.tasks td{text-align:left;padding:5px 8px;border-bottom:1px solid #eceef2;vertical-align:top}
-table.tasks th{color:#5f6570;font-weight:600}
+table.tasks th{color:#5f6570;font-weight:600}table.tasks td:first-child code{white-space:nowrap}
 code{font:12.5px ui-monospace,SFMono-Regular,Menlo,monospace;background:#f1f2f5;padding:1px 4px;border-radius:4px}
 """
 
@@ -121,6 +122,7 @@ def _matrix(summary: Mapping[str, Any]) -> str:
         row_colour=lambda r: _task_colour(mode, r),
         label=lambda r: str(r["id"]),
         hover=lambda r: f"{r['title']} — {r['skill']}; {', '.join(r['categories'])}",
+        group=lambda r: str(r["skill"]),
     )
     legend = "".join(
         f'<span><i style="background:{svg.STATUS_COLOURS[s]}"></i>{text}</span>'
@@ -158,10 +160,14 @@ def _problems(summary: Mapping[str, Any]) -> str:
             if mode == "decoy" and status == "pass":
                 checks = "<li>every check held: this verifier does not reject the decoy</li>"
             error = f"<p><b>Error:</b> {escape(str(run['error']))}</p>" if run.get("error") else ""
+            first = run["failedChecks"][0].get("check") if run["failedChecks"] else run.get("error")
+            if mode == "decoy" and status == "pass":
+                first = "the verifier did not reject the decoy"
+            why = f'<span class="why">— {escape(str(first)[:140])}</span>' if first else ""
             answer = f'<div class="answer">{escape(str(run["answer"])[:1500])}</div>' if run.get("answer") else ""
             out.append(
                 f'<details><summary><span class="st" style="color:{colour}">{escape(status)}</span>'
-                f"{escape(str(task['id']))} · run {int(run.get('repeat') or 0) + 1}</summary>"
+                f"{escape(str(task['id']))} · run {int(run.get('repeat') or 0) + 1}{why}</summary>"
                 f"<p class=sub>{escape(str(task['title']))}</p>{error}"
                 + (f'<ul class="checks">{checks}</ul>' if checks else "")
                 + answer
@@ -170,11 +176,17 @@ def _problems(summary: Mapping[str, Any]) -> str:
     return "".join(out) or '<p class="sub">Nothing: every run went as expected.</p>'
 
 
+def _code(text: str) -> str:
+    """Escape ``text`` and show its `backticked` parts as code."""
+    parts = escape(text).split("`")
+    return "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts))
+
+
 def _task_table(summary: Mapping[str, Any]) -> str:
     rows = "".join(
         f"<tr><td><code>{escape(str(t['id']))}</code></td><td>{escape(str(t['title']))}</td>"
         f"<td>{escape(str(t['skill']))}</td><td>{escape(', '.join(t['categories']))}</td>"
-        f"<td>{escape(GOTCHAS.get(str(t['gotcha']), '')) if t.get('gotcha') else ''}</td></tr>"
+        f"<td>{_code(GOTCHAS.get(str(t['gotcha']), '')) if t.get('gotcha') else ''}</td></tr>"
         for t in summary["tasks"]
     )
     head = "<tr><th>Task</th><th>What is asked</th><th>Skill</th><th>Categories</th><th>Trap</th></tr>"
@@ -188,7 +200,8 @@ def render_html(summary: Mapping[str, Any]) -> str:
     mode_text = {"oracle": "oracle scripts", "decoy": "decoy scripts"}.get(str(b.get("mode")), "the model")
     sub = (
         f"<b>{escape(str(b.get('model')))}</b>{endpoint} · {escape(mode_text)} · {b.get('tasks')} tasks × "
-        f"{b.get('repeat')} · cargo-shell {escape(str(b.get('cargoShellVersion')))} · {escape(str(b.get('finishedAt')))}"
+        f"{b.get('repeat')} · cargo-shell {escape(str(b.get('cargoShellVersion')))} · "
+        f"{escape(str(b.get('finishedAt')))}"
     )
     parts = [
         "<!doctype html><html lang=en><head><meta charset=utf-8>",

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from rich.console import Group, RenderableType
+from rich import box
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.table import Table
 from rich.text import Text
 
@@ -13,6 +14,8 @@ from rich.text import Text
 def money(value: Any) -> str:
     if value is None:
         return "—"
+    if value == 0:
+        return "$0"
     return f"${value:.4f}" if value < 1 else f"${value:,.2f}"
 
 
@@ -66,50 +69,106 @@ def _pass_k_cell(mode: str, task: Mapping[str, Any]) -> Text:
     return Text("✓" if task["passK"] else "✗", style="green" if ok else "red")
 
 
-def summary_table(summary: Mapping[str, Any]) -> RenderableType:
-    bench = summary["bench"]
-    mode, k = str(bench.get("mode")), int(bench.get("repeat") or 1)
-    table = Table(
-        title=f"cargo-shell bench · {bench.get('model')} · {bench.get('tasks')} tasks × {k}",
-        title_justify="left",
-        header_style="bold",
-        show_footer=True,
-        pad_edge=False,
-    )
+#: Columns left out first when the terminal is too narrow for all of them (the report has everything).
+DROP_ORDER = ("Credits", "Time", "Asks", "Tools", "Cost")
+TASK_WIDTH = 26
+
+
+class SummaryTable:
+    """The per-task table; on a narrow terminal it leaves out the least needed columns, never cuts
+    a number."""
+
+    def __init__(self, summary: Mapping[str, Any]) -> None:
+        self.summary = summary
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        columns, rows, skills = _columns_and_rows(self.summary)
+        widths = [
+            max([len(name), len(footer), *(len(str(r[i])) for r in rows if r is not None)])
+            for i, (name, _, footer) in enumerate(columns)
+        ]
+        keep = list(range(len(columns)))
+        for name in DROP_ORDER:
+            if TASK_WIDTH + sum(widths[i] + 2 for i in keep[1:]) <= options.max_width:
+                break
+            keep = [i for i in keep if columns[i][0] != name]
+        dropped = [c[0] for i, c in enumerate(columns) if i not in keep]
+        bench = self.summary["bench"]
+        caption = "Turns, tools and asks (approvals) are per run; tokens, cost, credits and time add up every run."
+        if dropped:
+            caption += f" Not shown here (too narrow): {', '.join(dropped)}; see the HTML report."
+        table = Table(
+            title=f"cargo-shell bench · {bench.get('model')} · {bench.get('tasks')} tasks × {bench.get('repeat')}",
+            title_justify="left",
+            caption=caption,
+            caption_justify="left",
+            header_style="bold",
+            show_footer=True,
+            pad_edge=False,
+            box=box.SIMPLE_HEAD,
+        )
+        for i in keep:
+            name, justify, footer = columns[i]
+            table.add_column(
+                name,
+                justify=justify,  # type: ignore[arg-type]
+                footer=footer,
+                no_wrap=i > 0,  # rich shortens only columns that may wrap: the task names
+                overflow="ellipsis",
+                min_width=14 if i == 0 else widths[i],
+            )
+        heading = iter(skills)
+        for row in rows:
+            if row is None:
+                table.add_row(Text(next(heading), style="bold cyan"))
+            else:
+                table.add_row(*(row[i] for i in keep))
+        yield table
+
+
+def _columns_and_rows(
+    summary: Mapping[str, Any],
+) -> tuple[list[tuple[str, str, str]], list[tuple[Text | str, ...] | None], list[str]]:
+    mode, k = str(summary["bench"].get("mode")), int(summary["bench"].get("repeat") or 1)
     totals = summary["totals"]
     columns: list[tuple[str, str, str]] = [
         ("Task", "left", "Total"),
-        ("Skill", "left", ""),
         ("Pass", "right", f"{totals['passed']}/{totals['runs']}"),
         (f"pass^{k}", "center", percent(totals["passK"])),
-        ("Turns/run", "right", number(totals["modelTurnsPerRun"])),
-        ("Tools/run", "right", number(totals["toolCallsPerRun"])),
-        ("Asks/run", "right", number(totals["approvalsPerRun"])),
-        ("Tokens in", "right", tokens(totals["tokensIn"])),
-        ("Tokens out", "right", tokens(totals["tokensOut"])),
+        ("Turns", "right", number(totals["modelTurnsPerRun"])),
+        ("Tools", "right", number(totals["toolCallsPerRun"])),
+        ("Asks", "right", number(totals["approvalsPerRun"])),
+        ("Tokens in/out", "right", f"{tokens(totals['tokensIn'])}/{tokens(totals['tokensOut'])}"),
         ("Cost", "right", money(totals["costUsd"])),
         ("Credits", "right", number(totals["credits"])),
         ("Time", "right", seconds(totals["wallSeconds"])),
     ]
-    for name, justify, footer in columns:
-        table.add_column(name, justify=justify, footer=footer, no_wrap=name != "Task")  # type: ignore[arg-type]
+    rows: list[tuple[Text | str, ...] | None] = []  # None: a skill heading
+    skills: list[str] = []
     for task in summary["tasks"]:
+        if not skills or task["skill"] != skills[-1]:
+            skills.append(str(task["skill"]))
+            rows.append(None)
         m = task["metrics"]
-        table.add_row(
-            task["id"],
-            Text(task["skill"], style="dim"),
-            _pass_cell(mode, task),
-            _pass_k_cell(mode, task),
-            number(m["modelTurnsPerRun"]),
-            number(m["toolCallsPerRun"]),
-            number(m["approvalsPerRun"]),
-            tokens(m["tokensIn"]),
-            tokens(m["tokensOut"]),
-            money(m["costUsd"]),
-            number(m["credits"]),
-            seconds(m["wallSeconds"]),
+        rows.append(
+            (
+                "  " + str(task["id"]),
+                _pass_cell(mode, task),
+                _pass_k_cell(mode, task),
+                number(m["modelTurnsPerRun"]),
+                number(m["toolCallsPerRun"]),
+                number(m["approvalsPerRun"]),
+                f"{tokens(m['tokensIn'])}/{tokens(m['tokensOut'])}",
+                money(m["costUsd"]),
+                number(m["credits"]),
+                seconds(m["wallSeconds"]),
+            )
         )
-    return Group(table, summary_line(summary))
+    return columns, rows, skills
+
+
+def summary_table(summary: Mapping[str, Any]) -> RenderableType:
+    return Group(SummaryTable(summary), summary_line(summary))
 
 
 def summary_line(summary: Mapping[str, Any]) -> Text:

@@ -169,6 +169,8 @@ def _group(summaries: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
 def summarize(
     tasks: Sequence[Task], results: Mapping[str, Sequence[Mapping[str, Any]]], *, repeat: int, meta: Mapping[str, Any]
 ) -> dict[str, Any]:
+    order = {name: i for i, name in enumerate(SKILL_NAMES)}
+    tasks = sorted(tasks, key=lambda t: (order.get(t.skill, len(order)), t.id))
     per_task = [task_summary(t, results.get(t.id, []), repeat) for t in tasks]
     all_runs = [r for t in tasks for r in results.get(t.id, [])]
     totals: dict[str, Any] = _group(per_task)

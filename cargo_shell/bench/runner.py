@@ -19,7 +19,7 @@ from typing import Any
 
 from cargo_shell.agent import events as ev
 from cargo_shell.agent.model import ChatModel, ModelError
-from cargo_shell.bench.checks import CheckError, Trace, evaluate_all, inventory, run_checks
+from cargo_shell.bench.checks import CheckError, CheckResult, Trace, evaluate, evaluate_all, inventory, run_checks
 from cargo_shell.bench.metered import BudgetExceeded, MeteredModel
 from cargo_shell.bench.refs import RefError, render, scope_resolver
 from cargo_shell.bench.scripted import ScriptedModel
@@ -101,6 +101,18 @@ class SetupError(Exception):
     pass
 
 
+def read_after(task: Task, scope: dict[str, Any], read: Any) -> list[CheckResult]:
+    """The task's ``after`` values into ``scope``. One that cannot be read (the end state lacks it:
+    no such agent, no deployed release) is a failed check, and so is every check that needs it."""
+    failed: list[CheckResult] = []
+    for name, spec in task.after.items():
+        try:
+            scope[name] = evaluate(spec, scope, read)
+        except CheckError as exc:
+            failed.append(CheckResult(False, f"the end state has {name}", str(exc)))
+    return failed
+
+
 def make_model(mode: str, task: Task, settings: Any) -> ChatModel:
     if mode in ("oracle", "decoy"):
         return ScriptedModel(task.script(mode), name=mode)
@@ -173,12 +185,9 @@ def run_task(
         trace.approvals = list(recorder.approvals)
         trace.credits_spent = round(credits_used(read) - credits_before, 4)
         scope.update(trace.scope())
-        try:
-            evaluate_all(task.after, scope, read)
-            checks = run_checks(list(task.checks), scope, read, inventory_before=inventory_before)
-        except CheckError as exc:
-            checks = []
-            stop = stop or ("error", f"verification could not read its values: {exc}")
+        checks = read_after(task, scope, read) + run_checks(
+            list(task.checks), scope, read, inventory_before=inventory_before
+        )
         result["checks"] = [c.to_json() for c in checks]
         if stop is not None:
             result["status"], result["error"] = stop

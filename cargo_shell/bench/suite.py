@@ -46,7 +46,7 @@ class BenchOptions:
             return self.mode
         from urllib.parse import urlparse
 
-        host = urlparse(self.base_url()).netloc or "endpoint"
+        host = urlparse(self.base_url() or OPENAI_URL).netloc or "endpoint"
         return _slug(f"{self.model_name()}@{host}")
 
     def model_name(self) -> str:

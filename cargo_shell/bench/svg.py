@@ -53,22 +53,45 @@ def metric_matrix(
     row_colour: Callable[[dict[str, Any]], str],
     label: Callable[[dict[str, Any]], str],
     hover: Callable[[dict[str, Any]], str],
+    group: Callable[[dict[str, Any]], str] = lambda _row: "",
 ) -> str:
-    """One bar chart per metric, side by side, sharing the rows (tasks): compare across and down."""
-    label_w, col_w, gap, row_h, head_h = 250, 128, 14, 18, 46
+    """One bar chart per metric, side by side, sharing the rows (tasks): compare across and down.
+
+    Rows are drawn in order; a heading row starts each new ``group`` (the skill).
+    """
+    label_w, col_w, gap, row_h, head_h = 214, 124, 14, 18, 46
     width = label_w + len(columns) * (col_w + gap)
-    height = head_h + row_h * len(rows) + 8
+    layout: list[tuple[str, int, Any]] = []  # ("group", y, name) or ("row", y, index)
+    y, previous = head_h, None
+    for i, row in enumerate(rows):
+        name = group(row)
+        if name and name != previous:
+            layout.append(("group", y, name))
+            y += row_h + 4
+            previous = name
+        layout.append(("row", y, i))
+        y += row_h
+    height = y + 8
     out = [f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" style="{FONT}">']
-    for r, row in enumerate(rows):
-        y = head_h + r * row_h
-        if r % 2 == 0:
+    for kind, y, item in layout:
+        if kind == "group":
+            colour = SKILL_COLOURS.get(str(item), BAR)
+            out.append(f'<rect x="0" y="{y + 6}" width="{width}" height="2" fill="{colour}" opacity="0.6"/>')
+            out.append(f'<rect x="0" y="{y + 11}" width="10" height="10" rx="2" fill="{colour}"/>')
+            heading = escape(str(item))
+            out.append(
+                f'<text x="16" y="{y + row_h + 1}" font-size="12" font-weight="700" fill="#333">{heading}</text>'
+            )
+            continue
+        row = rows[item]
+        if item % 2 == 0:
             out.append(f'<rect x="0" y="{y}" width="{width}" height="{row_h}" fill="#f6f7f9"/>')
-        colour = row_colour(row)
-        out.append(f'<rect x="2" y="{y + 4}" width="8" height="{row_h - 8}" rx="2" fill="{colour}"/>')
+        out.append(f'<rect x="2" y="{y + 4}" width="8" height="{row_h - 8}" rx="2" fill="{row_colour(row)}"/>')
         out.append(
             f'<text x="16" y="{y + row_h - 5}" font-size="11.5" fill="#222"><title>{escape(hover(row))}</title>'
             f"{escape(label(row))}</text>"
         )
+    row_ys = [(y, item) for kind, y, item in layout if kind == "row"]
     for c, col in enumerate(columns):
         x0 = label_w + c * (col_w + gap)
         pairs = [col.values(row) for row in rows]
@@ -77,33 +100,35 @@ def metric_matrix(
         out.append(f'<text x="{x0}" y="16" font-size="12" font-weight="600" fill="#222">{escape(col.title)}</text>')
         out.append(f'<text x="{x0}" y="32" font-size="11" fill="#666">{escape(col.total)}</text>')
         out.append(f'<line x1="{x0}" y1="{head_h - 4}" x2="{x0}" y2="{height - 6}" stroke="#c9ccd2"/>')
-        bar_w = col_w - 44
-        for r, (a, b) in enumerate(pairs):
-            y = head_h + r * row_h + 3
+        bar_w = col_w - 46
+        for y_row, r in row_ys:
+            a, b = pairs[r]
+            y = y_row + 3
             if a is None and b is None:
                 out.append(f'<text x="{x0 + 4}" y="{y + 11}" font-size="10.5" fill="#999">—</text>')
                 continue
+            value = col.fmt(a if b is None else (a or 0) + (b or 0))
             wa = bar_w * (a or 0) / top
             wb = bar_w * (b or 0) / top
             fill = row_colour(rows[r]) if col.coloured else BAR
-            tip = escape(f"{label(rows[r])}: {col.title} {col.fmt(a if b is None else (a or 0) + (b or 0))}")
-            out.append(f'<g><title>{tip}</title>')
-            out.append(f'<rect x="{x0 + 1}" y="{y}" width="{max(wa, 0.0):.1f}" height="{row_h - 6}" rx="2" fill="{fill}"/>')
+            out.append(f"<g><title>{escape(f'{label(rows[r])}: {col.title} {value}')}</title>")
+            out.append(_rect(x0 + 1, y, wa, row_h - 6, fill))
             if b:
-                out.append(
-                    f'<rect x="{x0 + 1 + wa:.1f}" y="{y}" width="{wb:.1f}" height="{row_h - 6}" rx="2" fill="{BAR_ALT}"/>'
-                )
+                out.append(_rect(x0 + 1 + wa, y, wb, row_h - 6, BAR_ALT))
             text_x = x0 + 4 + wa + wb
-            value = col.fmt(a if b is None else (a or 0) + (b or 0))
             out.append(f'<text x="{text_x:.1f}" y="{y + 10}" font-size="10.5" fill="#333">{escape(value)}</text></g>')
     out.append("</svg>")
     return "".join(out)
 
 
-def hbars(items: Sequence[tuple[str, float | None, str, str]], *, width: int = 560, title: str = "") -> str:
+def _rect(x: float, y: float, w: float, h: float, fill: str) -> str:
+    return f'<rect x="{x:.1f}" y="{y}" width="{max(w, 0.0):.1f}" height="{h}" rx="2" fill="{fill}"/>'
+
+
+def hbars(items: Sequence[tuple[str, float | None, str, str]], *, width: int = 640, title: str = "") -> str:
     """Horizontal 0–100 % bars: (label, fraction, colour, note) per item."""
-    label_w, row_h, head = 150, 24, 26 if title else 6
-    bar_w = width - label_w - 70
+    label_w, row_h, head = 110, 24, 26 if title else 6
+    bar_w = width - label_w - 170
     height = head + row_h * len(items) + 6
     out = [f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" style="{FONT}">']
     if title:
@@ -119,28 +144,33 @@ def hbars(items: Sequence[tuple[str, float | None, str, str]], *, width: int = 5
             )
         shown = "—" if frac is None else f"{frac * 100:.0f}%"
         out.append(f'<text x="{label_w + bar_w + 8}" y="{y + 16}" font-size="12" fill="#333">{shown}</text>')
-        out.append(f'<text x="{label_w + bar_w + 44}" y="{y + 16}" font-size="10.5" fill="#777">{escape(note)}</text>')
+        out.append(f'<text x="{label_w + bar_w + 46}" y="{y + 16}" font-size="11" fill="#777">{escape(note)}</text>')
     out.append("</svg>")
     return "".join(out)
 
 
-def run_grid(rows: Sequence[tuple[str, Sequence[str]]], *, good: Callable[[str], bool]) -> str:
-    """Tasks down, repeats across: a square per run, coloured by status (outlined when not as expected)."""
-    label_w, cell, gap = 250, 14, 3
+def run_grid(rows: Sequence[tuple[str, Sequence[str]]], *, good: Callable[[str], bool], width: int = 1300) -> str:
+    """A square per run, coloured by status (outlined when not as expected), tasks in columns."""
+    cell, gap, row_h = 13, 3, 19
     repeats = max((len(s) for _, s in rows), default=1)
-    width = label_w + repeats * (cell + gap) + 10
-    height = len(rows) * (cell + gap) + 6
+    label_w = 200
+    block = label_w + repeats * (cell + gap) + 24
+    per_row = max(1, width // block)
+    lines = -(-len(rows) // per_row)
+    width = min(width, -(-len(rows) // lines) * block) if rows else block
+    height = lines * row_h + 4
     out = [f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" style="{FONT}">']
-    for r, (name, statuses) in enumerate(rows):
-        y = r * (cell + gap) + 2
-        out.append(f'<text x="0" y="{y + cell - 3}" font-size="11" fill="#222">{escape(name)}</text>')
-        for i, status in enumerate(statuses):
-            x = label_w + i * (cell + gap)
+    for i, (name, statuses) in enumerate(rows):
+        col, line = divmod(i, lines)
+        x0, y = col * block, line * row_h + 2
+        out.append(f'<text x="{x0}" y="{y + cell - 2}" font-size="11" fill="#222">{escape(name)}</text>')
+        for j, status in enumerate(statuses):
+            x = x0 + label_w + j * (cell + gap)
             colour = STATUS_COLOURS.get(status, STATUS_COLOURS["error"])
             stroke = "" if good(status) else ' stroke="#111" stroke-width="1.5"'
             out.append(
                 f'<rect x="{x}" y="{y}" width="{cell}" height="{cell}" rx="3" fill="{colour}"{stroke}>'
-                f"<title>{escape(f'{name} run {i + 1}: {status}')}</title></rect>"
+                f"<title>{escape(f'{name} run {j + 1}: {status}')}</title></rect>"
             )
     out.append("</svg>")
     return "".join(out)

@@ -292,7 +292,9 @@ class _Validator:
                 self.fail(where, f"needs 'check': one of {', '.join(CHECK_KINDS)}")
             kind = check["check"]
             if kind == "read":
-                self.command({"command": check.get("command"), **({"args": check["args"]} if "args" in check else {})}, where)
+                self.command(
+                    {"command": check.get("command"), **({"args": check["args"]} if "args" in check else {})}, where
+                )
             if kind in ("read", "sql", "value", "credits") and not any(m in check for m in MATCHERS):
                 self.fail(where, f"needs a matcher: one of {', '.join(MATCHERS)}")
             if kind == "approvals" and not isinstance(check.get("commands"), list):

@@ -101,7 +101,9 @@ class World:
             jobs=JobStore(state / "jobs.db", clock=self.clock),
             audit=AuditLog(state / "audit.jsonl", profile="bench", workspace_uuid=workspace, clock=self.clock),
             retry=RetryConfig(),
-            context=RunContext(profile="bench", workspace_uuid=workspace, base_url=self.client.base_url, front_end="bench"),
+            context=RunContext(
+                profile="bench", workspace_uuid=workspace, base_url=self.client.base_url, front_end="bench"
+            ),
             sleep=self.clock.sleep,
             clock=self.clock,
         )
