@@ -90,7 +90,9 @@ def child_main(spec: RunSpec) -> None:
             max_turns=spec.max_turns,
             prices=spec.prices,
         )
-    except BaseException as exc:  # the parent must always get a file
+    except KeyboardInterrupt:
+        return  # stopped by Ctrl-C: no result, so a resumed benchmark runs it again
+    except Exception as exc:  # the parent must always get a file
         result = {"task": spec.task_id, "mode": spec.mode, "status": "error", "error": f"{type(exc).__name__}: {exc}"}
     result["repeat"] = spec.repeat
     conversation = result.pop("conversation", None)

@@ -1,0 +1,144 @@
+"""`cargo-shell bench --base-url http://127.0.0.1:PORT/v1 --model M` against a local OpenAI-compatible
+server (tests/repl/stub_llm.py) that answers with the tasks' own scripts: streaming, parallel tool
+calls, usage, retries after 429, and the three reports."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from pathlib import Path
+from typing import Any
+
+from cargo_shell.agent.openai_model import ModelSettings
+from cargo_shell.bench.suite import BenchOptions, run_bench
+from cargo_shell.environment import Environment
+from tests.bench.helpers import bench, runs
+from tests.bench.replay import replay_responder
+from tests.repl.stub_llm import Failure, Reply, StubLLM
+
+PICK = "count-companies-france,remaining-credits,folder-create-edited,play-segment-customers,segments-followup"
+
+
+def test_a_local_endpoint_is_benchmarked_into_three_reports(tmp_path: Path) -> None:
+    with StubLLM([], responder=replay_responder(decoys=["remaining-credits"])) as stub:
+        ran = bench("--base-url", stub.base_url, "--model", "stub-model", "-k", PICK, "--repeat", "2",
+                    "--jobs", "3", "--prices", "1,2", "--results", str(tmp_path))  # fmt: skip
+    assert not stub.errors
+    assert ran.status == 0, ran.err
+    # the table on stdout
+    assert "cargo-shell bench · stub-model · 5 tasks × 2" in ran.out
+    assert re.search(r"remaining-credits\s+0/2", ran.out) and re.search(r"segments-followup\s+2/2", ran.out)
+    assert "pass rate 80% (8/10 runs)" in ran.out and "pass^2 80% (4/5 tasks)" in ran.out
+    # JSON for machines
+    summary = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
+    assert summary["bench"]["model"] == "stub-model" and summary["bench"]["baseUrl"] == stub.base_url
+    by_id = {t["id"]: t for t in summary["tasks"]}
+    assert by_id["remaining-credits"]["passK"] is False and by_id["segments-followup"]["passK"] is True
+    # tokens and cost are what the server reported, summed over every model call
+    reported_in = sum(r["metrics"]["tokensIn"] for r in runs(tmp_path).values())
+    assert summary["totals"]["tokensIn"] == reported_in > 0
+    assert summary["totals"]["modelTurnsPerRun"] * 10 == len(stub.requests)
+    expected_cost = (summary["totals"]["tokensIn"] * 1 + summary["totals"]["tokensOut"] * 2) / 1e6
+    assert abs(summary["totals"]["costUsd"] - expected_cost) < 1e-6
+    # parallel tool calls (play-segment-customers fetches twice in one reply) ran as two calls
+    assert any(len(m.get("tool_calls") or []) == 2 for r in stub.requests for m in r["messages"])
+    assert by_id["play-segment-customers"]["metrics"]["toolCallsPerRun"] == 4
+    assert all(r.get("stream") is True and r["stream_options"] == {"include_usage": True} for r in stub.requests)
+    # the HTML report, self-contained
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert html.startswith("<!doctype html>") and "<svg" in html and "stub-model" in html
+    assert not re.search(r"<script|<link|\bsrc=|url\(|@import", html)
+    assert "remaining-credits" in html and "remaining = available − used" in html
+
+
+def test_finished_runs_are_kept_and_only_missing_ones_run(tmp_path: Path) -> None:
+    with StubLLM([], responder=replay_responder()) as stub:
+        args = [
+            "--base-url",
+            stub.base_url,
+            "--model",
+            "stub-model",
+            "-k",
+            "user-role,card-on-file",
+            "--results",
+            str(tmp_path),
+        ]
+        first = bench(*args, "--output", "json")
+        files = {p: p.stat().st_mtime_ns for p in (tmp_path / "runs").glob("*/*.json")}
+        again = bench(*args, "--output", "json")
+        untouched = {p: p.stat().st_mtime_ns for p in files}
+        more = bench(*args, "--repeat", "2", "--output", "json")
+        fresh = bench(*args, "--fresh", "--output", "json")
+        other = bench(*args, "--model", "another-model")
+    assert first.json()["bench"]["ranNow"] == 2
+    assert again.json()["bench"]["ranNow"] == 0 and again.json()["bench"]["resumed"] == 2
+    assert len(files) == 4 and untouched == files  # two results, two conversations, not rewritten
+    assert more.json()["bench"]["ranNow"] == 2 and more.json()["totals"]["runs"] == 4
+    assert fresh.json()["bench"]["ranNow"] == 2 and fresh.json()["totals"]["runs"] == 2
+    assert other.status == 2
+    assert "holds benchmark runs of another configuration: model 'stub-model' (now 'another-model')" in other.out
+    assert "--fresh" in other.err
+
+
+def test_rate_limits_are_waited_out(tmp_path: Path) -> None:
+    limited = Failure(429, "Rate limit reached for requests", headers={"retry-after": "1"})
+    with StubLLM([limited, limited], responder=replay_responder()) as stub:
+        ran = bench("--base-url", stub.base_url, "--model", "m", "-k", "user-role", "--results", str(tmp_path))
+    assert ran.status == 0, ran.out + ran.err
+    assert runs(tmp_path)["user-role#0"]["status"] == "pass"
+    assert len(stub.requests) == 2 + runs(tmp_path)["user-role#0"]["metrics"]["modelTurns"]
+
+
+def test_whole_replies_without_streaming(tmp_path: Path) -> None:
+    with StubLLM([], responder=replay_responder()) as stub:
+        ran = bench("--base-url", stub.base_url, "--model", "m", "-k", "user-role", "--no-stream",
+                    "--results", str(tmp_path), "--output", "json")  # fmt: skip
+    assert ran.status == 0
+    assert all("stream" not in r for r in stub.requests)
+    assert ran.json()["totals"]["tokensIn"] > 0
+
+
+def test_an_unreachable_model_is_an_error_of_the_run_not_a_crash(tmp_path: Path) -> None:
+    with StubLLM([Failure(401, "Incorrect API key provided")] * 3) as stub:
+        ran = bench(
+            "--base-url", stub.base_url, "--model", "m", "-k", "user-role", "--retries", "0", "--results", str(tmp_path)
+        )
+    run = runs(tmp_path)["user-role#0"]
+    assert run["status"] == "error"
+    assert "The language model answered HTTP 401" in run["error"]
+    assert ran.status == 1
+    assert "1 run(s) ended in an error" in ran.out
+
+
+def test_the_token_budget_ends_a_run(tmp_path: Path) -> None:
+    big = Reply(tool_calls=[("workspace", {"command": "workspace user list"})], usage=(5000, 100))
+    with StubLLM([big, big, big]) as stub:
+        ran = bench("--base-url", stub.base_url, "--model", "m", "-k", "user-role", "--token-budget", "4000",
+                    "--results", str(tmp_path))  # fmt: skip
+    run = runs(tmp_path)["user-role#0"]
+    assert run["status"] == "budget"
+    assert "token budget of 4,000 tokens is used up (5,100)" in run["error"]
+    assert len(stub.requests) == 1
+    assert ran.status == 0  # a model over budget is a result, not a failure of the benchmark
+
+
+def test_a_hung_model_is_stopped_at_the_time_budget(tmp_path: Path) -> None:
+    release = threading.Event()
+
+    def hang(_messages: list[dict[str, Any]]) -> Reply:
+        release.wait(120)
+        return Reply("too late")
+
+    with StubLLM([], responder=hang) as stub:
+        settings = ModelSettings("m", None, stub.base_url, max_retries=0)
+        options = BenchOptions(pattern="user-role", results=tmp_path, settings=settings, seconds=1.0, grace=1.0)
+        env = Environment()
+        try:
+            summary = run_bench(options, state_dir=env.paths.state_dir, cache_dir=env.paths.data_dir)
+        finally:
+            release.set()
+    run = runs(tmp_path)["user-role#0"]
+    assert run["status"] == "budget"
+    assert run["error"] == "stopped: the run went past its time budget (1 s)"
+    assert summary["totals"]["statuses"] == {"budget": 1}
