@@ -52,7 +52,9 @@ def _task_colour(mode: str, task: Mapping[str, Any]) -> str:
         return svg.STATUS_COLOURS["error"]
     if all(_good(mode, s) for s in statuses):
         return svg.STATUS_COLOURS["pass"]
-    if any(s in ("budget", "error") for s in statuses) and not any(_good(mode, s) for s in statuses):
+    if any(_good(mode, s) for s in statuses):
+        return svg.MIXED
+    if any(s in ("budget", "error") for s in statuses):
         return svg.STATUS_COLOURS["budget" if "budget" in statuses else "error"]
     return svg.STATUS_COLOURS["fail"]
 
@@ -61,6 +63,14 @@ def _card(value: str, key: str, note: str = "") -> str:
     return f'<div class="card"><div class="v">{escape(value)}</div><div class="k">{escape(key)}</div>' + (
         f'<div class="n">{escape(note)}</div></div>' if note else "</div>"
     )
+
+
+def _elapsed(bench: Mapping[str, Any]) -> str:
+    ran, kept = int(bench.get("ranNow") or 0), int(bench.get("resumed") or 0)
+    if not ran:
+        return f"all {kept} runs from before (resumed)"
+    text = f"{seconds(bench.get('elapsedSeconds'))} elapsed for {ran} runs"
+    return text + (f", {kept} from before" if kept else "")
 
 
 def _cards(summary: Mapping[str, Any]) -> str:
@@ -75,7 +85,7 @@ def _cards(summary: Mapping[str, Any]) -> str:
         _card(tokens(t["tokensIn"]), "tokens in", usage_note or f"{tokens(t['tokensOut'])} out"),
         _card(money(t["costUsd"]), "estimated LLM cost", "no price for this model" if t["costUsd"] is None else ""),
         _card(number(t["credits"]), "sandbox credits spent"),
-        _card(seconds(t["wallSeconds"]), "run time (sum)", f"{seconds(b.get('elapsedSeconds'))} elapsed"),
+        _card(seconds(t["wallSeconds"]), "run time (sum)", _elapsed(b)),
     ]
     return '<div class="cards">' + "".join(cards) + "</div>"
 
@@ -125,12 +135,13 @@ def _matrix(summary: Mapping[str, Any]) -> str:
         group=lambda r: str(r["skill"]),
     )
     legend = "".join(
-        f'<span><i style="background:{svg.STATUS_COLOURS[s]}"></i>{text}</span>'
-        for s, text in (
-            ("pass", "as expected in every run" if mode == "decoy" else "passed every run"),
-            ("fail", "a check failed" if mode != "decoy" else "a decoy passed"),
-            ("budget", "out of budget"),
-            ("error", "error"),
+        f'<span><i style="background:{colour}"></i>{text}</span>'
+        for colour, text in (
+            (svg.STATUS_COLOURS["pass"], "rejected in every run" if mode == "decoy" else "passed every run"),
+            (svg.MIXED, "only some runs went as expected"),
+            (svg.STATUS_COLOURS["fail"], "a decoy passed every run" if mode == "decoy" else "failed every run"),
+            (svg.STATUS_COLOURS["budget"], "out of budget"),
+            (svg.STATUS_COLOURS["error"], "error"),
         )
     )
     note = "Tokens: dark = prompt (in), light = completion (out). Per-run means for turns, calls and approvals."
@@ -145,35 +156,45 @@ def _grid(summary: Mapping[str, Any]) -> str:
 
 
 def _problems(summary: Mapping[str, Any]) -> str:
+    """One entry per task with runs that did not go as expected; inside, what each of them did."""
     mode = str(summary["bench"].get("mode"))
     out: list[str] = []
     for task in summary["tasks"]:
-        for run in task["runsDetail"]:
-            status = str(run["status"])
-            if _good(mode, status):
-                continue
-            colour = svg.STATUS_COLOURS.get(status, svg.STATUS_COLOURS["error"])
-            checks = "".join(
-                f"<li>{escape(str(c.get('check')))}: {escape(str(c.get('detail') or 'failed'))}</li>"
-                for c in run["failedChecks"]
-            )
-            if mode == "decoy" and status == "pass":
-                checks = "<li>every check held: this verifier does not reject the decoy</li>"
-            error = f"<p><b>Error:</b> {escape(str(run['error']))}</p>" if run.get("error") else ""
-            first = run["failedChecks"][0].get("check") if run["failedChecks"] else run.get("error")
-            if mode == "decoy" and status == "pass":
-                first = "the verifier did not reject the decoy"
-            why = f'<span class="why">— {escape(str(first)[:140])}</span>' if first else ""
-            answer = f'<div class="answer">{escape(str(run["answer"])[:1500])}</div>' if run.get("answer") else ""
-            out.append(
-                f'<details><summary><span class="st" style="color:{colour}">{escape(status)}</span>'
-                f"{escape(str(task['id']))} · run {int(run.get('repeat') or 0) + 1}{why}</summary>"
-                f"<p class=sub>{escape(str(task['title']))}</p>{error}"
-                + (f'<ul class="checks">{checks}</ul>' if checks else "")
-                + answer
-                + "</details>"
-            )
+        bad = [r for r in task["runsDetail"] if not _good(mode, str(r["status"]))]
+        if not bad:
+            continue
+        statuses = sorted({str(r["status"]) for r in bad})
+        colour = svg.STATUS_COLOURS.get(statuses[0], svg.STATUS_COLOURS["error"])
+        numbers = ", ".join(str(int(r.get("repeat") or 0) + 1) for r in bad)
+        label = f"run {numbers}" if len(bad) == 1 else f"runs {numbers}"
+        out.append(
+            f'<details><summary><span class="st" style="color:{colour}">{escape("/".join(statuses))}</span>'
+            f"{escape(str(task['id']))} · {label} of {task['runs']}"
+            f'<span class="why">— {escape(_reason(mode, bad[0])[:140])}</span></summary>'
+            f"<p class=sub>{escape(str(task['title']))}</p>" + "".join(_run_detail(mode, r) for r in bad) + "</details>"
+        )
     return "".join(out) or '<p class="sub">Nothing: every run went as expected.</p>'
+
+
+def _reason(mode: str, run: Mapping[str, Any]) -> str:
+    if mode == "decoy" and run["status"] == "pass":
+        return "the verifier did not reject the decoy"
+    if run["failedChecks"]:
+        return str(run["failedChecks"][0].get("check"))
+    return str(run.get("error") or run["status"])
+
+
+def _run_detail(mode: str, run: Mapping[str, Any]) -> str:
+    checks = "".join(
+        f"<li>{escape(str(c.get('check')))}: {escape(str(c.get('detail') or 'failed'))}</li>"
+        for c in run["failedChecks"]
+    )
+    if mode == "decoy" and run["status"] == "pass":
+        checks = "<li>every check held: this verifier does not reject the decoy</li>"
+    head = f"<p><b>Run {int(run.get('repeat') or 0) + 1}</b> · {escape(str(run['status']))}"
+    error = f" · {escape(str(run['error']))}" if run.get("error") else ""
+    answer = f'<div class="answer">{escape(str(run["answer"])[:1500])}</div>' if run.get("answer") else ""
+    return f"{head}{error}</p>" + (f'<ul class="checks">{checks}</ul>' if checks else "") + answer
 
 
 def _code(text: str) -> str:

@@ -76,16 +76,12 @@ def credits_used(read: Any) -> float:
     return float((data.get("subscription") or {}).get("subscriptionCreditsUsedCount") or 0.0)
 
 
-def run_setup(task: Task, world: World, files_dir: Path) -> None:
+def run_setup(task: Task, world: World) -> None:
     """The task's set-up commands, approved, jobs awaited; later steps may use earlier results."""
     from cargo_shell.registry import get_registry
 
     executor = world.executor(assume_yes=True)
-    files_dir.mkdir(parents=True, exist_ok=True)
     scope: dict[str, Any] = {}
-    for name, text in task.files.items():
-        (files_dir / name).write_text(text, encoding="utf-8")
-    scope["files"] = {name: str(files_dir / name) for name in task.files}
     for i, step in enumerate(task.setup):
         spec = get_registry().get(step["command"])
         try:
@@ -147,7 +143,7 @@ def run_task(
     conversation: list[Any] = []
     try:
         world = open_world(template, home)
-        run_setup(task, world, home / "files")
+        run_setup(task, world)
         read = reader(world.executor())
         scope: dict[str, Any] = {}
         evaluate_all(task.before, scope, read)

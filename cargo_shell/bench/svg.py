@@ -9,6 +9,8 @@ from html import escape
 from typing import Any
 
 STATUS_COLOURS = {"pass": "#2f9e5d", "fail": "#d64545", "budget": "#e3a21a", "error": "#8a8f98"}
+#: A task whose runs did not all go the same way (flaky across repeats).
+MIXED = "#ee8a4e"
 SKILL_COLOURS = {
     "orchestration": "#4e79a7",
     "storage": "#f28e2b",

@@ -84,7 +84,6 @@ class Task:
     decoy_why: str
     gotcha: str | None = None
     setup: tuple[dict[str, Any], ...] = ()
-    files: dict[str, str] = field(default_factory=dict)
     user: tuple[UserRule, ...] = ()
     before: dict[str, dict[str, Any]] = field(default_factory=dict)
     after: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -142,7 +141,7 @@ def parse_task(raw: Any, *, source: str) -> Task:
     if not isinstance(raw, dict):
         raise TaskError(f"task file {source}: the top level must be a JSON object")
     known = {
-        "id", "title", "skill", "categories", "gotcha", "setup", "files", "turns", "user", "before", "after",
+        "id", "title", "skill", "categories", "gotcha", "setup", "turns", "user", "before", "after",
         "checks", "oracle", "decoy", "decoy_why", "budget", "max_turns",
     }  # fmt: skip
     v.no_extra(raw, known, "the task")
@@ -175,7 +174,6 @@ def parse_task(raw: Any, *, source: str) -> Task:
         gotcha=gotcha,
         turns=tuple(turns),
         setup=tuple(v.steps(raw.get("setup") or [], "setup")),
-        files=v.files(raw.get("files") or {}),
         user=tuple(v.user(raw.get("user") or [])),
         before=v.sources(raw.get("before") or {}, "before"),
         after=v.sources(raw.get("after") or {}, "after"),
@@ -232,14 +230,6 @@ class _Validator:
             self.no_extra(step, {"id", "command", "args"}, f"{where}[{i}]")
             self.command(step, f"{where}[{i}]")
         return list(steps)
-
-    def files(self, files: Any) -> dict[str, str]:
-        if not isinstance(files, dict) or not all(isinstance(v, str) for v in files.values()):
-            self.fail("files", "must map file names to their text")
-        for name in files:
-            if "/" in name or name.startswith("."):
-                self.fail("files", f"{name!r} must be a plain file name")
-        return dict(files)
 
     def user(self, rules: Any) -> list[UserRule]:
         if not isinstance(rules, list):
