@@ -77,9 +77,28 @@ def _cards(summary: Mapping[str, Any]) -> str:
     t, b = summary["totals"], summary["bench"]
     k = int(b.get("repeat") or 1)
     usage_note = "not reported by the model" if not t["tokensIn"] and b.get("mode") == "model" else ""
+    if b.get("mode") == "decoy":  # a decoy should fail: the headline is what the verifiers rejected
+        rejected = _count(summary["tasks"], lambda r: r["status"] == "fail")
+        every = sum(1 for task in summary["tasks"] if task["runs"] and _rejected(task) == 1)
+        head = [
+            _card(
+                percent(rejected / t["runs"] if t["runs"] else None),
+                "decoys rejected",
+                f"{rejected} of {t['runs']} runs",
+            ),
+            _card(
+                percent(every / t["tasks"] if t["tasks"] else None),
+                f"rejected in all {k}",
+                f"{every} of {t['tasks']} tasks",
+            ),
+        ]
+    else:
+        head = [
+            _card(percent(t["passRate"]), "pass rate", f"{t['passed']} of {t['runs']} runs"),
+            _card(percent(t["passK"]), f"pass^{k}", f"{t['tasksPassedAllK']} of {t['tasks']} tasks passed every run"),
+        ]
     cards = [
-        _card(percent(t["passRate"]), "pass rate", f"{t['passed']} of {t['runs']} runs"),
-        _card(percent(t["passK"]), f"pass^{k}", f"{t['tasksPassedAllK']} of {t['tasks']} tasks passed every run"),
+        *head,
         _card(number(t["modelTurnsPerRun"]), "model turns per run"),
         _card(number(t["toolCallsPerRun"]), "tool calls per run", f"{number(t['approvalsPerRun'])} approvals asked"),
         _card(tokens(t["tokensIn"]), "tokens in", usage_note or f"{tokens(t['tokensOut'])} out"),
@@ -90,19 +109,29 @@ def _cards(summary: Mapping[str, Any]) -> str:
     return '<div class="cards">' + "".join(cards) + "</div>"
 
 
-def _groups(summary: Mapping[str, Any]) -> str:
-    def items(groups: Mapping[str, Any], colour: Any) -> list[tuple[str, float | None, str, str]]:
-        return [
-            (name, g["passRate"], colour(name), f"{g['passed']}/{g['runs']} runs · {g['tasks']} tasks")
-            for name, g in groups.items()
-        ]
+def _count(tasks: Any, keep: Any) -> int:
+    return sum(1 for task in tasks for run in task["runsDetail"] if keep(run))
 
-    by_skill = items(summary["bySkill"], lambda n: svg.SKILL_COLOURS.get(n, svg.BAR))
-    by_cat = items(summary["byCategory"], lambda _n: svg.BAR)
+
+def _groups(summary: Mapping[str, Any]) -> str:
+    decoy = summary["bench"].get("mode") == "decoy"
+    what = "Decoys rejected" if decoy else "Pass rate"
+
+    def items(key: str, names: Any, colour: Any) -> list[tuple[str, float | None, str, str]]:
+        out = []
+        for name in names:
+            tasks = [t for t in summary["tasks"] if (t["skill"] == name if key == "skill" else name in t["categories"])]
+            runs = sum(t["runs"] for t in tasks)
+            good = _count(tasks, lambda r: r["status"] == ("fail" if decoy else "pass"))
+            out.append((name, good / runs if runs else None, colour(name), f"{good}/{runs} runs · {len(tasks)} tasks"))
+        return out
+
+    by_skill = items("skill", summary["bySkill"], lambda n: svg.SKILL_COLOURS.get(n, svg.BAR))
+    by_cat = items("category", summary["byCategory"], lambda _n: svg.BAR)
     return (
         '<div class="pair">'
-        + svg.hbars(by_skill, title="Pass rate by skill")
-        + svg.hbars(by_cat, title="Pass rate by category")
+        + svg.hbars(by_skill, title=f"{what} by skill")
+        + svg.hbars(by_cat, title=f"{what} by category")
         + "</div>"
     )
 
@@ -111,8 +140,12 @@ def _matrix(summary: Mapping[str, Any]) -> str:
     mode = str(summary["bench"].get("mode"))
     t = summary["totals"]
     rows = [dict(task) for task in summary["tasks"]]
+    first = svg.Column("Pass rate", lambda r: (r["passRate"], None), percent, percent(t["passRate"]), 1.0, True)
+    if mode == "decoy":  # decoys should fail: show how often each verifier rejected its decoy
+        share = _count(rows, lambda d: d["status"] == "fail") / t["runs"] if t["runs"] else None
+        first = svg.Column("Rejected", lambda r: (_rejected(r), None), percent, percent(share), 1.0, True)
     cols = [
-        svg.Column("Pass rate", lambda r: (r["passRate"], None), percent, percent(t["passRate"]), 1.0, True),
+        first,
         svg.Column("Model turns", lambda r: (r["metrics"]["modelTurnsPerRun"], None), number, "per run"),
         svg.Column("Tool calls", lambda r: (r["metrics"]["toolCallsPerRun"], None), number, "per run"),
         svg.Column("Approvals asked", lambda r: (r["metrics"]["approvalsPerRun"], None), number, "per run"),
@@ -148,10 +181,15 @@ def _matrix(summary: Mapping[str, Any]) -> str:
     return f'<div class="legend">{legend}<span>{note}</span></div><div class="scroll">{chart}</div>'
 
 
+def _rejected(task: Mapping[str, Any]) -> float | None:
+    runs = task["runsDetail"]
+    return sum(1 for r in runs if r["status"] == "fail") / len(runs) if runs else None
+
+
 def _grid(summary: Mapping[str, Any]) -> str:
     mode = str(summary["bench"].get("mode"))
     rows = [(str(t["id"]), [str(r["status"]) for r in t["runsDetail"]]) for t in summary["tasks"]]
-    note = "one square per run; outlined when the run did not go as expected"
+    note = "one square per run: green when it went as expected, outlined when it did not"
     return f'<p class="sub">{note}</p><div class="scroll">{svg.run_grid(rows, good=lambda s: _good(mode, s))}</div>'
 
 

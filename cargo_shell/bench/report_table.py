@@ -54,19 +54,20 @@ def _good(mode: str, status: str) -> bool:
 
 
 def _pass_cell(mode: str, task: Mapping[str, Any]) -> Text:
+    """Runs passed (with --decoy: runs rejected) out of runs."""
     runs = task["runs"]
     good = sum(1 for r in task["runsDetail"] if _good(mode, str(r["status"])))
-    label = f"{task['passed']}/{runs}" if runs else "—"
     if not runs:
-        return Text(label, style="dim")
-    return Text(label, style="green" if good == runs else "red" if good == 0 else "yellow")
+        return Text("—", style="dim")
+    return Text(f"{good}/{runs}", style="green" if good == runs else "red" if good == 0 else "yellow")
 
 
 def _pass_k_cell(mode: str, task: Mapping[str, Any]) -> Text:
+    """Whether every run went as it should (passed; with --decoy: was rejected)."""
     if task["passK"] is None:
         return Text("·", style="dim")
-    ok = task["passK"] if mode != "decoy" else task["passed"] == 0
-    return Text("✓" if task["passK"] else "✗", style="green" if ok else "red")
+    ok = all(_good(mode, str(r["status"])) for r in task["runsDetail"])
+    return Text("✓" if ok else "✗", style="green" if ok else "red")
 
 
 #: Columns left out first when the terminal is too narrow for all of them (the report has everything).
@@ -131,10 +132,18 @@ def _columns_and_rows(
 ) -> tuple[list[tuple[str, str, str]], list[tuple[Text | str, ...] | None], list[str]]:
     mode, k = str(summary["bench"].get("mode")), int(summary["bench"].get("repeat") or 1)
     totals = summary["totals"]
+    if mode == "decoy":  # a decoy should fail: count what the verifiers rejected
+        rejected = sum(1 for t in summary["tasks"] for r in t["runsDetail"] if r["status"] == "fail")
+        every = sum(1 for t in summary["tasks"] if t["runs"] and all(r["status"] == "fail" for r in t["runsDetail"]))
+        judged = ("Rejected", f"{rejected}/{totals['runs']}")
+        all_k = (f"all {k}", percent(every / len(summary["tasks"]) if summary["tasks"] else None))
+    else:
+        judged = ("Pass", f"{totals['passed']}/{totals['runs']}")
+        all_k = (f"pass^{k}", percent(totals["passK"]))
     columns: list[tuple[str, str, str]] = [
         ("Task", "left", "Total"),
-        ("Pass", "right", f"{totals['passed']}/{totals['runs']}"),
-        (f"pass^{k}", "center", percent(totals["passK"])),
+        (judged[0], "right", judged[1]),
+        (all_k[0], "center", all_k[1]),
         ("Turns", "right", number(totals["modelTurnsPerRun"])),
         ("Tools", "right", number(totals["toolCallsPerRun"])),
         ("Asks", "right", number(totals["approvalsPerRun"])),

@@ -152,7 +152,7 @@ def hbars(items: Sequence[tuple[str, float | None, str, str]], *, width: int = 6
 
 
 def run_grid(rows: Sequence[tuple[str, Sequence[str]]], *, good: Callable[[str], bool], width: int = 1300) -> str:
-    """A square per run, coloured by status (outlined when not as expected), tasks in columns."""
+    """A square per run, green when it went as expected, else coloured by status and outlined."""
     cell, gap, row_h = 13, 3, 19
     repeats = max((len(s) for _, s in rows), default=1)
     label_w = 200
@@ -168,8 +168,11 @@ def run_grid(rows: Sequence[tuple[str, Sequence[str]]], *, good: Callable[[str],
         out.append(f'<text x="{x0}" y="{y + cell - 2}" font-size="11" fill="#222">{escape(name)}</text>')
         for j, status in enumerate(statuses):
             x = x0 + label_w + j * (cell + gap)
-            colour = STATUS_COLOURS.get(status, STATUS_COLOURS["error"])
-            stroke = "" if good(status) else ' stroke="#111" stroke-width="1.5"'
+            ok = good(status)  # green is "as expected": a pass, or with --decoy a rejection
+            colour = STATUS_COLOURS["pass"] if ok else STATUS_COLOURS.get(status, STATUS_COLOURS["fail"])
+            if ok is False and status == "pass":
+                colour = STATUS_COLOURS["fail"]
+            stroke = "" if ok else ' stroke="#111" stroke-width="1.5"'
             out.append(
                 f'<rect x="{x}" y="{y}" width="{cell}" height="{cell}" rx="3" fill="{colour}"{stroke}>'
                 f"<title>{escape(f'{name} run {j + 1}: {status}')}</title></rect>"
