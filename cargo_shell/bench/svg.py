@@ -169,9 +169,8 @@ def run_grid(rows: Sequence[tuple[str, Sequence[str]]], *, good: Callable[[str],
         for j, status in enumerate(statuses):
             x = x0 + label_w + j * (cell + gap)
             ok = good(status)  # green is "as expected": a pass, or with --decoy a rejection
-            colour = STATUS_COLOURS["pass"] if ok else STATUS_COLOURS.get(status, STATUS_COLOURS["fail"])
-            if ok is False and status == "pass":
-                colour = STATUS_COLOURS["fail"]
+            wrong = STATUS_COLOURS["fail"] if status == "pass" else STATUS_COLOURS.get(status, STATUS_COLOURS["fail"])
+            colour = STATUS_COLOURS["pass"] if ok else wrong
             stroke = "" if ok else ' stroke="#111" stroke-width="1.5"'
             out.append(
                 f'<rect x="{x}" y="{y}" width="{cell}" height="{cell}" rx="3" fill="{colour}"{stroke}>'
