@@ -14,6 +14,7 @@ deadline or died without writing (``budget`` / ``error``), so every started run 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import multiprocessing
 import multiprocessing.connection
@@ -100,7 +101,15 @@ def child_main(spec: RunSpec) -> None:
         write_json(conversation_file(Path(spec.result_file)), conversation)
     write_json(Path(spec.result_file), result)
     if not spec.keep:
-        shutil.rmtree(home, ignore_errors=True)
+        remove_work(home)
+
+
+def remove_work(home: Path) -> None:
+    """Delete a run's sandbox copy, and its task's folder once no other run of it is left there."""
+    shutil.rmtree(home, ignore_errors=True)
+    with contextlib.suppress(OSError):
+        home.parent.rmdir()
+        home.parent.parent.rmdir()
 
 
 def conversation_file(result_file: Path) -> Path:
@@ -171,7 +180,7 @@ def run_all(specs: Sequence[RunSpec], *, jobs: int, on_done: Callable[[RunSpec, 
                     )
                     write_json(Path(spec.result_file), result)
                     if not spec.keep:
-                        shutil.rmtree(spec.home, ignore_errors=True)
+                        remove_work(Path(spec.home))
                     on_done(spec, result)
     except BaseException:
         for process, spec, _ in running.values():

@@ -80,7 +80,7 @@ def run_setup(task: Task, world: World) -> None:
     """The task's set-up commands, approved, jobs awaited; later steps may use earlier results."""
     from cargo_shell.registry import get_registry
 
-    executor = world.executor(assume_yes=True)
+    executor = world.executor(assume_yes=True, audited=False)
     scope: dict[str, Any] = {}
     for i, step in enumerate(task.setup):
         spec = get_registry().get(step["command"])
@@ -144,7 +144,7 @@ def run_task(
     try:
         world = open_world(template, home)
         run_setup(task, world)
-        read = reader(world.executor())
+        read = reader(world.executor(audited=False))
         scope: dict[str, Any] = {}
         evaluate_all(task.before, scope, read)
         needs_inventory = any(c["check"] == "nothing_removed" for c in task.checks)

@@ -87,10 +87,16 @@ class World:
     client: CargoClient
 
     def executor(
-        self, *, confirmer: Confirmer | None = None, events: EventSink | None = None, assume_yes: bool = False
+        self,
+        *,
+        confirmer: Confirmer | None = None,
+        events: EventSink | None = None,
+        assume_yes: bool = False,
+        audited: bool = True,
     ) -> Executor:
         """An executor on this run's sandbox with the default policy (reads run, the rest asks),
-        its own job store and audit log, and the simulated clock."""
+        its own job store, the simulated clock and, when ``audited``, the audit log (the agent's
+        actions; set-up and verification are the benchmark's own and stay out of it)."""
         state = self.home / "state"
         workspace = self.client.workspace_uuid
         return Executor(
@@ -99,7 +105,9 @@ class World:
             confirmer=confirmer,
             events=events,
             jobs=JobStore(state / "jobs.db", clock=self.clock),
-            audit=AuditLog(state / "audit.jsonl", profile="bench", workspace_uuid=workspace, clock=self.clock),
+            audit=AuditLog(state / "audit.jsonl", profile="bench", workspace_uuid=workspace, clock=self.clock)
+            if audited
+            else None,
             retry=RetryConfig(),
             context=RunContext(
                 profile="bench", workspace_uuid=workspace, base_url=self.client.base_url, front_end="bench"

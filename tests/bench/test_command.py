@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from cargo_shell.bench.task import load_tasks
@@ -51,3 +52,13 @@ def test_bad_input_is_a_usage_error() -> None:
         ran = bench(*args)
         assert ran.status == 2, args
         assert message in ran.out, (args, ran.out)
+
+
+def test_sandbox_copies_are_removed_unless_kept(tmp_path: Path) -> None:
+    assert bench("--oracle", "-k", "user-role", "--results", str(tmp_path / "plain")).status == 0
+    assert not (tmp_path / "plain" / "work").exists()
+    assert bench("--oracle", "-k", "user-role", "--results", str(tmp_path / "kept"), "--keep").status == 0
+    kept = tmp_path / "kept" / "work" / "user-role" / "0"
+    assert (kept / "data" / "sandbox" / "sandbox.db").exists()
+    audit = [json.loads(line) for line in (kept / "state" / "audit.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [(a["command"], a["frontEnd"]) for a in audit] == [("workspace user list", "bench")]  # the agent's only
