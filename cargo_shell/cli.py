@@ -64,8 +64,8 @@ LOCAL_COMMANDS: dict[str, LocalCommand] = {
     ),
     "bench": LocalCommand(
         "cargo_shell.bench.command:bench_command",
-        "measure a language model on Cargo tasks, each in its own sandbox copy (--oracle: the tasks' own solutions)",
-        "[-k PATTERN] [--oracle|--decoy] [--base-url URL --model M]",
+        "score a language model on Cargo tasks in sandbox copies (--oracle: the tasks' own solutions)",
+        "[-k PATTERN]",
     ),
 }
 

@@ -43,15 +43,18 @@ class MeteredModel:
     def tokens(self) -> int:
         return self.prompt_tokens + self.completion_tokens
 
-    def stream(self, messages: Sequence[Message], tools: Sequence[ToolSchema]) -> Iterator[ModelItem]:
-        if time.monotonic() >= self.deadline:
+    def stream(
+        self, messages: Sequence[Message], tools: Sequence[ToolSchema], *, timeout: float | None = None
+    ) -> Iterator[ModelItem]:
+        left = self.deadline - time.monotonic()
+        if left <= 0:
             raise BudgetExceeded(f"the time budget of {self.seconds:g} s is used up")
         if self.tokens >= self.token_budget:
             raise BudgetExceeded(f"the token budget of {self.token_budget:,} tokens is used up ({self.tokens:,})")
         self.calls += 1
         self.clock.advance(THINK_SECONDS)
         reported = False
-        for item in self.inner.stream(messages, tools):
+        for item in self.inner.stream(messages, tools, timeout=left if timeout is None else min(timeout, left)):
             if isinstance(item, Usage):
                 reported = True
                 self.prompt_tokens += item.prompt_tokens

@@ -130,6 +130,7 @@ def run_task(
     prices: tuple[float, float] | None = None,
 ) -> dict[str, Any]:
     """Carry out one run of ``task`` in ``home`` and return its result (never raises)."""
+    from cargo_shell.agent.limits import AgentLimits
     from cargo_shell.agent.loop import DEFAULT_MAX_TURNS, Agent
     from cargo_shell.agent.runner import ExecutorRunner
 
@@ -162,6 +163,7 @@ def run_task(
             user,
             emit=recorder,
             max_turns=max_turns or task.max_turns or DEFAULT_MAX_TURNS,
+            limits=AgentLimits(model_seconds=metered.seconds),  # the run's budget, not the shell's per-turn one
         )
         conversation = agent.conversation.messages
         stop: tuple[str, str] | None = None
@@ -175,6 +177,9 @@ def run_task(
                 stop = ("error", exc.message)
                 break
             trace.answers.append(answer.text)
+            if answer.reason == "timeout":  # the agent's own clock agrees: the budget is spent
+                stop = ("budget", answer.text)
+                break
         left = getattr(metered.inner, "leftover", 0)
         if stop is None and left:
             stop = ("error", f"the {mode} script has {left} step(s) the agent never asked for")

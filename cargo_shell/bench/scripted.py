@@ -49,7 +49,9 @@ class ScriptedModel:
         """Steps this model was never asked for."""
         return max(0, len(self._steps) - self._played)
 
-    def stream(self, messages: Sequence[Message], tools: Sequence[ToolSchema]) -> Iterator[ModelItem]:
+    def stream(
+        self, messages: Sequence[Message], tools: Sequence[ToolSchema], *, timeout: float | None = None
+    ) -> Iterator[ModelItem]:
         items = self.reply(messages)
         self._played = sum(1 for m in messages if m.get("role") == "assistant") + 1
         yield from items

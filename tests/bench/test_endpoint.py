@@ -106,7 +106,7 @@ def test_an_unreachable_model_is_an_error_of_the_run_not_a_crash(tmp_path: Path)
         )
     run = runs(tmp_path)["user-role#0"]
     assert run["status"] == "error"
-    assert "The language model answered HTTP 401" in run["error"]
+    assert "answered HTTP 401" in run["error"]
     assert ran.status == 1
     assert "1 run(s) ended in an error" in ran.out
 

@@ -95,15 +95,23 @@ class _Talker:
 
     name = "talker"
 
-    def stream(self, messages: Sequence[Message], tools: Sequence[ToolSchema]) -> Iterator[ModelItem]:
+    def __init__(self) -> None:
+        self.timeouts: list[float | None] = []
+
+    def stream(
+        self, messages: Sequence[Message], tools: Sequence[ToolSchema], *, timeout: float | None = None
+    ) -> Iterator[ModelItem]:
+        self.timeouts.append(timeout)
         yield TextDelta("hello")
         yield Usage(150_000, 60_000)
 
 
 def test_the_token_budget_stops_the_next_model_call() -> None:
     clock = SimClock(0.0)
-    model = MeteredModel(_Talker(), clock=clock, seconds=60, tokens=200_000)
-    assert [type(i) for i in model.stream([], [])] == [TextDelta, Usage]
+    talker = _Talker()
+    model = MeteredModel(talker, clock=clock, seconds=60, tokens=200_000)
+    assert [type(i) for i in model.stream([], [], timeout=500.0)] == [TextDelta, Usage]
+    assert talker.timeouts[0] is not None and 0 < talker.timeouts[0] <= 60  # a call never outlasts the run
     assert model.tokens == 210_000 and clock.now == THINK_SECONDS
     with pytest.raises(BudgetExceeded, match="token budget of 200,000 tokens is used up"):
         list(model.stream([], []))
