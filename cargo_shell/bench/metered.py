@@ -54,11 +54,16 @@ class MeteredModel:
         self.calls += 1
         self.clock.advance(THINK_SECONDS)
         reported = False
-        for item in self.inner.stream(messages, tools, timeout=left if timeout is None else min(timeout, left)):
-            if isinstance(item, Usage):
-                reported = True
-                self.prompt_tokens += item.prompt_tokens
-                self.completion_tokens += item.completion_tokens
-            yield item
+        try:
+            for item in self.inner.stream(messages, tools, timeout=left if timeout is None else min(timeout, left)):
+                if isinstance(item, Usage):
+                    reported = True
+                    self.prompt_tokens += item.prompt_tokens
+                    self.completion_tokens += item.completion_tokens
+                yield item
+        except ModelError as exc:
+            if time.monotonic() >= self.deadline:  # the call was cut short by the run's budget
+                raise BudgetExceeded(f"the time budget of {self.seconds:g} s ran out: {exc.message}") from None
+            raise
         if not reported:
             self.unreported += 1

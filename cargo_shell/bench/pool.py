@@ -141,7 +141,13 @@ def _stopped(spec: RunSpec, status: str, error: str, started: float) -> dict[str
     }
 
 
-def run_all(specs: Sequence[RunSpec], *, jobs: int, on_done: Callable[[RunSpec, dict[str, Any]], None]) -> None:
+def run_all(
+    specs: Sequence[RunSpec],
+    *,
+    jobs: int,
+    on_done: Callable[[RunSpec, dict[str, Any]], None],
+    target: Callable[[RunSpec], None] = child_main,
+) -> None:
     """Run every spec, ``jobs`` at a time; ``on_done`` gets each result as its run ends.
 
     Ctrl-C stops the children still running (their runs have no result file, so a resumed
@@ -156,7 +162,7 @@ def run_all(specs: Sequence[RunSpec], *, jobs: int, on_done: Callable[[RunSpec, 
                 spec = waiting.pop(0)
                 Path(spec.result_file).unlink(missing_ok=True)
                 conversation_file(Path(spec.result_file)).unlink(missing_ok=True)
-                process = ctx.Process(target=child_main, args=(spec,), name=f"bench-{spec.task_id}-{spec.repeat}")
+                process = ctx.Process(target=target, args=(spec,), name=f"bench-{spec.task_id}-{spec.repeat}")
                 process.start()
                 running[process.sentinel] = (process, spec, time.monotonic())
             now = time.monotonic()

@@ -11,11 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from cargo_shell.agent.openai_model import ModelSettings
+from cargo_shell.bench.pool import RunSpec, run_all
 from cargo_shell.bench.suite import BenchOptions, run_bench
+from cargo_shell.bench.task import load_tasks
 from cargo_shell.environment import Environment
 from tests.bench.helpers import bench, runs
 from tests.bench.replay import replay_responder
-from tests.repl.stub_llm import Failure, Reply, StubLLM
+from tests.repl.stub_llm import Failure, Reply, Stall, StubLLM
 
 PICK = "count-companies-france,remaining-credits,folder-create-edited,play-segment-customers,segments-followup"
 
@@ -123,22 +125,39 @@ def test_the_token_budget_ends_a_run(tmp_path: Path) -> None:
     assert ran.status == 0  # a model over budget is a result, not a failure of the benchmark
 
 
-def test_a_hung_model_is_stopped_at_the_time_budget(tmp_path: Path) -> None:
-    release = threading.Event()
-
-    def hang(_messages: list[dict[str, Any]]) -> Reply:
-        release.wait(120)
-        return Reply("too late")
-
-    with StubLLM([], responder=hang) as stub:
+def test_a_hung_model_is_cut_at_the_time_budget(tmp_path: Path) -> None:
+    stall = Stall()
+    with StubLLM([stall]) as stub:
         settings = ModelSettings("m", None, stub.base_url, max_retries=0)
-        options = BenchOptions(pattern="user-role", results=tmp_path, settings=settings, seconds=1.0, grace=1.0)
+        options = BenchOptions(pattern="user-role", results=tmp_path, settings=settings, seconds=1.0, grace=30.0)
         env = Environment()
-        try:
-            summary = run_bench(options, state_dir=env.paths.state_dir, cache_dir=env.paths.data_dir)
-        finally:
-            release.set()
+        summary = run_bench(options, state_dir=env.paths.state_dir, cache_dir=env.paths.data_dir)
+        assert stall.arrived.is_set() and not stall.release.is_set()  # the server never answered
     run = runs(tmp_path)["user-role#0"]
     assert run["status"] == "budget"
-    assert run["error"] == "stopped: the run went past its time budget (1 s)"
+    assert run["error"].startswith("the time budget of 1 s ran out: ")  # the model call was cut at the deadline
     assert summary["totals"]["statuses"] == {"budget": 1}
+
+
+def never_returns(spec: RunSpec) -> None:
+    """A run's process that hangs where no budget check can see it (for the parent's deadline)."""
+    threading.Event().wait()
+
+
+def test_a_run_past_its_deadline_is_killed_and_recorded(tmp_path: Path) -> None:
+    spec = RunSpec(
+        task_raw=load_tasks("user-role")[0].raw,
+        task_source="user-role.json",
+        repeat=0,
+        mode="oracle",
+        template=str(tmp_path / "no-template"),
+        home=str(tmp_path / "work" / "user-role" / "0"),
+        result_file=str(tmp_path / "runs" / "user-role" / "0.json"),
+        seconds=0.5,
+        grace=0.5,
+    )
+    done: list[dict[str, Any]] = []
+    run_all([spec], jobs=1, on_done=lambda _spec, result: done.append(result), target=never_returns)
+    assert [r["status"] for r in done] == ["budget"]
+    assert done[0]["error"] == "stopped: the run went past its time budget (0.5 s)"
+    assert json.loads(Path(spec.result_file).read_text(encoding="utf-8"))["status"] == "budget"
