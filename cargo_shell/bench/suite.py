@@ -21,6 +21,8 @@ from cargo_shell.bench.world import ensure_template
 from cargo_shell.errors import UsageError
 
 OPENAI_URL = "https://api.openai.com/v1"
+#: The request that checks the model is there before any run starts.
+PING = "Reply with the single word: ready"
 Progress = Callable[[int, int, RunSpec, dict[str, Any]], None]
 
 
@@ -79,6 +81,22 @@ def select(options: BenchOptions) -> list[Task]:
     return tasks
 
 
+def check_model(settings: Any) -> None:
+    """One tiny request before any run: a wrong address, model name or key fails now, in seconds,
+    instead of as an error in every run."""
+    from cargo_shell.agent.model import ModelError
+    from cargo_shell.agent.openai_model import OpenAIChatModel
+
+    try:
+        for _item in OpenAIChatModel(settings).stream([{"role": "user", "content": PING}], [], timeout=60.0):
+            pass
+    except ModelError as exc:
+        raise ModelError(
+            f"{exc.message}. No task was run.",
+            hint="Check --base-url, --model and the key (OPENAI_API_KEY), or try: cargo-shell bench --oracle",
+        ) from None
+
+
 def run_bench(
     options: BenchOptions, *, state_dir: Path, cache_dir: Path, progress: Progress | None = None
 ) -> dict[str, Any]:
@@ -110,6 +128,8 @@ def run_bench(
         for task in tasks
         if not results.done(task.id, i)
     ]
+    if todo and options.mode == "model":
+        check_model(options.settings)
     started = time.time()
     done = 0
 

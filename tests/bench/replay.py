@@ -13,6 +13,7 @@ from typing import Any
 
 from cargo_shell.agent.model import TextDelta, ToolCall
 from cargo_shell.bench.scripted import ScriptedModel
+from cargo_shell.bench.suite import PING
 from cargo_shell.bench.task import Task, load_tasks
 from tests.repl.stub_llm import Reply
 
@@ -27,6 +28,8 @@ def replay_responder(decoys: Iterable[str] = (), tasks: list[Task] | None = None
 
     def respond(messages: list[dict[str, Any]]) -> Reply:
         first = next(m["content"] for m in messages if m.get("role") == "user")
+        if first == PING:  # the benchmark checks the model is there before it starts
+            return Reply("ready", usage=(12, 1))
         task = by_prompt[first]
         mode = "decoy" if task.id in wrong else "oracle"
         items = ScriptedModel(task.script(mode), name=mode).reply(messages)

@@ -12,7 +12,7 @@ from typing import Any
 
 from cargo_shell.agent.openai_model import ModelSettings
 from cargo_shell.bench.pool import RunSpec, run_all
-from cargo_shell.bench.suite import BenchOptions, run_bench
+from cargo_shell.bench.suite import PING, BenchOptions, run_bench
 from cargo_shell.bench.task import load_tasks
 from cargo_shell.environment import Environment
 from tests.bench.helpers import bench, runs
@@ -40,7 +40,8 @@ def test_a_local_endpoint_is_benchmarked_into_three_reports(tmp_path: Path) -> N
     # tokens and cost are what the server reported, summed over every model call
     reported_in = sum(r["metrics"]["tokensIn"] for r in runs(tmp_path).values())
     assert summary["totals"]["tokensIn"] == reported_in > 0
-    assert summary["totals"]["modelTurnsPerRun"] * 10 == len(stub.requests)
+    assert summary["totals"]["modelTurnsPerRun"] * 10 + 1 == len(stub.requests)  # and one check before the runs
+    assert stub.requests[0]["messages"] == [{"role": "user", "content": PING}]
     expected_cost = (summary["totals"]["tokensIn"] * 1 + summary["totals"]["tokensOut"] * 2) / 1e6
     assert abs(summary["totals"]["costUsd"] - expected_cost) < 1e-6
     # parallel tool calls (play-segment-customers fetches twice in one reply) ran as two calls
@@ -84,12 +85,22 @@ def test_finished_runs_are_kept_and_only_missing_ones_run(tmp_path: Path) -> Non
 
 
 def test_rate_limits_are_waited_out(tmp_path: Path) -> None:
-    limited = Failure(429, "Rate limit reached for requests", headers={"retry-after": "1"})
-    with StubLLM([limited, limited], responder=replay_responder()) as stub:
+    """The first two requests of the run are refused with 429 and a Retry-After; the run still passes."""
+    answer = replay_responder()
+    refused: list[int] = []
+
+    def limited(messages: list[dict[str, Any]]) -> Reply | Failure:
+        if messages[-1]["content"] != PING and len(refused) < 2:
+            refused.append(1)
+            return Failure(429, "Rate limit reached for requests", headers={"retry-after": "1"})
+        return answer(messages)
+
+    with StubLLM([], responder=limited) as stub:
         ran = bench("--base-url", stub.base_url, "--model", "m", "-k", "user-role", "--results", str(tmp_path))
     assert ran.status == 0, ran.out + ran.err
-    assert runs(tmp_path)["user-role#0"]["status"] == "pass"
-    assert len(stub.requests) == 2 + runs(tmp_path)["user-role#0"]["metrics"]["modelTurns"]
+    run = runs(tmp_path)["user-role#0"]
+    assert run["status"] == "pass"
+    assert len(stub.requests) == 1 + 2 + run["metrics"]["modelTurns"]  # the check, the two refused, the run's
 
 
 def test_whole_replies_without_streaming(tmp_path: Path) -> None:
@@ -101,33 +112,38 @@ def test_whole_replies_without_streaming(tmp_path: Path) -> None:
     assert ran.json()["totals"]["tokensIn"] > 0
 
 
-def test_an_unreachable_model_is_an_error_of_the_run_not_a_crash(tmp_path: Path) -> None:
-    with StubLLM([Failure(401, "Incorrect API key provided")] * 3) as stub:
-        ran = bench(
-            "--base-url", stub.base_url, "--model", "m", "-k", "user-role", "--retries", "0", "--results", str(tmp_path)
-        )
-    run = runs(tmp_path)["user-role#0"]
-    assert run["status"] == "error"
-    assert "answered HTTP 401" in run["error"]
+def test_a_model_that_refuses_stops_the_benchmark_before_any_run(tmp_path: Path) -> None:
+    with StubLLM([Failure(401, "Incorrect API key provided")]) as stub:
+        ran = bench("--base-url", stub.base_url, "--model", "m", "-k", "user-role", "--results", str(tmp_path))
     assert ran.status == 1
-    assert "1 run(s) ended in an error" in ran.out
+    assert "answered HTTP 401" in ran.out and "No task was run" in ran.out
+    assert "--base-url" in ran.err
+    assert len(stub.requests) == 1 and runs(tmp_path) == {}
+
+
+def test_an_unreachable_model_is_reported_at_once(tmp_path: Path) -> None:
+    with StubLLM([]) as stub:
+        url = stub.base_url  # a port that was listening a moment ago and is closed now
+    ran = bench("--base-url", url, "--model", "m", "-k", "user-role", "--retries", "0", "--results", str(tmp_path))
+    assert ran.status == 1
+    assert f"Cannot reach the language model at {url}" in ran.out and "No task was run" in ran.out
 
 
 def test_the_token_budget_ends_a_run(tmp_path: Path) -> None:
     big = Reply(tool_calls=[("workspace", {"command": "workspace user list"})], usage=(5000, 100))
-    with StubLLM([big, big, big]) as stub:
+    with StubLLM([Reply("ready"), big, big, big]) as stub:
         ran = bench("--base-url", stub.base_url, "--model", "m", "-k", "user-role", "--token-budget", "4000",
                     "--results", str(tmp_path))  # fmt: skip
     run = runs(tmp_path)["user-role#0"]
     assert run["status"] == "budget"
     assert "token budget of 4,000 tokens is used up (5,100)" in run["error"]
-    assert len(stub.requests) == 1
+    assert len(stub.requests) == 2  # the check before the runs, then one call of the run
     assert ran.status == 0  # a model over budget is a result, not a failure of the benchmark
 
 
 def test_a_hung_model_is_cut_at_the_time_budget(tmp_path: Path) -> None:
     stall = Stall()
-    with StubLLM([stall]) as stub:
+    with StubLLM([Reply("ready"), stall]) as stub:
         settings = ModelSettings("m", None, stub.base_url, max_retries=0)
         options = BenchOptions(pattern="user-role", results=tmp_path, settings=settings, seconds=1.0, grace=30.0)
         env = Environment()
