@@ -108,3 +108,13 @@ def test_a_folder_of_own_tasks_loads(tmp_path: Path) -> None:
     (tmp_path / "u.json").write_text("{ broken", encoding="utf-8")
     with pytest.raises(TaskError, match=r"u\.json: not valid JSON"):
         load_tasks(folder=tmp_path)
+
+
+def test_the_model_receives_every_prompt_as_written() -> None:
+    """cargo-shell masks credentials before they reach the model, so a task whose prompt carries
+    one could only be solved by its oracle (which has the value in its script), never by a model."""
+    from cargo_shell.secrets import mask_text
+
+    for task in load_tasks():
+        for turn in task.turns:
+            assert mask_text(turn) == turn, (task.id, turn)
