@@ -111,8 +111,9 @@ def test_a_folder_of_own_tasks_loads(tmp_path: Path) -> None:
 
 
 def test_the_model_receives_every_prompt_as_written() -> None:
-    """cargo-shell masks credentials before they reach the model, so a task whose prompt carries
-    one could only be solved by its oracle (which has the value in its script), never by a model."""
+    """cargo-shell masks secrets of well-known formats before any text reaches the model, so a
+    prompt carrying one would hide part of the task from the model (its oracle would still pass,
+    having the value in its script)."""
     from cargo_shell.secrets import mask_text
 
     for task in load_tasks():
