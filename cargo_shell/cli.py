@@ -62,6 +62,11 @@ LOCAL_COMMANDS: dict[str, LocalCommand] = {
         "re-run the commands saved with /save (no language model)",
         "FILE [--dry-run]",
     ),
+    "bench": LocalCommand(
+        "cargo_shell.bench.command:bench_command",
+        "score a language model on Cargo tasks in sandbox copies (--oracle: the tasks' own solutions)",
+        "[-k PATTERN]",
+    ),
 }
 
 

@@ -14,6 +14,18 @@ LOCAL_TREE: dict[str, list[str]] = {
     "completion": ["bash", "zsh", "fish"],
     "sandbox": ["serve", "info", "reset"],
     "login": ["--token", "--workspace-uuid", "--base-url", "--profile"],
+    "bench": [
+        "--oracle",
+        "--decoy",
+        "-k",
+        "--list",
+        "--base-url",
+        "--model",
+        "--repeat",
+        "--jobs",
+        "--results",
+        "--fresh",
+    ],
 }
 
 
