@@ -24,10 +24,6 @@ from tests.conftest import reference_dir
 from tests.test_requests import run_spec
 
 _STRICTER = "the documented CLI requires it; stricter than the API, so no request the API would refuse"
-_DEFERRED_FILTER = (
-    "an API filter with no flag yet (the catalogue documents none); added with the full-platform commands "
-    "together with the sandbox filtering, so the flag never answers an unfiltered result"
-)
 _MASS_CANCEL = (
     "cancel takes explicit ids; the client's filter form (cancel whatever matches in a workflow) is a "
     "mass-destructive call that comes with the full-platform commands and its own confirmation"
@@ -41,7 +37,6 @@ _RECORD_CANCEL_FILTERS = (
 
 #: Known, decided deviations of the registry from the client: finding key → why.
 KNOWN: dict[str, str] = {
-    **{f"ai file list: missing {name}": _DEFERRED_FILTER for name in _FILE_FILTERS},
     "ai message create: optional chatUuid": _STRICTER + " (a message goes into a chat from `ai chat create`)",
     "ai release list: optional agentUuid": _STRICTER,
     "orchestration draft-release update: optional nodes": _STRICTER,

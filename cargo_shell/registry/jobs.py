@@ -28,7 +28,7 @@ JOB_KINDS: dict[str, JobKind] = {
         frozenset({"success", "error", "cancelled", "skipped"}), slow_after_s=60.0, slow_interval_s=12.0,
     ),
     "message": JobKind(
-        "message", "ai message get", None, "message", 2.0,
+        "message", "ai message get", "ai message cancel", "message", 2.0,
         frozenset({"success", "error", "cancelled"}), slow_after_s=120.0, slow_interval_s=5.0,
     ),
 }  # fmt: skip

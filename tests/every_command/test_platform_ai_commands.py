@@ -147,6 +147,12 @@ def _file_bytes(w: World) -> None:
     (uploaded,) = w.data("ai file upload", {"file-path": str(path)})["files"]
     got = w.item("ai file get", {"file-uuid": uploaded["uuid"]})
     assert (got["name"], got["size"], got["libraryUuid"]) == ("pricing.md", len(body), w.box.workspace_uuid)
+    in_uploads = w.items("ai file list", {"library-uuid": w.box.workspace_uuid, "kind": "native"})
+    assert uploaded["uuid"] in {f["uuid"] for f in in_uploads}
+    assert w.data("ai file list", {"kind": "connector"})["files"] == []  # nothing is synced in the sandbox
+    folder = w.folder("file")["uuid"]
+    w.item("ai file update", {"uuid": uploaded["uuid"], "folder-uuid": folder})
+    assert [f["uuid"] for f in w.items("ai file list", {"folder-uuid": folder})] == [uploaded["uuid"]]
     sink = io.BytesIO()
     outcome = w.run("ai file read-bytes", {"file-uuid": uploaded["uuid"]}, download_to=sink)
     assert sink.getvalue() == body and outcome.data == {"downloadedFiles": 1, "bytes": len(body)}
@@ -213,7 +219,9 @@ def _context_files(w: World) -> None:
     assert edited["sha"] != written["sha"]
     twice = w.fails("context runtime edit", {"path": "pricing.md", "old-string": "USD", "new-string": "EUR"})
     assert twice.reason == "stringNotUnique"
-    w.item("context runtime edit", {"path": "pricing.md", "old-string": "USD", "new-string": "EUR", "replace-all": True})
+    w.item(
+        "context runtime edit", {"path": "pricing.md", "old-string": "USD", "new-string": "EUR", "replace-all": True}
+    )
     sink = io.BytesIO()
     w.run("context runtime read-bytes", {"path": "pricing.md"}, download_to=sink)
     assert sink.getvalue() == b"# Pricing\n\nStarter: 89 EUR\nGrowth: 499 EUR\n"
