@@ -262,7 +262,7 @@ def _custom_integrations(w: World) -> None:
     moved = w.item("connection custom-integration update", {"uuid": created["uuid"], "base-url": "https://v2.acme.io"})
     assert moved["baseUrl"] == "https://v2.acme.io"
     listed = w.items("connection custom-integration list")
-    assert [c["uuid"] for c in listed] == [created["uuid"]]
+    assert [c["baseUrl"] for c in listed] == ["https://hooks.acme-demo.com/cargo", "https://v2.acme.io"]  # seeded, new
     wrong = w.fails("connection custom-integration update", {"uuid": created["uuid"], "worker-uuid": str(uuid.uuid4())})
     assert wrong.reason == "customIntegrationNotWorker"
     missing = w.fails("connection custom-integration create", {"kind": "worker", "worker-uuid": str(uuid.uuid4())})

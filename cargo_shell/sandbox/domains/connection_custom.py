@@ -12,6 +12,7 @@ its lists) and OAuth starts at the provider, so both answer 422 ``unavailableInS
 
 from __future__ import annotations
 
+import random
 import sqlite3
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,9 +21,13 @@ from cargo_shell.sandbox.db import Database, register_migration
 from cargo_shell.sandbox.fields import optional, text, uuid_ref
 from cargo_shell.sandbox.http import UNAVAILABLE_STATUS, ApiError, Request, Router, bad_request
 from cargo_shell.sandbox.integrations import INTEGRATIONS
+from cargo_shell.sandbox.seed import register_seed_hook
 from cargo_shell.sandbox.util import iso, live_row, new_uuid
 
 KINDS = ("external", "worker")
+#: The demo custom integration's ids come from their own generator, so it changes no other seeded id.
+CUSTOM_SEED = 20250404
+DEMO_BASE_URL = "https://hooks.acme-demo.com/cargo"
 WORKERS_TABLE = "hosting_workers"
 
 
@@ -182,3 +187,15 @@ def register(router: Router) -> None:
     r("GET", "/v1/connection/connectors/{connectorUuid}/languageModels")(language_models)
     r("POST", "/v1/connection/connectors/{connectorUuid}/dynamicSchemas/{slug}")(dynamic_schema)
     r("POST", "/v1/connection/integrations/{slug}/initiateOauth")(initiate_oauth)
+
+
+@register_seed_hook
+def seed_custom_integration(db: Database, ws: str, rng: random.Random) -> None:
+    """The demo workspace's own enrichment service, an external custom integration."""
+    created = str(db.scalar("SELECT created_at FROM workspaces WHERE uuid = ?", (ws,)))
+    uuid = new_uuid(random.Random(CUSTOM_SEED))
+    db.execute(
+        "INSERT INTO custom_integrations (uuid, workspace_uuid, slug, kind, base_url, created_at, updated_at)"
+        " VALUES (?,?,?,'external',?,?,?)",
+        (uuid, ws, f"custom-{uuid[:8]}", DEMO_BASE_URL, created, created),
+    )
