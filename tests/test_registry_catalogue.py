@@ -34,10 +34,12 @@ def catalogue() -> dict[str, Any]:
     return _catalogue()
 
 
-def test_every_catalogue_command_is_registered_and_nothing_else(catalogue: dict[str, Any]) -> None:
+def test_every_catalogue_command_is_registered(catalogue: dict[str, Any]) -> None:
+    """The catalogue's 125 commands; the rest of the registry is the client's other operations
+    (held to the client by tests/test_client_facts.py)."""
     registry = get_registry()
-    assert sorted(s.name for s in registry) == sorted(catalogue)
-    assert len(registry) == 125
+    assert set(catalogue) <= {s.name for s in registry}
+    assert len(catalogue) == 125
 
 
 @pytest.mark.parametrize("name", sorted(_catalogue()) if REF else [])

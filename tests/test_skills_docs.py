@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 import yaml
 
+from cargo_shell.registry import get_registry
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SKILLS_DIR = REPO_ROOT / "skills"
 CATALOGUE = REPO_ROOT.parent / "shared" / "reference" / "cargo-commands.yaml"
@@ -54,6 +56,10 @@ def catalogue() -> dict[str, set[str]]:
                 if re.fullmatch(r"[A-Za-z0-9]+", field["name"]):
                     flags.add("--" + _kebab(field["name"]))
         commands[entry["command"]] = flags
+    for spec in get_registry():  # the client's other operations (issue 12) are taught the same way
+        commands.setdefault(spec.name, set()).update(a.flag for a in spec.args if not a.positional)
+        if spec.download:
+            commands[spec.name].add("--output-file")
     return commands
 
 
@@ -143,3 +149,5 @@ def test_every_catalogue_command_is_taught_by_its_own_skill(catalogue: dict[str,
         if entry["command"] not in taught[entry["skill"].removeprefix("cargo-cli-")]
     )
     assert not misplaced, f"commands missing from the skill that documents them: {misplaced}"
+    untaught = sorted(spec.name for spec in get_registry() if spec.http and spec.name not in taught[spec.skill])
+    assert not untaught, f"registry commands their skill's guide does not teach: {untaught}"

@@ -20,6 +20,7 @@ from typing import IO, Any
 from pydantic import BaseModel
 
 from cargo_shell.api.client import ApiResponse, CargoClient
+from cargo_shell.api.preview import PreviewSink
 from cargo_shell.api.request import ApiRequest, apply_client_filters, build_request
 from cargo_shell.errors import (
     ApprovalRequired,
@@ -349,7 +350,15 @@ class Executor:
         request = plan.api_request if plan.api_request is not None else self.request_for(spec, params)
         if spec.job is not None and self.jobs is not None:
             self.jobs.open()  # ready before the request leaves: recording the job is then one quick commit
-        resp = self.send(request, outcome, unsafe=unsafe, check=check)
+        body_sink = (download_to or PreviewSink()) if spec.download_body else None
+        resp = self.send(request, outcome, unsafe=unsafe, check=check, sink=body_sink)
+        if isinstance(body_sink, PreviewSink):  # no file to write to (the agent, the shell): a bounded preview
+            outcome.data = body_sink.summary(resp.data)
+            return
+        if body_sink is not None:
+            body_sink.flush()
+            outcome.data = {"downloadedFiles": 1, "bytes": resp.data["bytes"]}
+            return
         if spec.job is not None:  # first of all: from here on a killed process still leaves the job tracked
             tracking.record_accepted(self, plan, outcome, resp.data)
         if plan.effect != "read":
@@ -372,8 +381,9 @@ class Executor:
         unsafe: bool,
         check: str | None = None,
         attempts: int | None = None,
+        sink: IO[bytes] | None = None,
     ) -> ApiResponse:
-        resp = self.sender.send(req, unsafe=unsafe, check_command=check, max_attempts=attempts)
+        resp = self.sender.send(req, unsafe=unsafe, check_command=check, max_attempts=attempts, sink=sink)
         if outcome is not None and resp.request_id:
             outcome.request_ids.append(resp.request_id)
         return resp

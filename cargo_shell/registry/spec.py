@@ -168,6 +168,9 @@ class CommandSpec:
     response_key: str | None = None
     job: JobSpec | None = None
     download: bool = False
+    #: The download is the answer's own body (a file's bytes, registry ``"download": "body"``), not a JSON
+    #: answer naming signed URLs (``"download": true``).
+    download_body: bool = False
     admin_only: bool = False
     errors: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
@@ -259,6 +262,9 @@ def spec_from_dict(raw: dict[str, Any]) -> CommandSpec:
         "command", "skill", "summary", "effect", "args", "http", "local", "response_key", "job",
         "download", "admin_only", "errors", "notes", "effect_when", "guards", "rollout", "derived_fields",
     }  # fmt: skip
+    download = raw.get("download", False)
+    if download not in (False, True, "body"):
+        raise ValueError(f'{raw["command"]}: download must be true (signed URLs) or "body", got {download!r}')
     effect = raw["effect"]
     if effect not in EFFECTS:
         raise ValueError(f"{raw['command']}: effect must be one of {', '.join(EFFECTS)}, got {effect!r}")
@@ -272,7 +278,8 @@ def spec_from_dict(raw: dict[str, Any]) -> CommandSpec:
         local=raw.get("local"),
         response_key=raw.get("response_key"),
         job=job,
-        download=bool(raw.get("download", False)),
+        download=bool(download),
+        download_body=download == "body",
         admin_only=bool(raw.get("admin_only", False)),
         errors=tuple(raw.get("errors", ())),
         notes=tuple(raw.get("notes", ())),

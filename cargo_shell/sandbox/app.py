@@ -42,6 +42,13 @@ DOMAIN_MODULES = (
     "cargo_shell.sandbox.domains.billing",
     "cargo_shell.sandbox.domains.orchestration",
     "cargo_shell.sandbox.domains.ai",
+    "cargo_shell.sandbox.domains.ai_chats",
+    "cargo_shell.sandbox.domains.ai_documents",
+    "cargo_shell.sandbox.domains.ai_prompts",
+    "cargo_shell.sandbox.domains.content_libraries",
+    "cargo_shell.sandbox.domains.context",
+    "cargo_shell.sandbox.domains.connection_custom",
+    "cargo_shell.sandbox.domains.billing_plan",
 )
 ENGINE_MODULE = "cargo_shell.sandbox.engine"
 
