@@ -10,6 +10,7 @@ guard in the table checks some command, and no module selects commands by compar
 from __future__ import annotations
 
 import ast
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -75,8 +76,10 @@ def test_a_cancel_missing_a_job_field_says_which() -> None:
 
     with pytest.raises(UsageError, match="workflowUuid is not known"):
         KINDS["run"].cancel_args("r-1", {})
+    assert KINDS["message"].cancel_args("m-1", {}) == {"uuids": ["m-1"]}
+    uncancellable = dataclasses.replace(KINDS["message"], cancel_command=None, cancel_template={})
     with pytest.raises(UsageError, match="cannot be cancelled"):
-        KINDS["message"].cancel_args("m-1", {})
+        uncancellable.cancel_args("m-1", {})
 
 
 # -- guards -------------------------------------------------------------------------------------------
