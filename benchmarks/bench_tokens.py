@@ -18,15 +18,14 @@ format, so the figure is a close proxy, the same for ours and the naive set::
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
+
+from token_counter import token_counter
 
 from cargo_shell.agent.prompts import system_prompt
 from cargo_shell.agent.skills import load_skills
 from cargo_shell.agent.tools import build_tool_schemas, command_help
 from cargo_shell.registry import get_registry
-
-from token_counter import token_counter
 
 BUDGET = 4_000
 RATIO_TARGET = 0.25
