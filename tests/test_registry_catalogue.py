@@ -35,9 +35,9 @@ def catalogue() -> dict[str, Any]:
 
 
 def test_every_catalogue_command_is_registered_and_nothing_else(catalogue: dict[str, Any]) -> None:
-    registry = get_registry()
-    assert sorted(s.name for s in registry) == sorted(catalogue)
-    assert len(registry) == 125
+    catalogued = [s.name for s in get_registry() if s.skill]  # cargo-shell's own commands have no skill
+    assert sorted(catalogued) == sorted(catalogue)
+    assert len(catalogued) == 125
 
 
 @pytest.mark.parametrize("name", sorted(_catalogue()) if REF else [])
