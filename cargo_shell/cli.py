@@ -21,9 +21,14 @@ def main(argv: list[str] | None = None, env: Environment | None = None, *, trans
     """The process's entry point (``argv`` None: this process's own arguments). ``transport`` is an
     httpx transport in front of a cloud target (tests)."""
     if argv is None:
-        from cargo_shell.repl.early import paint_prompt_early
+        from cargo_shell.repl.early import _config_says_onboarded, paint_prompt_early
 
-        paint_prompt_early(sys.argv)  # before the imports below: a bare `cargo-shell` shows its prompt now
+        # before the imports below: a bare `cargo-shell` shows its prompt now; when a hidden prompt
+        # is coming instead (login without --token, onboarding), the terminal stops echoing now
+        if not paint_prompt_early(sys.argv):
+            from cargo_shell.terminal_echo import hold_for_argv
+
+            hold_for_argv(sys.argv, _config_says_onboarded)
     from cargo_shell.commands.context import Context
     from cargo_shell.environment import Environment
     from cargo_shell.errors import CargoShellError, ExitStatus
@@ -95,8 +100,8 @@ def dispatch(ctx: Context, argv: list[str]) -> int:
         ctx.env.stdout.write(resolved.text)
         return 0
     ctx.apply_globals(resolved.options)
-    if resolved.spec.own and not resolved.spec.follows_jobs:
-        return run(ctx, resolved)
+    if resolved.spec.output == "stream" and not resolved.spec.follows_jobs:
+        return run(ctx, resolved)  # a program of its own (a server, onboarding): its signals are its own
     with _as_interrupt():  # SIGTERM/SIGHUP like Ctrl-C: a stopped process still reports the job it leaves
         return run(ctx, resolved)
 
@@ -162,11 +167,11 @@ def log_crash(env: Environment) -> None:
     """The traceback of an unexpected error, in the state folder, secrets masked."""
     import logging
 
+    from cargo_shell.private_files import private_file
     from cargo_shell.secrets import MaskingFormatter
 
     try:
-        path = env.paths.state_dir / "cargo-shell.log"
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path = private_file(env.paths.state_dir / "cargo-shell.log")
         handler = logging.FileHandler(path, encoding="utf-8")
         handler.setFormatter(MaskingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         logger = logging.getLogger("cargo_shell.crash")

@@ -3,9 +3,9 @@ duplicate tables (own commands in four tables and three argparse setups): each i
 it cannot come back.
 
 - every argument of cargo-shell's own commands is a keyword of its handler, and the handler reads it;
-- every ``wait`` argument is the switch the executor reads, on a command that starts a job;
-- every ``filter`` argument filters the response (``apply_client_filters``);
-- a ``local`` argument of an API command has a consumer (``--polling-interval`` is still waiting for one);
+- every argument that is not sent has a consumer: ``wait`` and ``poll`` the executor's, ``filter``
+  the response filter, ``local`` only on own commands; every UUID argument names a resource kind.
+  A broken copy of a real entry shows each rule fails. (Guards: ``tests/executor/test_registry_contract.py``.)
 - help, the parser and both completions come from the same registry entries.
 """
 
@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import inspect
 import textwrap
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,7 @@ from cargo_shell.repl.resources import Snapshot
 from tests.helpers import run_cli
 
 REG = get_registry()
+ALL = sorted(REG, key=lambda s: s.name)
 OWN = sorted((s for s in REG if s.own), key=lambda s: s.name)
 PACKAGE = Path(cargo_shell.__file__).parent
 
@@ -60,54 +62,73 @@ def test_the_contract_check_catches_an_unread_argument() -> None:
     assert {"used", "forgotten"} - _read_names(handler) == {"forgotten"}
 
 
-def _executor_source() -> str:
-    return "\n".join(p.read_text(encoding="utf-8") for p in (PACKAGE / "executor").glob("*.py"))
+def unconsumed(spec: CommandSpec) -> list[str]:
+    """The arguments of ``spec`` that are not sent and that nothing consumes, or a UUID with no kind.
 
-
-def test_every_wait_argument_is_the_switch_the_executor_reads() -> None:
-    waits = [(s, a) for s in REG for a in s.args if a.location == "wait"]
-    assert waits
-    source = _executor_source()
-    for spec, arg in waits:
-        assert spec.job is not None, f"{spec.name} --{arg.name}: waits for a job it does not start"
-        assert arg.type == "bool", f"{spec.name} --{arg.name}"
-        assert f'"{arg.name}"' in source, f"{spec.name} --{arg.name}: the executor never reads it"
-
-
-def test_every_filter_argument_filters_the_response() -> None:
+    ``local``: only an own command's handler reads one (its keywords: the test above), so on an API
+    command nothing does; ``wait``: the executor's switch (``wants_wait``), on a command that starts a
+    job; ``poll``: the poller's interval (``poll_interval_s``); ``filter``: filters the response
+    (``apply_client_filters``); a ``uuid`` argument names a resource kind plans and completion read.
+    """
     from cargo_shell.api.request import apply_client_filters
+    from cargo_shell.executor.plan import poll_interval_s, wants_wait
     from cargo_shell.validation import validate_params
 
-    filters = [(s, a) for s in REG for a in s.args if a.location == "filter"]
-    assert filters
-    wanted = "3f2b1c4e-0000-4000-8000-000000000001"
-    other = "3f2b1c4e-0000-4000-8000-000000000002"
-    for spec, arg in filters:
-        assert arg.client_filter is not None, f"{spec.name} --{arg.name}: a filter argument without a filter"
-        key, field = arg.client_filter.list_key, arg.client_filter.keys[0]
-        params = validate_params(spec, {**_required(spec), arg.name: wanted})
-        result = apply_client_filters(spec, params, {key: [{field: wanted}, {field: other}]})
-        assert result == {key: [{field: wanted}]}, f"{spec.name} --{arg.name}"
+    problems = []
+    for arg in spec.args:
+        where = f"{spec.name} --{arg.name}"
+        if arg.location == "local" and not spec.own:
+            problems.append(f"{where}: a local argument of an API command, read by nothing")
+        elif arg.location == "wait":
+            if spec.job is None or arg.type != "bool" or not wants_wait(spec, {arg.name: True}):
+                problems.append(f"{where}: a wait switch nothing waits on")
+        elif arg.location == "poll":
+            if spec.job is None or poll_interval_s(spec, {arg.name: 1500}) != 1.5:
+                problems.append(f"{where}: a poll interval the poller does not read")
+        elif arg.location == "filter":
+            flt = arg.client_filter
+            wanted, other = "3f2b1c4e-0000-4000-8000-000000000001", "3f2b1c4e-0000-4000-8000-000000000002"
+            if flt is None:
+                problems.append(f"{where}: a filter argument without a filter")
+            else:
+                rows = {flt.list_key: [{flt.keys[0]: wanted}, {flt.keys[0]: other}]}
+                required = {a.name: other for a in spec.args if a.required}
+                params = validate_params(spec, {**required, arg.name: wanted})
+                if apply_client_filters(spec, params, rows) != {flt.list_key: [{flt.keys[0]: wanted}]}:
+                    problems.append(f"{where}: the filter does not filter the response")
+        if (arg.type == "uuid" or arg.item_type == "uuid") and arg.refers_to not in REG.kinds:
+            problems.append(f"{where}: a UUID argument with no resource kind (refers_to)")
+    return problems
 
 
-def _required(spec: CommandSpec) -> dict[str, object]:
-    return {a.name: "3f2b1c4e-0000-4000-8000-00000000000a" for a in spec.args if a.required}
+@pytest.mark.parametrize("spec", ALL, ids=[s.name for s in ALL])
+def test_every_argument_that_is_not_sent_has_a_consumer_and_every_uuid_a_kind(spec: CommandSpec) -> None:
+    assert unconsumed(spec) == []
 
 
-#: ``local`` arguments of API commands and what reads them. A new one needs a consumer here.
-LOCAL_CONSUMERS: dict[tuple[str, str], str] = {}
-#: Declared, documented, and read by nothing yet (the executor's poller is to read it).
-LOCAL_WITHOUT_CONSUMER = {("orchestration action execute", "polling-interval")}
+def _broken(command: str, arg: str, **change: object) -> CommandSpec:
+    spec = REG.get(command)
+    spec.arg(arg)  # KeyError: the copy would break nothing
+    args = tuple(replace(a, **change) if a.name == arg else a for a in spec.args)  # type: ignore[arg-type]
+    return replace(spec, args=args)
 
 
-def test_local_arguments_of_api_commands_have_a_consumer() -> None:
-    local = {(s.name, a.name) for s in REG if not s.own for a in s.args if a.location == "local"}
-    assert local - set(LOCAL_CONSUMERS) - LOCAL_WITHOUT_CONSUMER == set(), "a local argument nothing reads"
-
-
-@pytest.mark.xfail(strict=True, reason="--polling-interval is declared but nothing reads it yet")
-def test_polling_interval_is_read_by_the_executor() -> None:
-    assert '"polling-interval"' in _executor_source()
+@pytest.mark.parametrize(
+    ("broken", "says"),
+    [
+        (_broken("orchestration action execute", "polling-interval", location="local"), "read by nothing"),
+        (_broken("storage model list", "dataset-uuid", location="wait", type="bool"), "nothing waits on"),
+        (_broken("orchestration action execute", "wait-until-finished", type="int"), "nothing waits on"),
+        (_broken("storage model list", "dataset-uuid", location="poll", type="int"), "poller does not read"),
+        (_broken("storage model list", "dataset-uuid", client_filter=None), "without a filter"),
+        (_broken("storage model list", "dataset-uuid", refers_to=None), "no resource kind"),
+        (_broken("storage model list", "dataset-uuid", refers_to="no-such-kind"), "no resource kind"),
+    ],
+    ids=["local", "wait-on-no-job", "wait-not-a-switch", "poll-on-no-job", "filter", "uuid-no-kind", "uuid-bad-kind"],
+)
+def test_the_contract_fails_on_an_argument_without_consumer(broken: CommandSpec, says: str) -> None:
+    problems = unconsumed(broken)
+    assert problems and all(says in p for p in problems), problems
 
 
 def test_only_the_commands_layer_parses_arguments() -> None:
@@ -155,7 +176,7 @@ def test_login_is_one_registry_entry_parsed_by_the_registry_parser(tmp_path: Pat
     for arg in spec.args:
         assert arg.flag in text[text.index("Arguments:") :]
     missing = run_cli("login", "--profile", "prod")
-    assert missing.exit_status == 2 and "--token is required" in missing.json["errorMessage"]
+    assert missing.exit_status == 2 and "login needs a token" in missing.json["errorMessage"]  # no terminal to ask
 
 
 def test_what_the_shell_offers_is_what_the_command_line_minus_its_own_programs() -> None:

@@ -18,6 +18,8 @@ from cargo_shell.config import ConfigStore, Resolved, resolve
 from cargo_shell.environment import Environment
 
 if TYPE_CHECKING:  # the registry, the executor and the HTTP stack load on first use: start-up stays fast
+    from collections.abc import Callable
+
     from cargo_shell.executor import Confirmer, EventSink, Executor
     from cargo_shell.registry import Registry
     from cargo_shell.target import Target
@@ -132,7 +134,10 @@ class Context:
         (``--yes=destructive`` also covers the destructive actions the assistant proposes). A
         local path the assistant proposes never points into cargo-shell's own folders without asking.
         ``audited=False`` is for background reads no person asked for (the shell's completion data).
+        ``sleep`` replaces ``time.sleep`` for every pause the executor makes (tests on a fake clock).
         """
+        import time
+
         from cargo_shell.executor import AuditLog, Executor, JobStore, Policy, RetryConfig, RunContext
         from cargo_shell.executor.local_paths import PathRules
 
@@ -152,7 +157,6 @@ class Context:
             assume_yes=bool(yes) or assume_yes,
             yes_destructive=yes == "destructive",
         )
-        timing: dict[str, Any] = {"sleep": sleep} if sleep is not None else {}
         return Executor(
             target.client,
             policy=policy,
@@ -165,7 +169,7 @@ class Context:
             else None,
             retry=RetryConfig.from_environ(self.env.environ),
             context=context,
-            **timing,
+            sleep=sleep or time.sleep,
         )
 
     @property
@@ -184,8 +188,9 @@ class Context:
 
         self.env.warn(SANDBOX_NOTICE)
         with contextlib.suppress(OSError):
-            marker.parent.mkdir(parents=True, exist_ok=True)
-            marker.touch()
+            from cargo_shell.private_files import private_file
+
+            private_file(marker)
 
     def close(self) -> None:
         if self._target is not None:

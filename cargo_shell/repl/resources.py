@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the refresher is made before the first prompt: the registry loads later
+    from cargo_shell.commands.context import Context
     from cargo_shell.executor import Executor
     from cargo_shell.registry.resources import Resource
     from cargo_shell.registry.spec import ArgSpec
-    from cargo_shell.commands.context import Context
 
 
 @dataclass

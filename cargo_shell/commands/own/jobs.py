@@ -28,18 +28,11 @@ def wait(ctx: Context, *, job_id: str) -> Result:
 
 
 def cancel(ctx: Context, *, job_id: str) -> Result:
-    from cargo_shell.registry.jobs import JOB_KINDS
-
+    """Cancel a tracked job with its kind's cancel command and argument template (``jobs.json``)."""
     record = _record(ctx, job_id)
-    command = JOB_KINDS[record.kind].cancel_command
-    if command is None:
-        raise UsageError(f"A {record.kind} cannot be cancelled through the API")
-    raw: dict[str, Any] = (
-        {"batch-uuid": record.job_id}
-        if record.kind == "batch"
-        else {"workflow-uuid": record.detail.get("workflowUuid"), "uuids": [record.job_id]}
-    )
-    outcome = ctx.executor().run(ctx.registry.get(command), raw)
+    kind = ctx.registry.job_kind(record.kind)
+    raw = kind.cancel_args(record.job_id, record.detail)  # says so when the kind cannot be cancelled
+    outcome = ctx.executor().run(ctx.registry.get(str(kind.cancel_command)), raw)
     return Result(outcome.data, None, outcome.exit_status(strict=ctx.strict), outcome)
 
 

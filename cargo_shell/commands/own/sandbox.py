@@ -37,13 +37,15 @@ def serve(
         raise UsageError(f"--faults: {exc}", hint=example) from None
     if not 0 <= port <= 65535:
         raise UsageError(f"--port {port} is not a port number", hint="Use 1-65535, or 0 for any free port.")
+    folder = _folder(ctx, data_dir)
+    if reset:
+        reset_sandbox(ctx, folder)  # marks the workspace's unfinished jobs gone too
     try:
         run_server(
             host=host,
             port=port,
-            data_dir=_folder(ctx, data_dir),
+            data_dir=folder,
             token=token,
-            reset=bool(reset),
             faults=injected,
             stdout=ctx.env.stdout,  # type: ignore[arg-type]  # any text stream will do
         )
@@ -81,10 +83,23 @@ def info(ctx: Context, *, data_dir: str | None) -> dict[str, Any]:
 
 
 def reset(ctx: Context, *, data_dir: str | None) -> dict[str, Any]:
+    return reset_sandbox(ctx, _folder(ctx, data_dir))
+
+
+def reset_sandbox(ctx: Context, folder: Path) -> dict[str, Any]:
+    """Re-seed the sandbox in place (open shells and servers see it at their next request) and mark
+    gone the unfinished jobs recorded in its workspace: their batches and runs went with it."""
+    from cargo_shell.executor.jobstore import JobStore
     from cargo_shell.sandbox.runtime import Sandbox
 
-    box = Sandbox.open(_folder(ctx, data_dir), reset=True)
+    box = Sandbox.open(folder, reset=True)
     try:
-        return {"reset": True, "workspaceUuid": box.info()["workspaceUuid"]}
+        workspace = box.workspace_uuid
     finally:
         box.close()
+    store = JobStore(ctx.env.paths.jobs_db)
+    try:
+        gone = store.mark_workspace_gone(workspace)
+    finally:
+        store.close()
+    return {"reset": True, "workspaceUuid": workspace, "jobsGone": gone}
