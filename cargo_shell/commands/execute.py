@@ -28,15 +28,16 @@ def execute(
     executor: Executor | None = None,
     wait: bool | None = None,
     download_to: IO[bytes] | None = None,
+    assume_yes: bool = False,
 ) -> Result:
     """``executor`` defaults to the context's; ``wait`` overrides ``--wait-until-finished``;
-    ``download_to`` receives a download's bytes."""
+    ``download_to`` receives a download's bytes; ``assume_yes``: a ``--yes`` for this call only."""
     spec = inv.spec
     if spec.own:
         return run_handler(ctx, spec, inv.raw)
     executor = executor or ctx.executor()
     params = executor.validate(spec, inv.raw)
-    outcome = executor.run(spec, params, wait=wait, download_to=download_to)
+    outcome = executor.run(spec, params, wait=wait, download_to=download_to, assume_yes=assume_yes)
     return Result(outcome.data, spec.response_key, outcome.exit_status(strict=ctx.strict), outcome)
 
 

@@ -37,15 +37,16 @@ def run_direct(repl: Repl, argv: list[str]) -> None:
         return
     from cargo_shell.render.summary import file_sources
 
-    executor = repl.executor()
-    assume_yes = bool(resolved.options.get("yes")) and not executor.policy.assume_yes
-    executor.policy.assume_yes = executor.policy.assume_yes or assume_yes
     repl.sources, repl.typed = file_sources(resolved.argv), shlex.join(argv)
     try:
-        result = execute(repl.ctx, resolved, executor=executor, wait=True if spec.job is not None else None)
+        result = execute(
+            repl.ctx,
+            resolved,
+            executor=repl.executor(),
+            wait=True if spec.job is not None else None,
+            assume_yes=bool(resolved.options.get("yes")),  # this line's --yes; the shell's policy is shared
+        )
     finally:
-        if assume_yes:
-            executor.policy.assume_yes = False
         repl.progress.stop()
         sources, repl.sources, repl.typed = repl.sources, {}, None
     if result.outcome is not None:
