@@ -26,7 +26,6 @@ from cargo_shell.agent.model import Message, ModelError, ModelItem, TextDelta, T
 from cargo_shell.errors import ConfigError
 from cargo_shell.secrets import mask_text, remember
 
-DEFAULT_MODEL = "gpt-4o-mini"
 CONNECT_TIMEOUT = Setting("CARGO_SHELL_LLM_CONNECT_TIMEOUT", "llm_connect_timeout")
 READ_TIMEOUT = Setting("CARGO_SHELL_LLM_READ_TIMEOUT", "llm_read_timeout")
 RETRIES = Setting("CARGO_SHELL_LLM_RETRIES", "llm_retries")
@@ -46,12 +45,14 @@ class ModelSettings:
     read_timeout_s: float = 60.0
 
 
-def model_settings(environ: Mapping[str, str], settings: Mapping[str, Any] | None = None) -> ModelSettings:
+def model_settings(
+    environ: Mapping[str, str], settings: Mapping[str, Any] | None = None, *, default_model: str
+) -> ModelSettings:
     """Environment first (``OPENAI_API_KEY``, ``OPENAI_BASE_URL``, ``CARGO_SHELL_MODEL``,
     ``CARGO_SHELL_LLM_*``), then the profile's settings (``model``, ``openai_base_url``,
-    ``llm_*``), then defaults."""
+    ``llm_*``), then defaults (the model's comes from the provider table, ``commands/providers.py``)."""
     prof = settings or {}
-    model = environ.get("CARGO_SHELL_MODEL") or prof.get("model") or DEFAULT_MODEL
+    model = environ.get("CARGO_SHELL_MODEL") or prof.get("model") or default_model
     base_url = environ.get("OPENAI_BASE_URL") or prof.get("openai_base_url") or None
     api_key = environ.get("OPENAI_API_KEY") or None
     stream = str(prof.get("model_stream", "true")).lower() not in ("false", "0", "no")

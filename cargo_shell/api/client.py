@@ -128,7 +128,7 @@ def check_base_url(url: str, origin: str | None = None) -> None:
     if problem:
         raise UsageError(
             f"The API base URL{f' from {origin}' if origin else ''} {problem}; nothing was sent.",
-            hint="Give it like https://api.getcargo.io (the /v1 suffix is optional).",
+            hint=f"Give it like {DEFAULT_BASE_URL} (the /v1 suffix is optional).",
         )
 
 

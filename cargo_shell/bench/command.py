@@ -8,83 +8,66 @@ an error), 1 otherwise, 130 on Ctrl-C (finished runs are kept: run the same comm
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 from cargo_shell.errors import ConfigError, ExitStatus, UsageError
 
 if TYPE_CHECKING:
     from cargo_shell.bench.pool import RunSpec
-    from cargo_shell.session import Context
-
-DEFAULT_JOBS = 4
-DEFAULT_RETRIES = 6
+    from cargo_shell.commands.context import Context
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise UsageError(f"cargo-shell bench: {message}", hint="See `cargo-shell bench --help`.")
-
-
-def parser() -> argparse.ArgumentParser:
-    p = _Parser(
-        prog="cargo-shell bench",
-        description="Measure how well a language model works Cargo through cargo-shell: tasks in plain words, "
-        "each run against its own copy of the sandbox, judged by the sandbox's end state and the answer.",
-        allow_abbrev=False,
-    )
-    which = p.add_mutually_exclusive_group()
-    which.add_argument("--oracle", action="store_true", help="run each task's oracle script instead of a model")
-    which.add_argument("--decoy", action="store_true", help="run each task's decoy script (all must fail)")
-    p.add_argument("-k", dest="pattern", metavar="PATTERN", help="only tasks whose id, skill or category matches")
-    p.add_argument("--list", action="store_true", help="list the tasks and exit")
-    p.add_argument("--base-url", help="OpenAI-compatible endpoint (default: OPENAI_BASE_URL or the shell's setting)")
-    p.add_argument("--model", help="model name (default: CARGO_SHELL_MODEL or the shell's setting)")
-    p.add_argument("--repeat", type=int, default=1, metavar="K", help="runs per task; pass^K = all K runs pass")
-    p.add_argument("--jobs", type=int, default=DEFAULT_JOBS, metavar="N", help="runs in parallel (default 4)")
-    p.add_argument("--time-budget", type=float, metavar="SECONDS", help="per run (default: the task's, 300)")
-    p.add_argument("--token-budget", type=int, metavar="TOKENS", help="per run (default: the task's, 200000)")
-    p.add_argument("--max-turns", type=int, metavar="N", help="model calls per prompt (default 12)")
-    p.add_argument("--retries", type=int, default=DEFAULT_RETRIES, help="model request retries (429, 5xx)")
-    p.add_argument("--no-stream", action="store_true", help="ask for whole replies instead of streams")
-    p.add_argument("--prices", metavar="IN,OUT", help="USD per million input,output tokens for the cost estimate")
-    p.add_argument("--results", metavar="DIR", help="results directory (default: one per model in the state dir)")
-    p.add_argument("--fresh", action="store_true", help="discard earlier runs in the results directory")
-    p.add_argument("--tasks", metavar="DIR", help="read tasks from this folder instead of the built-in ones")
-    p.add_argument("--keep", action="store_true", help="keep each run's sandbox copy (under DIR/work)")
-    return p
-
-
-def bench_command(ctx: Context, argv: list[str]) -> int:
-    p = parser()
-    if any(a in ("-h", "--help") for a in argv):
-        ctx.env.stdout.write(p.format_help())
-        return int(ExitStatus.OK)
-    ns = p.parse_args(argv)
+def bench_command(
+    ctx: Context,
+    *,
+    oracle: bool | None,
+    decoy: bool | None,
+    only: str | None,
+    list: bool | None,
+    base_url: str | None,
+    model: str | None,
+    repeat: int,
+    jobs: int,
+    time_budget: float | None,
+    token_budget: int | None,
+    max_turns: int | None,
+    retries: int,
+    no_stream: bool | None,
+    prices: str | None,
+    results: str | None,
+    fresh: bool | None,
+    tasks: str | None,
+    keep: bool | None,
+) -> int:
+    """`cargo-shell bench` (arguments declared in the registry, ``registry/commands/cargo-shell.json``)."""
+    if oracle and decoy:
+        raise UsageError("--oracle and --decoy cannot be combined", hint="Run one, then the other.")
+    for flag, number in (("--time-budget", time_budget), ("--token-budget", token_budget)):
+        if number is not None and number <= 0:
+            raise UsageError(f"{flag} must be positive")
     from cargo_shell.bench.suite import BenchOptions, run_bench, select
 
     options = BenchOptions(
-        mode="oracle" if ns.oracle else "decoy" if ns.decoy else "model",
-        pattern=ns.pattern,
-        tasks_folder=_folder(ns.tasks),
-        repeat=ns.repeat,
-        jobs=ns.jobs,
-        results=Path(ns.results).expanduser() if ns.results else None,
-        fresh=ns.fresh,
-        seconds=ns.time_budget,
-        tokens=ns.token_budget,
-        max_turns=ns.max_turns,
-        prices=_prices(ns.prices),
-        keep=ns.keep,
+        mode="oracle" if oracle else "decoy" if decoy else "model",
+        pattern=only,
+        tasks_folder=_folder(tasks),
+        repeat=repeat,
+        jobs=jobs,
+        results=Path(results).expanduser() if results else None,
+        fresh=bool(fresh),
+        seconds=time_budget,
+        tokens=token_budget,
+        max_turns=max_turns,
+        prices=_prices(prices),
+        keep=bool(keep),
     )
-    _check_numbers(ns)
-    if ns.list:
+    if list:
         return _list(ctx, select(options), json_output=ctx.globals.get("output") == "json")
     if options.mode == "model":
-        options.settings = _settings(ctx, ns)
+        options.settings = _settings(ctx, base_url=base_url, model=model, retries=retries, stream=not no_stream)
     progress = _progress_printer(ctx)
     try:
         summary = run_bench(
@@ -125,28 +108,17 @@ def _prices(text: str | None) -> tuple[float, float] | None:
         raise UsageError(f"--prices {text}: {exc}") from None
 
 
-def _check_numbers(ns: argparse.Namespace) -> None:
-    for flag, value in (("--repeat", ns.repeat), ("--jobs", ns.jobs), ("--max-turns", ns.max_turns)):
-        if value is not None and value < 1:
-            raise UsageError(f"{flag} must be at least 1")
-    for flag, number in (("--time-budget", ns.time_budget), ("--token-budget", ns.token_budget)):
-        if number is not None and number <= 0:
-            raise UsageError(f"{flag} must be positive")
-    if ns.retries < 0:
-        raise UsageError("--retries cannot be negative")
-
-
-def _settings(ctx: Context, ns: argparse.Namespace) -> Any:
+def _settings(ctx: Context, *, base_url: str | None, model: str | None, retries: int, stream: bool) -> Any:
     """The shell's model settings (environment, profile, stored key), with this command's flags on top."""
-    from cargo_shell.repl.llm import model_settings
+    from cargo_shell.commands.providers import model_settings
 
     settings = model_settings(ctx)
-    changes: dict[str, Any] = {"max_retries": ns.retries}
-    if ns.base_url:
-        changes["base_url"] = ns.base_url
-    if ns.model:
-        changes["model"] = ns.model
-    if ns.no_stream:
+    changes: dict[str, Any] = {"max_retries": retries}
+    if base_url:
+        changes["base_url"] = base_url
+    if model:
+        changes["model"] = model
+    if not stream:
         changes["stream"] = False
     settings = dataclasses.replace(settings, **changes)
     if settings.api_key is None and settings.base_url is None:

@@ -10,7 +10,7 @@ def cost_of_calls(usage: Sequence[tuple[str, int, int]], prices: tuple[float, fl
 
     ``prices`` (USD per million input and output tokens) overrides the table for every call.
     """
-    from cargo_shell.repl.llm import cost_of
+    from cargo_shell.commands.providers import cost_of
 
     total = 0.0
     for model, prompt, completion in usage:

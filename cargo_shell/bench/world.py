@@ -12,6 +12,7 @@ would while the model thinks, so a job started without waiting is done a few tur
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import shutil
 import tempfile
@@ -22,7 +23,7 @@ import httpx
 
 from cargo_shell import __version__
 from cargo_shell.api.client import CargoClient
-from cargo_shell.executor import AuditLog, Confirmer, EventSink, Executor, JobStore, Policy, RetryConfig, RunContext
+from cargo_shell.executor import Confirmer, EventSink, Executor
 from cargo_shell.sandbox.runtime import Sandbox
 
 #: The seed's "now": 2025-03-03T09:00:00Z. Task prompts may name dates relative to it.
@@ -94,25 +95,33 @@ class World:
         assume_yes: bool = False,
         audited: bool = True,
     ) -> Executor:
-        """An executor on this run's sandbox with the default policy (reads run, the rest asks),
-        its own job store, the simulated clock and, when ``audited``, the audit log (the agent's
-        actions; set-up and verification are the benchmark's own and stay out of it)."""
-        state = self.home / "state"
-        workspace = self.client.workspace_uuid
-        return Executor(
-            self.client,
-            policy=Policy(profile="bench", assume_yes=assume_yes),
+        """An executor on this run's sandbox, made like every other (``Context.make_executor``): the
+        default policy of a fresh home (reads run, the rest asks), its own job store, the simulated
+        clock and, when ``audited``, the audit log (the agent's actions; set-up and verification are
+        the benchmark's own and stay out of it)."""
+        from cargo_shell.commands.context import Context
+        from cargo_shell.config import Resolved
+        from cargo_shell.environment import Environment
+        from cargo_shell.target import Target
+
+        quiet = Environment(
+            stdin=io.StringIO(),
+            stdout=io.StringIO(),
+            stderr=io.StringIO(),
+            environ={"CARGO_SHELL_HOME": str(self.home)},
+            stdin_isatty=False,
+            stdout_isatty=False,
+        )
+        client = self.client
+        resolved = Resolved("bench", "sandbox", client.base_url, None, client.workspace_uuid)
+        return Context(quiet).make_executor(
             confirmer=confirmer,
             events=events,
-            jobs=JobStore(state / "jobs.db", clock=self.clock),
-            audit=AuditLog(state / "audit.jsonl", profile="bench", workspace_uuid=workspace, clock=self.clock)
-            if audited
-            else None,
-            retry=RetryConfig(),
-            context=RunContext(
-                profile="bench", workspace_uuid=workspace, base_url=self.client.base_url, front_end="bench"
-            ),
+            front_end="bench",
+            assume_yes=assume_yes,
             sleep=self.clock.sleep,
+            target=Target(client=client, resolved=resolved),
+            audited=audited,
             clock=self.clock,
         )
 

@@ -244,7 +244,9 @@ class Executor:
             answer = confirmer.confirm(plan)
             if answer.decision == "edit":
                 try:
+                    yes = plan.assume_yes
                     plan = self.prepare(plan.spec, answer.edited_args or {}, proposer=plan.proposer)
+                    plan.assume_yes = yes
                 except UsageError as exc:
                     self.emit(Notice(f"The edited arguments are not valid: {exc.message}", "warning"))
                 continue
@@ -264,18 +266,20 @@ class Executor:
         confirmer: Confirmer | None = None,
         events: EventSink | None = None,
         proposer: Proposer = "user",
+        assume_yes: bool = False,
     ) -> Outcome:
         """Plan, authorize, send and (when asked) wait. Raises on refusal or failure.
 
         ``wait`` overrides the ``--wait-until-finished`` argument; ``confirmer`` overrides
         the executor's confirmer for this call (the agent passes its own); ``events`` also
         receives this call's events (the executor's own sink still gets them); ``proposer``
-        is who proposed the action ("model" for the agent's tool calls).
+        is who proposed the action ("model" for the agent's tool calls); ``assume_yes`` is a
+        ``--yes`` given for this call only (the shared policy is left as it is).
         """
         if events is None:
-            return self._run(spec, params, download_to, wait, confirmer, proposer)
+            return self._run(spec, params, download_to, wait, confirmer, proposer, assume_yes)
         with self.events_to(events):
-            return self._run(spec, params, download_to, wait, confirmer, proposer)
+            return self._run(spec, params, download_to, wait, confirmer, proposer, assume_yes)
 
     def _run(
         self,
@@ -285,10 +289,12 @@ class Executor:
         wait: bool | None,
         confirmer: Confirmer | None,
         proposer: Proposer = "user",
+        assume_yes: bool = False,
     ) -> Outcome:
         if spec.http is None:
             raise UsageError(f"`{spec.name}` is handled by cargo-shell itself, not the API")
         plan = self.prepare(spec, params, proposer=proposer)
+        plan.assume_yes = assume_yes
         for text in plan.notices:
             self.emit(Notice(text, "warning"))
         try:

@@ -197,6 +197,8 @@ class Plan:
         self._values = values
         self._effect: EffectiveEffect | None = None
         self.proposer: Proposer = proposer
+        #: ``--yes`` given for this call alone (the policy's own ``assume_yes`` is the process's).
+        self.assume_yes = False
         #: Local paths the model proposed (arguments of type ``file``), judged (see ``local_paths``).
         self.local_files: list[LocalFile] = []
         self.approval_note: str | None = None

@@ -25,6 +25,8 @@ ArgType = Literal["uuid", "string", "json", "int", "bool", "date", "list", "enum
 #: poll — milliseconds between polls while waiting (read by the poller).
 ArgIn = Literal["path", "query", "body", "form", "wait", "local", "filter", "unsent", "poll"]
 EFFECTS: tuple[Effect, ...] = ("read", "write", "destructive", "cost")
+#: The front ends a command can be offered in.
+FRONT_ENDS: tuple[str, ...] = ("cli", "shell")
 #: How much an effect asks of the person, least first: the effect of a call is the most
 #: severe of its command's own effect and those of the ``effect_when`` rules it meets.
 SEVERITY: dict[Effect, int] = {"read": 0, "write": 1, "cost": 2, "destructive": 3}
@@ -68,6 +70,8 @@ class ArgSpec:
     refers_to: str | None = None
     #: For a JSON argument: (key, resource kind) of the UUID fields it may hold.
     refers_to_keys: tuple[tuple[str, str], ...] = ()
+    #: For a list argument: ``a,b`` is two items (False: each repetition of the flag is one item).
+    split: bool = True
     #: The smallest value accepted (numbers).
     minimum: float | None = None
     #: What the value is, for guards and the rollout (see :data:`Holds`).
@@ -159,12 +163,23 @@ class JobSpec:
 @dataclass(frozen=True)
 class CommandSpec:
     words: tuple[str, ...]
+    #: The skill (tool) the command belongs to; "" for cargo-shell's own commands outside the catalogue.
     skill: str
     summary: str
     effect: Effect
     args: tuple[ArgSpec, ...]
     http: HttpSpec | None = None
-    local: str | None = None
+    #: cargo-shell's own commands: ``"module:function"`` receiving the context and the validated
+    #: arguments as keywords, returning data (the front end renders it).
+    handler: str | None = None
+    #: Front ends that offer the command: ``cli`` (the command line) and ``shell`` (typed in the shell).
+    offered_in: tuple[str, ...] = FRONT_ENDS
+    #: A ``stream`` command that starts or follows jobs: SIGTERM/SIGHUP are handled like Ctrl-C while it
+    #: runs, as for every ``data`` command (other ``stream`` commands handle their signals themselves).
+    follows_jobs: bool = False
+    #: ``data``: the handler returns data to render; ``stream``: it writes to the context's streams
+    #: as it goes (a server, a conversation) and returns the exit status.
+    output: Literal["data", "stream"] = "data"
     response_key: str | None = None
     job: JobSpec | None = None
     download: bool = False
@@ -189,6 +204,11 @@ class CommandSpec:
     @property
     def domain(self) -> str:
         return self.words[0]
+
+    @property
+    def own(self) -> bool:
+        """One of cargo-shell's own commands (run by its handler, not sent to the API)."""
+        return self.handler is not None
 
     def arg(self, name: str) -> ArgSpec:
         for a in self.args:
@@ -219,6 +239,20 @@ class CommandSpec:
         return build_params_model(self)
 
 
+@dataclass(frozen=True)
+class GroupSpec:
+    """A group of commands (``jobs``): what help says of it and the verb it runs when none is given."""
+
+    words: tuple[str, ...]
+    summary: str = ""
+    #: ``jobs`` and ``jobs --limit 5`` mean ``jobs list ...``.
+    default: str | None = None
+
+
+def group_from_dict(raw: dict[str, Any]) -> GroupSpec:
+    return GroupSpec(tuple(raw["group"].split()), raw.get("summary", ""), raw.get("default"))
+
+
 def spec_from_dict(raw: dict[str, Any]) -> CommandSpec:
     """Turn one JSON registry entry into a :class:`CommandSpec`."""
     args = []
@@ -244,6 +278,7 @@ def spec_from_dict(raw: dict[str, Any]) -> CommandSpec:
                 null_when_absent=bool(a.get("null_when_absent", False)),
                 refers_to=refers if isinstance(refers, str) else None,
                 refers_to_keys=tuple(refers.items()) if isinstance(refers, dict) else (),
+                split=bool(items.get("split", True)),
                 minimum=a.get("min"),
                 holds=_holds(raw["command"], a),
             )
@@ -259,8 +294,9 @@ def spec_from_dict(raw: dict[str, Any]) -> CommandSpec:
         )
     job = JobSpec(raw["job"]["kind"], raw["job"]["id"]) if "job" in raw else None
     known = {
-        "command", "skill", "summary", "effect", "args", "http", "local", "response_key", "job",
-        "download", "admin_only", "errors", "notes", "effect_when", "guards", "rollout", "derived_fields",
+        "command", "skill", "summary", "effect", "args", "http", "handler", "offered_in", "follows_jobs", "output",
+        "response_key", "job", "download", "admin_only", "errors", "notes", "effect_when", "guards", "rollout",
+        "derived_fields",
     }  # fmt: skip
     download = raw.get("download", False)
     if download not in (False, True, "body"):
@@ -270,12 +306,15 @@ def spec_from_dict(raw: dict[str, Any]) -> CommandSpec:
         raise ValueError(f"{raw['command']}: effect must be one of {', '.join(EFFECTS)}, got {effect!r}")
     return CommandSpec(
         words=tuple(raw["command"].split()),
-        skill=raw["skill"],
+        skill=raw.get("skill", ""),
         summary=raw["summary"],
         effect=effect,
         args=tuple(args),
         http=http,
-        local=raw.get("local"),
+        handler=raw.get("handler"),
+        offered_in=_offered_in(raw),
+        follows_jobs=bool(raw.get("follows_jobs", False)),
+        output="stream" if raw.get("output") == "stream" else "data",
         response_key=raw.get("response_key"),
         job=job,
         download=bool(download),
@@ -289,6 +328,14 @@ def spec_from_dict(raw: dict[str, Any]) -> CommandSpec:
         derived_fields=tuple(_derived(raw["command"], d) for d in raw.get("derived_fields", ())),
         extra={k: v for k, v in raw.items() if k not in known},
     )
+
+
+def _offered_in(raw: dict[str, Any]) -> tuple[str, ...]:
+    offered = tuple(raw.get("offered_in", FRONT_ENDS))
+    unknown = set(offered) - set(FRONT_ENDS)
+    if unknown or not offered:
+        raise ValueError(f"{raw['command']}: offered_in takes some of {', '.join(FRONT_ENDS)}, got {list(offered)}")
+    return offered
 
 
 def _effect_rule(command: str, base: Effect, args: list[ArgSpec], raw: Any) -> EffectRule:

@@ -64,10 +64,10 @@ def test_server_errors_are_retried_within_the_count() -> None:
 
 def test_timeouts_and_retries_are_settings() -> None:
     env = {"CARGO_SHELL_LLM_READ_TIMEOUT": "2.5", "CARGO_SHELL_LLM_RETRIES": "0"}
-    settings = model_settings(env, {"llm_connect_timeout": 3})
+    settings = model_settings(env, {"llm_connect_timeout": 3}, default_model="m")
     assert (settings.read_timeout_s, settings.connect_timeout_s, settings.max_retries) == (2.5, 3.0, 0)
     with pytest.raises(ConfigError, match=r"CARGO_SHELL_LLM_READ_TIMEOUT.*seconds"):
-        model_settings({"CARGO_SHELL_LLM_READ_TIMEOUT": "soon"})
+        model_settings({"CARGO_SHELL_LLM_READ_TIMEOUT": "soon"}, default_model="m")
 
 
 def test_a_server_that_never_accepts_fails_naming_the_connect_setting() -> None:

@@ -24,7 +24,7 @@ PICK = "count-companies-france,remaining-credits,folder-create-edited,play-segme
 
 def test_a_local_endpoint_is_benchmarked_into_three_reports(tmp_path: Path) -> None:
     with StubLLM([], responder=replay_responder(decoys=["remaining-credits"])) as stub:
-        ran = bench("--base-url", stub.base_url, "--model", "stub-model", "-k", PICK, "--repeat", "2",
+        ran = bench("--base-url", stub.base_url, "--model", "stub-model", "--only", PICK, "--repeat", "2",
                     "--jobs", "3", "--prices", "1,2", "--results", str(tmp_path))  # fmt: skip
     assert not stub.errors
     assert ran.status == 0, ran.err
@@ -62,7 +62,7 @@ def test_finished_runs_are_kept_and_only_missing_ones_run(tmp_path: Path) -> Non
             stub.base_url,
             "--model",
             "stub-model",
-            "-k",
+            "--only",
             "user-role,card-on-file",
             "--results",
             str(tmp_path),
@@ -96,7 +96,7 @@ def test_rate_limits_are_waited_out(tmp_path: Path) -> None:
         return answer(messages)
 
     with StubLLM([], responder=limited) as stub:
-        ran = bench("--base-url", stub.base_url, "--model", "m", "-k", "user-role", "--results", str(tmp_path))
+        ran = bench("--base-url", stub.base_url, "--model", "m", "--only", "user-role", "--results", str(tmp_path))
     assert ran.status == 0, ran.out + ran.err
     run = runs(tmp_path)["user-role#0"]
     assert run["status"] == "pass"
@@ -105,7 +105,7 @@ def test_rate_limits_are_waited_out(tmp_path: Path) -> None:
 
 def test_whole_replies_without_streaming(tmp_path: Path) -> None:
     with StubLLM([], responder=replay_responder()) as stub:
-        ran = bench("--base-url", stub.base_url, "--model", "m", "-k", "user-role", "--no-stream",
+        ran = bench("--base-url", stub.base_url, "--model", "m", "--only", "user-role", "--no-stream",
                     "--results", str(tmp_path), "--output", "json")  # fmt: skip
     assert ran.status == 0
     assert all("stream" not in r for r in stub.requests)
@@ -114,7 +114,7 @@ def test_whole_replies_without_streaming(tmp_path: Path) -> None:
 
 def test_a_model_that_refuses_stops_the_benchmark_before_any_run(tmp_path: Path) -> None:
     with StubLLM([Failure(401, "Incorrect API key provided")]) as stub:
-        ran = bench("--base-url", stub.base_url, "--model", "m", "-k", "user-role", "--results", str(tmp_path))
+        ran = bench("--base-url", stub.base_url, "--model", "m", "--only", "user-role", "--results", str(tmp_path))
     assert ran.status == 1
     assert "answered HTTP 401" in ran.out and "No task was run" in ran.out
     assert "--base-url" in ran.err
@@ -124,7 +124,7 @@ def test_a_model_that_refuses_stops_the_benchmark_before_any_run(tmp_path: Path)
 def test_an_unreachable_model_is_reported_at_once(tmp_path: Path) -> None:
     with StubLLM([]) as stub:
         url = stub.base_url  # a port that was listening a moment ago and is closed now
-    ran = bench("--base-url", url, "--model", "m", "-k", "user-role", "--retries", "0", "--results", str(tmp_path))
+    ran = bench("--base-url", url, "--model", "m", "--only", "user-role", "--retries", "0", "--results", str(tmp_path))
     assert ran.status == 1
     assert f"Cannot reach the language model at {url}" in ran.out and "No task was run" in ran.out
 
@@ -132,7 +132,7 @@ def test_an_unreachable_model_is_reported_at_once(tmp_path: Path) -> None:
 def test_the_token_budget_ends_a_run(tmp_path: Path) -> None:
     big = Reply(tool_calls=[("workspace", {"command": "workspace user list"})], usage=(5000, 100))
     with StubLLM([Reply("ready"), big, big, big]) as stub:
-        ran = bench("--base-url", stub.base_url, "--model", "m", "-k", "user-role", "--token-budget", "4000",
+        ran = bench("--base-url", stub.base_url, "--model", "m", "--only", "user-role", "--token-budget", "4000",
                     "--results", str(tmp_path))  # fmt: skip
     run = runs(tmp_path)["user-role#0"]
     assert run["status"] == "budget"

@@ -164,7 +164,7 @@ def test_poll_arguments_belong_to_commands_that_wait_for_a_job() -> None:
 
 # -- no selection by name in the code -----------------------------------------------------------------
 
-_SCANNED = ("executor", "agent", "repl")
+_SCANNED = ("executor", "agent", "repl", "commands")
 _WORDS = {" ".join(s.words[:n]) for s in REGISTRY for n in range(1, len(s.words) + 1)} | {
     w for s in REGISTRY for w in s.words
 }

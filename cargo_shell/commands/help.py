@@ -1,11 +1,11 @@
-"""Help text for every level of the command tree, generated from the registry."""
+"""Help text for every level of the command tree, generated from the registry and the global options."""
 
 from __future__ import annotations
 
 import json
 import textwrap
 
-from cargo_shell.cli_args import GLOBAL_FLAGS, GLOBAL_SWITCHES
+from cargo_shell.commands.options import global_options
 from cargo_shell.registry import Registry, get_registry
 from cargo_shell.registry.spec import ArgSpec, CommandSpec
 
@@ -22,6 +22,7 @@ def _wrap(text: str, indent: int, width: int = 100) -> str:
 
 
 def root_help(registry: Registry) -> str:
+    """``registry`` is the command line's view: the commands it offers."""
     lines = [
         "cargo-shell — the Cargo platform from your terminal",
         "",
@@ -34,40 +35,62 @@ def root_help(registry: Registry) -> str:
         "Domains:",
     ]
     single = []
+    own: dict[str, list[str]] = {}
+    for spec in registry:
+        if spec.own and not spec.skill:
+            own.setdefault(spec.words[0], []).append(spec.name)
+        elif len(spec.words) == 1:
+            single.append(spec)
     for domain in registry.children(()):
-        resources = registry.children((domain,))
-        if resources:
-            lines.append(f"  {domain:<18} {', '.join(resources)}")
-        else:
-            single.append(registry.get(domain))
+        if domain in own or registry.get_or_none(domain) is not None:
+            continue
+        lines.append(f"  {domain:<18} {', '.join(registry.children((domain,)))}")
     lines += ["", "Session:"]
     lines += [f"  {s.name:<26} {s.summary}" for s in single]
     lines += ["", "cargo-shell's own commands:"]
-    lines += [f"  {usage:<30} {text}" for usage, text in _own_commands(registry)]
+    lines += [f"  {usage:<30} {text}" for usage, text in _own_commands(registry, own)]
     lines += ["", "Global options:"]
-    lines += [f"  {flag:<18} {text}" for flag, text in {**GLOBAL_FLAGS, **GLOBAL_SWITCHES}.items()]
+    for opt in global_options():
+        if opt.only is None:  # --output-file is in the help of the commands that download
+            label = ", ".join(filter(None, (opt.short, opt.flag))) + (f" {opt.value}" if opt.value else "")
+            lines += [f"  {label:<24} {opt.help}"]
     lines += ["", "Run `cargo-shell <domain> --help` to see its commands."]
     return "\n".join(lines) + "\n"
 
 
-def _own_commands(registry: Registry) -> list[tuple[str, str]]:
-    """(usage, summary) of cargo-shell's own commands, from the dispatcher's table (login, which
-    the registry also knows, is listed with the session commands)."""
-    from cargo_shell.cli import LOCAL_COMMANDS
-    from cargo_shell.completion import LOCAL_TREE
+def usage_words(spec: CommandSpec) -> str:
+    """``replay FILE [options]``: a command and its positional arguments."""
+    positional = " ".join(a.name.upper() if a.required else f"[{a.name.upper()}]" for a in spec.positionals)
+    return " ".join(filter(None, (spec.name, positional, "[options]" if spec.options else "")))
 
+
+def _own_commands(registry: Registry, own: dict[str, list[str]]) -> list[tuple[str, str]]:
+    """(usage, summary) of cargo-shell's own commands: a group as its verbs, a command with its arguments."""
     out = []
-    for name, command in LOCAL_COMMANDS.items():
-        if name in registry:
-            continue
-        verbs = [w for w in LOCAL_TREE.get(name, []) if not w.startswith("-")]
-        args = command.args or "|".join(verbs)
-        out.append((f"{name} {args}".strip(), command.summary))
+    for first, names in own.items():
+        group = registry.groups.get((first,))
+        if group is not None or len(names) > 1 or names[0] != first:
+            verbs = "|".join(registry.children((first,)))
+            out.append((f"{first} {verbs}", group.summary if group else ""))
+        else:
+            spec = registry.get(first)
+            out.append((usage_words(spec), spec.summary[:1].lower() + spec.summary[1:].rstrip(".")))
     return out
 
 
+def next_word(registry: Registry, prefix: tuple[str, ...]) -> str:
+    """What follows a group's words: a ``resource`` after an API domain, else a ``verb``."""
+    own = any(s.own for s in registry if s.words[:1] == prefix[:1])
+    return "verb" if len(prefix) > 1 or own else "resource"
+
+
 def group_help(registry: Registry, prefix: tuple[str, ...]) -> str:
-    lines = [f"Usage: cargo-shell {' '.join(prefix)} <{'resource' if len(prefix) == 1 else 'verb'}> ...", ""]
+    lines = [f"Usage: cargo-shell {' '.join(prefix)} <{next_word(registry, prefix)}> ...", ""]
+    group = registry.groups.get(prefix)
+    if group is not None:
+        lines[-1:] = ["", group.summary[:1].upper() + group.summary[1:] + ".", ""]
+        if group.default:
+            lines.insert(-1, f"Without a verb (or with only options): `{' '.join((*prefix, group.default))}`.")
     for child in registry.children(prefix):
         words = (*prefix, child)
         specs = [s for s in registry if s.words[: len(words)] == words]
@@ -85,7 +108,7 @@ def _arg_line(arg: ArgSpec) -> list[str]:
     if arg.choices:
         kind = f"{arg.type}: {'|'.join(arg.choices)}"
     elif arg.type == "list":
-        kind = f"list of {arg.item_type or 'string'} (a,b,c)"
+        kind = f"list of {arg.item_type or 'string'} " + ("(a,b,c)" if arg.split else "(repeat the flag)")
     elif arg.type == "json":
         kind = "JSON, @file.json or -"
     flags = []
@@ -106,6 +129,8 @@ def _arg_line(arg: ArgSpec) -> list[str]:
 def command_help(spec: CommandSpec) -> str:
     usage = " ".join(f"<{a.name}>" for a in spec.positionals)
     lines = [f"Usage: cargo-shell {spec.name} {usage}".rstrip() + " [options]", "", spec.summary, ""]
+    if "shell" not in spec.offered_in:
+        lines[-1:] = ["Runs from the command line, not inside the shell.", ""]
     lines.append(f"Effect: {spec.extra.get('effect_note') or _EFFECT_TEXT[spec.effect]}")
     for rule in spec.effect_when:  # arguments that make a call more than the command's own effect
         flag = spec.arg(rule.arg).flag
@@ -132,11 +157,8 @@ def command_help(spec: CommandSpec) -> str:
         for arg in extra:
             lines += _arg_line(arg)
     if spec.download:
-        lines += [
-            "",
-            "Download:",
-            "  --output-file PATH           write the downloaded data here (default: stdout)",
-        ]
+        opt = next(o for o in global_options() if o.only == "download")
+        lines += ["", "Download:", f"  {opt.flag + ' ' + (opt.value or ''):<28} {opt.help}"]
     kinds = spec.extra.get("batch_data_kinds")
     if isinstance(kinds, dict):
         lines += _data_kinds(kinds)

@@ -1,9 +1,18 @@
-"""Per-process context: environment, resolved settings, the target and its executor."""
+"""The session context: environment, global options, resolved settings, the target — and the only
+place an :class:`~cargo_shell.executor.Executor` is made.
+
+Every executor gets the profile's policy (deny rules), the job store, the audit log, the retry
+settings and the protected local paths, whoever asks for it: the command line, the shell, the
+assistant, ``login`` checking a token, onboarding, the shell's background refresher. A front end
+says once how it asks and shows (:meth:`Context.use_front_end`); :meth:`Context.executor` is then
+the session's executor with those hooks.
+"""
 
 from __future__ import annotations
 
 import contextlib
-from typing import IO, TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from cargo_shell.config import ConfigStore, Resolved, resolve
 from cargo_shell.environment import Environment
@@ -12,7 +21,7 @@ if TYPE_CHECKING:  # the registry, the executor and the HTTP stack load on first
     from collections.abc import Callable
 
     from cargo_shell.executor import Confirmer, EventSink, Executor
-    from cargo_shell.registry import CommandSpec, Registry
+    from cargo_shell.registry import Registry
     from cargo_shell.target import Target
 
 
@@ -25,6 +34,27 @@ class Context:
         #: The one-time "you are on the sandbox" stderr notice; the shell says it in its banner.
         self.announce_sandbox = True
         self._executor: Executor | None = None
+        #: The front end's hooks for :meth:`executor` (see :meth:`use_front_end`).
+        self.front_end = "cli"
+        self._confirmer: Callable[[], Confirmer | None] = lambda: None
+        self._events: EventSink | None = None
+        self._sleep: Callable[[float], None] | None = None
+
+    def use_front_end(
+        self,
+        name: str,
+        *,
+        confirmer: Callable[[], Confirmer | None] | None = None,
+        events: EventSink | None = None,
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
+        """How :meth:`executor` asks (``confirmer`` makes the confirmer; None: nobody is asked) and
+        shows progress (``events``); ``sleep`` is the polling pause (tests pass a fake clock's)."""
+        self.front_end = name
+        self._confirmer = confirmer or (lambda: None)
+        self._events = events
+        self._sleep = sleep
+        self._executor = None
 
     @property
     def registry(self) -> Registry:
@@ -65,11 +95,24 @@ class Context:
                 self._sandbox_notice()
         return self._target
 
+    def open_target(self, resolved: Resolved | None = None) -> Target:
+        """A connection of its own, closed by the caller: to ``resolved`` (settings being tried, such as
+        a token before it is stored) or to this context's settings (for another thread)."""
+        from cargo_shell.target import open_target
+
+        return open_target(resolved or self.resolved(), self.env.paths, transport=self.transport)
+
     def executor(self) -> Executor:
-        """The process's executor (one-shot CLI: stdin confirmer on a TTY, stderr progress)."""
+        """The session's executor, with the front end's confirmer and event sink."""
         if self._executor is None:
-            self._executor = self.make_executor()
+            self._executor = self.make_executor(
+                confirmer=self._confirmer(), events=self._events, front_end=self.front_end, sleep=self._sleep
+            )
         return self._executor
+
+    @property
+    def executor_made(self) -> bool:
+        return self._executor is not None
 
     def make_executor(
         self,
@@ -77,31 +120,32 @@ class Context:
         confirmer: Confirmer | None = None,
         events: EventSink | None = None,
         front_end: str = "cli",
+        assume_yes: bool = False,
         sleep: Callable[[float], None] | None = None,
+        target: Target | None = None,
+        audited: bool = True,
+        clock: Callable[[], float] | None = None,
     ) -> Executor:
-        """An executor on this context's target with the profile's policy, job store and audit log.
+        """An executor with the profile's policy, job store and audit log.
 
-        Front ends pass their own ``confirmer`` and ``events``; by default the CLI's are used:
-        a y/n/e/a prompt when stdin is a terminal (else none: approval-needing actions exit 3)
-        and stderr progress. ``--yes`` is honoured here and only here (``--yes=destructive`` also
-        covers the destructive actions the assistant proposes). A local path the assistant
-        proposes never points into cargo-shell's own folders without asking. ``sleep`` replaces
-        ``time.sleep`` for every pause the executor makes (tests on a fake clock).
+        On this context's target, or on ``target`` (a token being checked before it is stored, the
+        refresher's own connection); the policy is then that target's profile's. With no
+        ``confirmer`` actions that need approval are refused (exit 3); ``events`` defaults to
+        none. ``--yes`` (the context's, or ``assume_yes``) is honoured here and only here
+        (``--yes=destructive`` also covers the destructive actions the assistant proposes). A
+        local path the assistant proposes never points into cargo-shell's own folders without asking.
+        ``audited=False`` is for background reads no person asked for (the shell's completion data).
+        ``sleep`` replaces ``time.sleep`` for every pause the executor makes and ``clock`` the clocks
+        of the executor, job store and audit log (tests and the benchmark on a simulated clock).
         """
         import time
 
         from cargo_shell.executor import AuditLog, Executor, JobStore, Policy, RetryConfig, RunContext
-        from cargo_shell.executor.confirm import StdinConfirmer
         from cargo_shell.executor.local_paths import PathRules
-        from cargo_shell.executor.progress import CliEvents
 
-        target = self.target()
+        target = target or self.target()
         resolved = target.resolved
         paths = self.env.paths
-        if confirmer is None and front_end == "cli" and self.env.stdin_isatty:
-            confirmer = StdinConfirmer(self.env.stdin, self.env.stderr, self.env.environ)
-        if events is None:
-            events = CliEvents(self.env.stderr, no_color=self.env.no_color)
         context = RunContext(
             profile=resolved.profile,
             workspace_uuid=target.client.workspace_uuid,
@@ -110,7 +154,10 @@ class Context:
         )
         yes = self.globals.get("yes")
         policy = Policy.load(
-            paths.config_dir, profile=resolved.profile, assume_yes=bool(yes), yes_destructive=yes == "destructive"
+            paths.config_dir,
+            profile=resolved.profile,
+            assume_yes=bool(yes) or assume_yes,
+            yes_destructive=yes == "destructive",
         )
         return Executor(
             target.client,
@@ -118,11 +165,19 @@ class Context:
             local_paths=PathRules(protected=(paths.config_dir, paths.data_dir, paths.state_dir)),
             confirmer=confirmer,
             events=events,
-            jobs=JobStore(paths.jobs_db),
-            audit=AuditLog(paths.audit_log, profile=resolved.profile, workspace_uuid=target.client.workspace_uuid),
+            jobs=JobStore(paths.jobs_db, clock=clock or time.time),
+            audit=AuditLog(
+                paths.audit_log,
+                profile=resolved.profile,
+                workspace_uuid=target.client.workspace_uuid,
+                clock=clock or time.time,
+            )
+            if audited
+            else None,
             retry=RetryConfig.from_environ(self.env.environ),
             context=context,
             sleep=sleep or time.sleep,
+            clock=clock or time.monotonic,
         )
 
     @property
@@ -132,26 +187,6 @@ class Context:
     def output_format(self) -> str:
         value = self.globals.get("output") or self.resolved().settings.get("output") or "json"
         return str(value)
-
-    def run_and_print(self, spec: CommandSpec, raw: dict[str, Any], *, output_file: str | None = None) -> int:
-        from cargo_shell.render.output import write_result
-
-        executor = self.executor()
-        params = executor.validate(spec, raw)
-        if spec.download:
-            with contextlib.ExitStack() as stack:
-                sink: IO[bytes]
-                if output_file and output_file != "-":
-                    sink = stack.enter_context(open(output_file, "wb"))
-                else:
-                    sink = self.env.binary_stdout()
-                outcome = executor.run(spec, params, download_to=sink)
-            if output_file and output_file != "-":
-                write_result(self.env, {**outcome.data, "path": output_file})
-            return outcome.exit_status(strict=self.strict)
-        outcome = executor.run(spec, params)
-        write_result(self.env, outcome.data, output=self.output_format(), key=spec.response_key)
-        return outcome.exit_status(strict=self.strict)
 
     def _sandbox_notice(self) -> None:
         marker = self.env.paths.sandbox_dir / ".notice-shown"

@@ -1,7 +1,8 @@
-"""Command-line arguments of one registry command → a raw dict for validation.
+"""The words after a command → its raw arguments (for validation) and the global options given there.
 
-JSON-valued flags accept inline JSON, ``@file.json`` or ``-`` (stdin); list flags accept
-``a,b,c``, a JSON array, or the flag repeated.
+The same for the Cargo API's commands and cargo-shell's own: the parser is built from the
+registry entry. JSON-valued flags accept inline JSON, ``@file.json`` or ``-`` (stdin); list flags
+accept ``a,b,c``, a JSON array, or the flag repeated.
 """
 
 from __future__ import annotations
@@ -11,53 +12,10 @@ import json
 from pathlib import Path
 from typing import IO, Any, NoReturn
 
+from cargo_shell.commands.options import after_command, take_yes
 from cargo_shell.errors import UsageError
 from cargo_shell.registry.spec import ArgSpec, CommandSpec
 from cargo_shell.validation import MAX_JSON_DEPTH, json_depth_exceeds
-
-GLOBAL_FLAGS: dict[str, str] = {
-    "--base-url": "API base URL (env CARGO_API_URL; default https://api.getcargo.io)",
-    "--token": "API token (env CARGO_API_TOKEN); prefer `cargo-shell login`",
-    "--workspace-uuid": "workspace to act in (env CARGO_WORKSPACE_UUID)",
-    "--profile": "named profile from the config file (env CARGO_SHELL_PROFILE)",
-    "--output": "json (default) or table (a rich table on a terminal; JSON when piped)",
-}
-GLOBAL_SWITCHES: dict[str, str] = {
-    "--yes": "approve actions that would ask; for the assistant's proposals writes and credit spending only "
-    "(--yes=destructive: also what it proposes to delete or cancel)",
-    "--debug": "show tracebacks for unexpected errors",
-    "--strict": "exit 4 when a batch ends success with failed runs (partial failure)",
-}
-
-
-#: ``--yes`` takes one optional scope: ``--yes=destructive``.
-YES_SCOPES = ("destructive",)
-
-
-def yes_scope(inline: str) -> bool | str:
-    """The value of ``--yes`` (``True``) or ``--yes=<scope>`` (the scope); a typo is a usage error."""
-    if not inline:
-        return True
-    if inline in YES_SCOPES:
-        return inline
-    raise UsageError(
-        f"--yes={inline}: unknown scope",
-        hint="Use --yes (writes and credit spending the assistant proposes; everything you type) or --yes=destructive.",
-    )
-
-
-def take_yes(argv: list[str]) -> tuple[list[str], bool | str]:
-    """Pull ``--yes`` / ``--yes=<scope>`` out of ``argv``: (the other words, False, True or the scope)."""
-    rest: list[str] = []
-    value: bool | str = False
-    for word in argv:
-        name, sep, inline = word.partition("=")
-        if name == "--yes":
-            scope = yes_scope(inline if sep else "")
-            value = scope if value in (False, True) else value  # a scope given once stays
-        else:
-            rest.append(word)
-    return rest, value
 
 
 class _Parser(argparse.ArgumentParser):
@@ -65,12 +23,15 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message}", hint=f"See `{self.prog} --help`.")
 
 
-def add_global_options(parser: argparse.ArgumentParser, skip: set[str] = frozenset()) -> None:  # type: ignore[assignment]
-    for flag in GLOBAL_FLAGS:
-        if flag not in skip:
-            parser.add_argument(flag, dest="g_" + flag[2:].replace("-", "_"), default=None)
-    for flag in GLOBAL_SWITCHES:
-        parser.add_argument(flag, dest="g_" + flag[2:], action="store_true", default=False)
+def add_global_options(parser: argparse.ArgumentParser, spec: CommandSpec, skip: set[str]) -> None:
+    """The global options accepted after ``spec``'s words (``--yes`` is taken out beforehand)."""
+    for opt in after_command(download=spec.download):
+        if opt.flag in skip or opt.name == "yes":
+            continue
+        if opt.value is None:
+            parser.add_argument(opt.flag, dest="g_" + opt.key, action="store_true", default=False)
+        else:
+            parser.add_argument(opt.flag, dest="g_" + opt.key, default=None)
 
 
 def command_parser(spec: CommandSpec) -> argparse.ArgumentParser:
@@ -89,9 +50,7 @@ def command_parser(spec: CommandSpec) -> argparse.ArgumentParser:
             parser.add_argument(arg.flag, dest=arg.attr, action="append", default=None)
         else:
             parser.add_argument(arg.flag, dest=arg.attr, default=None)
-    if spec.download:
-        parser.add_argument("--output-file", dest="g_output_file", default=None)
-    add_global_options(parser, skip=own)
+    add_global_options(parser, spec, skip=own)
     return parser
 
 
@@ -128,7 +87,9 @@ def _list_value(arg: ArgSpec, values: list[str], stdin: IO[str]) -> list[Any]:
     out: list[Any] = []
     for v in values:
         stripped = v.strip()
-        if stripped.startswith("[") or stripped.startswith("@") or stripped == "-":
+        if not arg.split:
+            out.append(v)
+        elif stripped.startswith("[") or stripped.startswith("@") or stripped == "-":
             parsed = read_json_value(arg.flag, stripped, stdin)
             if not isinstance(parsed, list):
                 raise UsageError(f"{arg.flag}: expected a JSON array or comma-separated values")

@@ -1,36 +1,23 @@
-"""Shell completion scripts (bash, zsh, fish) generated from the registry."""
+"""Shell completion scripts (bash, zsh, fish) generated from the registry and the global options."""
 
 from __future__ import annotations
 
-from cargo_shell.cli_args import GLOBAL_FLAGS, GLOBAL_SWITCHES
-from cargo_shell.errors import UsageError
+from typing import TYPE_CHECKING
+
+from cargo_shell.commands.options import after_command, global_options
 from cargo_shell.registry import Registry
 
-#: What follows cargo-shell's own commands (their names come from ``cli.LOCAL_COMMANDS``).
-LOCAL_TREE: dict[str, list[str]] = {
-    "config": ["show"],
-    "jobs": ["list", "wait", "cancel"],
-    "policy": ["list", "allow", "deny", "remove"],
-    "completion": ["bash", "zsh", "fish"],
-    "sandbox": ["serve", "info", "reset"],
-    "login": ["--token", "--workspace-uuid", "--base-url", "--profile"],
-    "bench": [
-        "--oracle",
-        "--decoy",
-        "-k",
-        "--list",
-        "--base-url",
-        "--model",
-        "--repeat",
-        "--jobs",
-        "--results",
-        "--fresh",
-    ],
-}
+if TYPE_CHECKING:
+    from cargo_shell.commands.context import Context
+    from cargo_shell.commands.result import Result
 
 
 def completion_tree(registry: Registry) -> dict[str, list[str]]:
-    """Map each typed prefix (space-joined words) to what may come next."""
+    """Map each typed prefix (space-joined words) to what may come next.
+
+    ``registry`` is the command line's view; a command's positional choices (``completion bash``)
+    come after its words, then its flags and the global options it accepts.
+    """
     tree: dict[str, list[str]] = {}
     for spec in registry:
         for depth in range(len(spec.words)):
@@ -39,16 +26,13 @@ def completion_tree(registry: Registry) -> dict[str, list[str]]:
             bucket = tree.setdefault(prefix, [])
             if nxt not in bucket:
                 bucket.append(nxt)
-        flags = [a.flag for a in spec.options]
-        if spec.download:
-            flags.append("--output-file")
-        tree[spec.name] = flags + list(GLOBAL_FLAGS) + list(GLOBAL_SWITCHES)
-    from cargo_shell.cli import LOCAL_COMMANDS
-
-    for prefix, items in {"": list(LOCAL_COMMANDS), **LOCAL_TREE}.items():
-        bucket = tree.setdefault(prefix, [])
-        bucket.extend(i for i in items if i not in bucket)
-    tree[""] = [*sorted(tree[""]), "--help"]
+        own = [a.flag for a in spec.options]
+        choices = [c for a in spec.positionals[:1] for c in a.choices]
+        flags = [o.flag for o in after_command(download=spec.download) if o.flag not in own]
+        bucket = tree.setdefault(spec.name, [])
+        bucket.extend(w for w in [*choices, *own, *flags] if w not in bucket)
+    leading = [spelling for o in global_options() for spelling in o.spellings if o.only is None]
+    tree[""] = [*sorted(tree[""]), *leading]
     return tree
 
 
@@ -101,8 +85,11 @@ complete -c cargo-shell -f -a '(__cargo_shell_next)'
 
 
 def completion_script(shell: str, registry: Registry) -> str:
-    tree = completion_tree(registry)
-    makers = {"bash": _bash, "zsh": _zsh, "fish": _fish}
-    if shell not in makers:
-        raise UsageError(f"unknown shell {shell!r}: choose bash, zsh or fish")
-    return makers[shell](tree)
+    return {"bash": _bash, "zsh": _zsh, "fish": _fish}[shell](completion_tree(registry))
+
+
+def completion_command(ctx: Context, *, shell: str) -> Result:
+    """``cargo-shell completion SHELL``: the script, as text."""
+    from cargo_shell.commands.result import Result
+
+    return Result(text=completion_script(shell, ctx.registry.view("cli")))
