@@ -3,9 +3,8 @@
 ``Executor.run(spec, params)``, or ``run(plan)`` for a plan already prepared and shown, goes ``validate →
 guard → plan → confirm → send (with retries) → poll → outcome`` and writes the audit log as it goes.
 CLI, REPL and agent all call it; they differ only in what they inject: a :class:`Confirmer`, an event
-sink and the policy flags (``--yes``). Sending is :mod:`dispatch`, jobs are the :class:`JobTracker`'s,
-staged rollouts drive the pipeline through :class:`~cargo_shell.executor.rollout.BatchPort`.
-"""
+sink and the policy flags (``--yes``). Sending is :mod:`dispatch`, jobs the :class:`JobTracker`'s; rollouts
+drive the pipeline through :class:`~cargo_shell.executor.rollout.BatchPort`."""
 
 from __future__ import annotations
 
@@ -14,9 +13,7 @@ import random
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import IO, Any
-
-from pydantic import BaseModel
+from typing import IO, TYPE_CHECKING, Any
 
 from cargo_shell.api.client import ApiResponse, CargoClient
 from cargo_shell.api.request import ApiRequest, apply_client_filters, build_request
@@ -46,6 +43,9 @@ from cargo_shell.executor.polling import WaitResult
 from cargo_shell.executor.retry import RetryConfig, Sender
 from cargo_shell.registry import CommandSpec, get_registry
 from cargo_shell.validation import validate_params
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 
 @dataclass
@@ -151,7 +151,7 @@ class Executor:
         """Validate, apply the guards and build the plan. Sends only cheap lookups.
 
         ``proposer`` is who proposed the action ("model" for the agent's tool calls)."""
-        if not isinstance(params, BaseModel):
+        if isinstance(params, Mapping):
             params = self.validate(spec, params)
         values = given_values(spec, params)
         notices: list[str] = []
