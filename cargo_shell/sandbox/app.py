@@ -42,6 +42,9 @@ DOMAIN_MODULES = (
     "cargo_shell.sandbox.domains.billing",
     "cargo_shell.sandbox.domains.orchestration",
     "cargo_shell.sandbox.domains.ai",
+    "cargo_shell.sandbox.domains.domain_management",
+    "cargo_shell.sandbox.domains.hosting",
+    "cargo_shell.sandbox.domains.revenue",
 )
 ENGINE_MODULE = "cargo_shell.sandbox.engine"
 
