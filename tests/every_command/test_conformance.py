@@ -21,7 +21,7 @@ import pytest
 from tests.client_facts.compare import command_operations
 from tests.client_facts.conformance import mismatches
 from tests.client_facts.facts import load_facts
-from tests.every_command import test_ai_commands, test_data_commands, test_orchestration_commands
+from tests.every_command import test_ai_commands, test_data_commands, test_orchestration_commands, test_org_commands
 from tests.every_command.world import Case, open_world
 
 FACTS = load_facts()
@@ -29,6 +29,11 @@ FACTS = load_facts()
 REFUSED = {
     "billing.subscription.createPortalSession": "the billing portal is Stripe's",
     "connection.integration.completeOauth": "OAuth consent happens at the provider",
+    "hosting.deployment.create": "building needs the hosting build farm",
+    "domainManagement.domain.search": "availability and prices are the registrar's",
+    "domainManagement.domain.suggestions": "availability and prices are the registrar's",
+    "domainManagement.domain.purchase": "the registration is made and paid at the registrar",
+    "domainManagement.domain.refreshStatus": "the registration status is the registrar's",
 }
 
 
@@ -60,7 +65,7 @@ class Recorder(httpx.BaseTransport):
         self.inner.close()
 
 
-MODULES = (test_data_commands, test_orchestration_commands, test_ai_commands)
+MODULES = (test_data_commands, test_orchestration_commands, test_ai_commands, test_org_commands)
 
 
 def _cases(module: Any) -> list[Case]:
