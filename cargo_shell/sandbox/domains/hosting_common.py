@@ -64,7 +64,7 @@ def owner_of(db: Database, ws: str, src: dict[str, Any], *, kind_required: bool)
         if len(given) != 1:
             raise bad_request("Give appUuid or workerUuid (exactly one)", "missingField")
         kind = given[0]
-    if kind not in SLOTS:
+    if not isinstance(kind, str) or kind not in SLOTS:
         raise bad_request("kind must be app or worker", "invalidField")
     uuid = uuid_ref(src, f"{kind}Uuid")
     if uuid is None:

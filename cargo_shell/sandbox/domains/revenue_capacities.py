@@ -57,11 +57,16 @@ def _capacity(db: Database, ws: str, uuid: Any) -> dict[str, Any]:
     return live_row(db, "revenue_capacities", ws, uuid, "Capacity", "capacityNotFound")
 
 
+def check_policy_interval(value: dict[str, Any]) -> str | None:
+    interval = value.get("interval")
+    return interval if isinstance(interval, str) and interval in POLICY_KEYS else None
+
+
 def check_policy(value: Any, field: str = "allocationExpirationPolicy") -> dict[str, Any] | None:
     """An expiration policy ({interval, ...} with the keys its interval allows), or None."""
     if value is None:
         return None
-    if not isinstance(value, dict) or value.get("interval") not in POLICY_KEYS:
+    if not isinstance(value, dict) or check_policy_interval(value) is None:
         raise bad_request(f"{field}.interval must be one of {', '.join(POLICY_KEYS)}", "invalidField")
     allowed = POLICY_KEYS[value["interval"]]
     extra = sorted(set(value) - {"interval", *allowed})
@@ -250,7 +255,7 @@ def list_allocations(req: Request) -> dict[str, Any]:
         sql += " AND json_extract(a.allocated_by, '$.territoryUuid') = ?"
         params.append(territory)
     wanted = query.get("expirationPolicy")
-    if wanted is not None and (not isinstance(wanted, dict) or wanted.get("interval") not in POLICY_KEYS):
+    if wanted is not None and (not isinstance(wanted, dict) or check_policy_interval(wanted) is None):
         raise bad_request(f"expirationPolicy[interval] must be one of {', '.join(POLICY_KEYS)}", "invalidField")
     limit = as_int(query.get("limit"), "limit", 100, maximum=1000)
     offset = as_int(query.get("offset"), "offset", 0)
