@@ -49,6 +49,9 @@ DOMAIN_MODULES = (
     "cargo_shell.sandbox.domains.context",
     "cargo_shell.sandbox.domains.connection_custom",
     "cargo_shell.sandbox.domains.billing_plan",
+    "cargo_shell.sandbox.domains.domain_management",
+    "cargo_shell.sandbox.domains.hosting",
+    "cargo_shell.sandbox.domains.revenue",
 )
 ENGINE_MODULE = "cargo_shell.sandbox.engine"
 
