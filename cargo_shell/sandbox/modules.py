@@ -16,12 +16,22 @@ from cargo_shell.sandbox.domains import (
     ai,
     billing,
     connection,
+    initialisation,
     orchestration,
     segmentation,
+    segmentation_changes,
     storage_columns,
     storage_models,
+    storage_previews,
+    storage_query,
+    storage_records,
+    storage_runs,
     system_of_record,
+    system_of_record_admin,
+    system_of_record_logs,
     workspace,
+    workspace_accounts,
+    workspace_admin,
 )
 from cargo_shell.sandbox.http import Router
 
@@ -31,12 +41,22 @@ ROUTES: tuple[Callable[[Router], None], ...] = (
     billing.register,
     connection.register,
     downloads.register,
+    initialisation.register,
     orchestration.register,
     segmentation.register,
+    segmentation_changes.register,
     storage_columns.register,
     storage_models.register,
+    storage_previews.register,
+    storage_query.register,
+    storage_records.register,
+    storage_runs.register,
     system_of_record.register,
+    system_of_record_admin.register,
+    system_of_record_logs.register,
     workspace.register,
+    workspace_accounts.register,
+    workspace_admin.register,
 )
 
 SeedHook = Callable[[Database, str, random.Random], None]
@@ -45,6 +65,9 @@ SeedHook = Callable[[Database, str, random.Random], None]
 SEEDS: tuple[SeedHook, ...] = (
     ai.seed_ai,
     orchestration.seed_orchestration,
+    storage_runs.seed_runs,
+    system_of_record_logs.seed_logs,
+    workspace_admin.seed_workspace_admin,
 )
 
 
