@@ -1,7 +1,8 @@
 """Deterministic demo workspace, generated at first start (fixed random seed, no data files).
 
-The domains add their own demo data with the hooks listed in ``modules.SEEDS``; they run after the
-core data exists, each with its own ``random.Random`` seeded from :data:`SEED` and its name.
+The domains add their own demo data with the hooks listed in ``modules.SHARED_SEEDS`` (one shared
+generator, so the demo UUIDs named in docs and tests stay put) and ``modules.SEEDS`` (each with its
+own ``random.Random`` seeded from :data:`SEED` and its name); they run after the core data exists.
 """
 
 from __future__ import annotations
@@ -88,9 +89,13 @@ def seed_workspace(db: Database, now: float, rng: random.Random, name: str = "Ac
 
 
 def run_hooks(db: Database, workspace_uuid: str) -> None:
-    """Every domain's demo data (``modules.SEEDS``), each hook with a generator of its own."""
-    from cargo_shell.sandbox.modules import SEEDS
+    """Every domain's demo data: ``modules.SHARED_SEEDS`` on one generator (the demo UUIDs that are
+    named elsewhere), then ``modules.SEEDS``, each hook with a generator of its own."""
+    from cargo_shell.sandbox.modules import SEEDS, SHARED_SEEDS
 
+    shared = random.Random(SEED + 1)
+    for hook in SHARED_SEEDS:
+        hook(db, workspace_uuid, shared)
     for hook in SEEDS:
         hook(db, workspace_uuid, random.Random(f"{SEED}:{hook.__module__}.{hook.__qualname__}"))
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -56,3 +58,16 @@ def test_the_lists_are_one_entry_per_line_in_alphabetic_order() -> None:
     assert names == sorted(names) and len(set(names)) == len(names)
     seeds = [fn.__module__.rsplit(".", 1)[1] for fn in modules.SEEDS]
     assert seeds == sorted(seeds) and len(set(seeds)) == len(seeds)
+
+
+def test_demo_objects_keep_the_uuids_docs_and_tests_name(seeded_sandbox_template: Path) -> None:
+    """The orchestration and ai demo data share one generator, as before domains added hooks, so
+    their objects keep their UUIDs; every later hook has its own and shifts nobody's."""
+    db = sqlite3.connect(seeded_sandbox_template / "sandbox.db")
+    try:
+        plays = db.execute("SELECT workflow_uuid FROM wf_plays WHERE name = 'Score new companies'").fetchall()
+        tools = db.execute("SELECT workflow_uuid FROM wf_tools WHERE name = 'Score lead'").fetchall()
+    finally:
+        db.close()
+    assert plays == [("9e12955c-7cdb-40d0-be50-cc9f01d9fa3c",)]
+    assert tools == [("b4e52f36-6f15-4876-acf4-74eefa4418f8",)]
