@@ -21,7 +21,12 @@ import pytest
 from tests.client_facts.compare import command_operations
 from tests.client_facts.conformance import mismatches
 from tests.client_facts.facts import load_facts
-from tests.every_command import test_ai_commands, test_data_commands, test_orchestration_commands
+from tests.every_command import (
+    test_ai_commands,
+    test_data_commands,
+    test_orchestration_commands,
+    test_platform_data_commands,
+)
 from tests.every_command.world import Case, open_world
 
 FACTS = load_facts()
@@ -29,6 +34,8 @@ FACTS = load_facts()
 REFUSED = {
     "billing.subscription.createPortalSession": "the billing portal is Stripe's",
     "connection.integration.completeOauth": "OAuth consent happens at the provider",
+    "systemOfRecordIntegration.systemOfRecord.migrate": "moving tables is the outside warehouse's work",
+    "systemOfRecordIntegration.systemOfRecord.cutover": "switching warehouses needs the migrated outside warehouse",
 }
 
 
@@ -60,7 +67,7 @@ class Recorder(httpx.BaseTransport):
         self.inner.close()
 
 
-MODULES = (test_data_commands, test_orchestration_commands, test_ai_commands)
+MODULES = (test_data_commands, test_orchestration_commands, test_ai_commands, test_platform_data_commands)
 
 
 def _cases(module: Any) -> list[Case]:
