@@ -24,6 +24,13 @@ CRM = "16c9a763-8f24-4547-a897-20cc389cde43"
 SEGMENT = "3a53ebe1-0bbf-4d74-b4db-9931e932a1d2"
 
 
+#: Kinds of the platform's operations that the documented CLI's entity list does not name: kind → why.
+BEYOND_CATALOGUE = {
+    "storage_run": "a model sync (StorageTypes.Run of the client); not the orchestration `run` entity",
+    "permission_resource": "what a user permission is on (agent, MCP server, workflow, folder or file)",
+}
+
+
 def _uuid_args() -> list[tuple[str, str]]:
     return [
         (spec.name, arg.name)
@@ -85,7 +92,7 @@ def test_kinds_are_catalogue_entities() -> None:
     ref = reference_dir()
     assert ref is not None
     entities = yaml.safe_load((ref / "entities.yaml").read_text())["entities"]
-    assert set(reg.kinds) <= set(entities)
+    assert set(reg.kinds) - set(entities) == set(BEYOND_CATALOGUE)
 
 
 def test_workflow_lookups_take_the_workflow_uuid_of_plays_and_tools(make_executor: MakeExecutor) -> None:
