@@ -44,6 +44,21 @@ REVIEWED_CLAIMS: dict[tuple[str, str], tuple[Any, str, str]] = {
         "destructive",
         "same as fetch: the export runs the text it is given",
     ),
+    ("storage query execute", "sql"): (
+        "DELETE FROM datasets_crm.models_companies",
+        "destructive",
+        "the storage query route takes any statement text, as the system-of-record query does",
+    ),
+    ("storage query download", "query"): (
+        "DROP TABLE datasets_crm.models_companies",
+        "destructive",
+        "the export runs the text it is given",
+    ),
+    ("storage run create", "is-reset"): (
+        True,
+        "destructive",
+        "a reset empties the model's table before refilling it from its source: hand-written records are lost",
+    ),
 }
 
 

@@ -44,7 +44,8 @@ def _kebab(name: str) -> str:
 
 @pytest.fixture(scope="module")
 def catalogue() -> dict[str, set[str]]:
-    """Command words -> allowed flags (documented flags plus flags named after API fields)."""
+    """Command words -> allowed flags (documented flags plus flags named after API fields), for the
+    documented CLI and for the registry's commands beyond it (the rest of the platform)."""
     if not CATALOGUE.is_file():
         pytest.skip("command catalogue not found at ../shared/reference/ next to the repository root")
     data: dict[str, Any] = yaml.safe_load(CATALOGUE.read_text(encoding="utf-8"))

@@ -27,6 +27,7 @@ from tests.every_command import (
     test_orchestration_commands,
     test_org_commands,
     test_platform_ai_commands,
+    test_platform_data_commands,
 )
 from tests.every_command.world import Case, open_world
 
@@ -49,6 +50,8 @@ REFUSED = {
     "domainManagement.domain.suggestions": "availability and prices are the registrar's",
     "domainManagement.domain.purchase": "the registration is made and paid at the registrar",
     "domainManagement.domain.refreshStatus": "the registration status is the registrar's",
+    "systemOfRecordIntegration.systemOfRecord.migrate": "moving tables is the outside warehouse's work",
+    "systemOfRecordIntegration.systemOfRecord.cutover": "switching warehouses needs the migrated outside warehouse",
 }
 
 
@@ -89,6 +92,7 @@ MODULES = (
     test_ai_commands,
     test_platform_ai_commands,
     test_org_commands,
+    test_platform_data_commands,
 )
 
 

@@ -9,6 +9,7 @@ from tests.every_command import (
     test_orchestration_commands,
     test_org_commands,
     test_platform_ai_commands,
+    test_platform_data_commands,
 )
 
 TABLES = {
@@ -17,6 +18,7 @@ TABLES = {
     "ai": test_ai_commands.cases.table,
     "platform-ai": test_platform_ai_commands.cases.table,
     "org": test_org_commands.cases.table,
+    "platform data": test_platform_data_commands.cases.table,
 }
 LOCAL_ONLY = {"login"}
 

@@ -24,6 +24,13 @@ CRM = "16c9a763-8f24-4547-a897-20cc389cde43"
 SEGMENT = "3a53ebe1-0bbf-4d74-b4db-9931e932a1d2"
 
 
+#: Kinds of the platform's operations that the documented CLI's entity list does not name: kind → why.
+BEYOND_CATALOGUE = {
+    "storage_run": "a model sync (StorageTypes.Run of the client); not the orchestration `run` entity",
+    "permission_resource": "what a user permission is on (agent, MCP server, workflow, folder or file)",
+}
+
+
 def _uuid_args() -> list[tuple[str, str]]:
     return [
         (spec.name, arg.name)
@@ -97,7 +104,8 @@ def test_kinds_are_catalogue_entities() -> None:
         return any(n.rsplit(".", 1)[-1].startswith("".join(words)) or all(w in n for w in words) for n in names)
 
     beyond = set(reg.kinds) - set(entities)
-    assert all(names_a_type(kind) for kind in beyond), sorted(k for k in beyond if not names_a_type(k))
+    unexplained = sorted(k for k in beyond if not names_a_type(k) and k not in BEYOND_CATALOGUE)
+    assert unexplained == []  # else name a client type, or say why in BEYOND_CATALOGUE
 
 
 def test_workflow_lookups_take_the_workflow_uuid_of_plays_and_tools(make_executor: MakeExecutor) -> None:

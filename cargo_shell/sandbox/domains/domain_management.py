@@ -18,7 +18,7 @@ from typing import Any
 from cargo_shell.sandbox.db import Database, dumps, loads, register_migration
 from cargo_shell.sandbox.fields import objects, optional, text
 from cargo_shell.sandbox.http import ApiError, Request, Router, bad_request, unavailable
-from cargo_shell.sandbox.seed import SEED, register_seed_hook
+from cargo_shell.sandbox.seed import SEED
 from cargo_shell.sandbox.util import as_int, iso, live_row, new_uuid, seeded_now
 
 RECORD_TYPES = ("A", "AAAA", "CAA", "CNAME", "MX", "NS", "SRV", "TXT")
@@ -284,6 +284,3 @@ def seed_domains(db: Database, ws: str, _rng: random.Random) -> None:
                 (new_uuid(rng), ws, name, status, dumps(records), price, expires, expires, int(renew), user, created,
                  created),
             )  # fmt: skip
-
-
-register_seed_hook(seed_domains)

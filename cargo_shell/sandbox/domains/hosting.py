@@ -12,11 +12,10 @@ import re
 from typing import Any
 
 from cargo_shell.sandbox.db import Database, dumps, loads
-from cargo_shell.sandbox.domains import hosting_deployments, hosting_domains, hosting_env, hosting_seed
+from cargo_shell.sandbox.domains import hosting_deployments, hosting_domains, hosting_env
 from cargo_shell.sandbox.domains.hosting_common import SLOTS, address, slot_row
 from cargo_shell.sandbox.fields import objects, optional, text, uuid_ref
 from cargo_shell.sandbox.http import ApiError, JsonResponse, Request, Router, bad_request
-from cargo_shell.sandbox.seed import register_seed_hook
 from cargo_shell.sandbox.util import iso, live_row, new_uuid, require
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])$")
@@ -199,6 +198,3 @@ def register(router: Router) -> None:
     hosting_deployments.register(router)
     hosting_env.register(router)
     hosting_domains.register(router)
-
-
-register_seed_hook(hosting_seed.seed_hosting)

@@ -13,11 +13,10 @@ import sqlite3
 from typing import Any
 
 from cargo_shell.sandbox.db import Database, dumps, loads, register_migration
-from cargo_shell.sandbox.domains import revenue_capacities, revenue_seed
+from cargo_shell.sandbox.domains import revenue_capacities
 from cargo_shell.sandbox.domains.revenue_capacities import color
 from cargo_shell.sandbox.fields import objects, optional, text, uuid_ref
 from cargo_shell.sandbox.http import ApiError, JsonResponse, Request, Router, bad_request, unavailable
-from cargo_shell.sandbox.seed import register_seed_hook
 from cargo_shell.sandbox.util import iso, live_row, live_rows, new_uuid, require
 
 
@@ -252,6 +251,3 @@ def register(router: Router) -> None:
     r("PUT", f"{territories}/{{uuid}}")(update_territory)
     r("DELETE", f"{territories}/{{uuid}}")(remove_territory)
     revenue_capacities.register(router)
-
-
-register_seed_hook(revenue_seed.seed_revenue)
