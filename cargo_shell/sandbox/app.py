@@ -42,6 +42,8 @@ DOMAIN_MODULES = (
     "cargo_shell.sandbox.domains.billing",
     "cargo_shell.sandbox.domains.orchestration",
     "cargo_shell.sandbox.domains.ai",
+    "cargo_shell.sandbox.domains.observability",
+    "cargo_shell.sandbox.domains.expression",
 )
 ENGINE_MODULE = "cargo_shell.sandbox.engine"
 
