@@ -21,7 +21,14 @@ import pytest
 from tests.client_facts.compare import command_operations
 from tests.client_facts.conformance import mismatches
 from tests.client_facts.facts import load_facts
-from tests.every_command import test_ai_commands, test_data_commands, test_orchestration_commands
+from tests.every_command import (
+    test_ai_commands,
+    test_data_commands,
+    test_expression_commands,
+    test_observability_commands,
+    test_orchestration_commands,
+    test_orchestration_platform_commands,
+)
 from tests.every_command.world import Case, open_world
 
 FACTS = load_facts()
@@ -29,6 +36,7 @@ FACTS = load_facts()
 REFUSED = {
     "billing.subscription.createPortalSession": "the billing portal is Stripe's",
     "connection.integration.completeOauth": "OAuth consent happens at the provider",
+    "expression.expression.generate": "an LLM writes the expression; the sandbox has no language model",
 }
 
 
@@ -60,7 +68,10 @@ class Recorder(httpx.BaseTransport):
         self.inner.close()
 
 
-MODULES = (test_data_commands, test_orchestration_commands, test_ai_commands)
+MODULES = (
+    test_data_commands, test_orchestration_commands, test_ai_commands, test_orchestration_platform_commands,
+    test_observability_commands, test_expression_commands,
+)  # fmt: skip
 
 
 def _cases(module: Any) -> list[Case]:
