@@ -279,11 +279,11 @@ def _log_crash(env: Environment) -> None:
     """The traceback of an unexpected error, in the state folder, secrets masked."""
     import logging
 
+    from cargo_shell.private_files import private_file
     from cargo_shell.secrets import MaskingFormatter
 
     try:
-        path = env.paths.state_dir / "cargo-shell.log"
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path = private_file(env.paths.state_dir / "cargo-shell.log")
         handler = logging.FileHandler(path, encoding="utf-8")
         handler.setFormatter(MaskingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         logger = logging.getLogger("cargo_shell.crash")

@@ -6,8 +6,7 @@ import json
 import textwrap
 
 from cargo_shell.cli_args import GLOBAL_FLAGS, GLOBAL_SWITCHES
-from cargo_shell.registry import Registry
-from cargo_shell.registry.jobs import JOB_KINDS
+from cargo_shell.registry import Registry, get_registry
 from cargo_shell.registry.spec import ArgSpec, CommandSpec
 
 _EFFECT_TEXT = {
@@ -115,7 +114,7 @@ def command_help(spec: CommandSpec) -> str:
     if spec.http is not None and spec.http.path:
         lines.append(f"API:    {spec.http.method} {spec.http.path}")
     if spec.job is not None:
-        kind = JOB_KINDS[spec.job.kind]
+        kind = get_registry().job_kind(spec.job.kind)
         lines.append(
             f"Async:  returns a {spec.job.kind}; --wait-until-finished polls `{kind.get_command}` "
             f"every {kind.interval_s:g} s until {'/'.join(sorted(kind.terminal))}"

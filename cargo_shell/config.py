@@ -18,6 +18,7 @@ from typing import Any, Literal
 from cargo_shell.constants import DEFAULT_BASE_URL
 from cargo_shell.errors import ConfigError
 from cargo_shell.paths import Paths
+from cargo_shell.private_files import write_private
 
 Source = Literal["flag", "env", "profile", "default", "sandbox"]
 
@@ -51,14 +52,7 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 def write_private_json(path: Path, data: dict[str, Any]) -> None:
     """Write a file readable by its owner only (created 0600, never world-readable)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, indent=2)
-        fh.write("\n")
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
+    write_private(path, json.dumps(data, indent=2) + "\n")
 
 
 class ConfigStore:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any, NoReturn
 
 from cargo_shell.config import Resolved
@@ -44,7 +45,7 @@ def need_verb(parser: argparse.ArgumentParser, ctx: Context, argv: list[str], ve
 
 def login(ctx: Context, argv: list[str]) -> int:
     p = _parser("login", "Check an API token with whoami, then store it for a profile.")
-    p.add_argument("--token", required=True, help="API token (Settings > API in the Cargo app)")
+    p.add_argument("--token", help="API token (Settings > API in the Cargo app); left out: typed, hidden")
     p.add_argument("--workspace-uuid", help="workspace to act in (default: the token's workspace)")
     p.add_argument("--base-url", help="API base URL (default https://api.getcargo.io)")
     p.add_argument("--profile", help="profile name (default: the current profile)")
@@ -60,10 +61,14 @@ def login(ctx: Context, argv: list[str]) -> int:
         ctx.env.stdout.write(head + "\n" + own.rstrip("\n") + sep + tail if sep else text + own)
         return ExitStatus.OK
     ns = p.parse_args(argv)
+    given = ns.token or ctx.globals.get("token")
+    token = given or _ask_token(ctx)
     profile = ns.profile or ctx.globals.get("profile") or ctx.store.current_profile()
     base_url = ns.base_url or ctx.globals.get("base_url") or ctx.env.environ.get("CARGO_API_URL")
-    resolved = Resolved(profile, "cloud", base_url or "https://api.getcargo.io", ns.token, ns.workspace_uuid)
-    resolved.sources.update(token="flag", workspace_uuid="flag")  # named in a refusal of an unsendable value
+    resolved = Resolved(profile, "cloud", base_url or "https://api.getcargo.io", token, ns.workspace_uuid)
+    resolved.sources.update(workspace_uuid="flag")  # named in a refusal of an unsendable value
+    if given:
+        resolved.sources["token"] = "flag"  # a typed token has no flag to name
     target = open_target(resolved, ctx.env.paths, transport=ctx.transport)
     try:
         from cargo_shell.executor import Executor
@@ -75,13 +80,30 @@ def login(ctx: Context, argv: list[str]) -> int:
         target.close()
     workspace = (who or {}).get("workspace") or {}
     store = ctx.store
-    where = store.set_token(profile, ns.token)
+    where = store.set_token(profile, token)
     store.set_profile(
         profile,
         {"base_url": base_url, "workspace_uuid": ns.workspace_uuid or workspace.get("uuid")},
     )
     write_result(ctx.env, {"profile": profile, "tokenStoredIn": where, **(who or {})})
     return ExitStatus.OK
+
+
+def _ask_token(ctx: Context) -> str:
+    """The token typed at a hidden prompt; the terminal echoes nothing from start-up on."""
+    from cargo_shell.terminal_echo import read_hidden
+
+    if not ctx.env.interactive:
+        raise UsageError(
+            "login needs a token", hint="Pass --token <API token>, or run `cargo-shell login` on a terminal."
+        )
+    try:
+        token = read_hidden("API token (hidden): ").strip()
+    except EOFError:  # Ctrl-D
+        token = ""
+    if not token:
+        raise UsageError("No token was typed: nothing stored", hint="Run `cargo-shell login` again.")
+    return token
 
 
 def logout(ctx: Context, argv: list[str]) -> int:
@@ -135,8 +157,6 @@ def completion(ctx: Context, argv: list[str]) -> int:
 
 
 def sandbox(ctx: Context, argv: list[str]) -> int:
-    from pathlib import Path
-
     p = _parser("sandbox", "The local Cargo-compatible sandbox API.")
     sub = p.add_subparsers(dest="action", required=True, parser_class=_Parser)
     serve = sub.add_parser("serve", help="serve the sandbox over HTTP on loopback")
@@ -149,7 +169,7 @@ def sandbox(ctx: Context, argv: list[str]) -> int:
     info = sub.add_parser("info", help="where the sandbox is reachable (a running `serve`'s URL), workspace, token")
     info.add_argument("--json", action="store_true", help="JSON output (the default)")
     info.add_argument("--data-dir")
-    reset = sub.add_parser("reset", help="delete and re-seed the demo workspace")
+    reset = sub.add_parser("reset", help="re-seed the demo workspace; open shells and servers follow")
     reset.add_argument("--data-dir")
     if argv[:1] in (["-h"], ["--help"]):
         ctx.env.stdout.write(p.format_help())
@@ -160,21 +180,20 @@ def sandbox(ctx: Context, argv: list[str]) -> int:
     from cargo_shell.sandbox.runtime import Sandbox
 
     if ns.action == "serve":
-        _serve(ns, data_dir)
+        _serve(ctx, ns, data_dir)
         return ExitStatus.OK
-    box = Sandbox.open(data_dir, reset=ns.action == "reset")
+    if ns.action == "reset":
+        write_result(ctx.env, _reset_sandbox(ctx, data_dir))
+        return ExitStatus.OK
+    box = Sandbox.open(data_dir)
     try:
-        info_out = box.info()
-        if ns.action == "reset":
-            write_result(ctx.env, {"reset": True, "workspaceUuid": info_out["workspaceUuid"]})
-        else:
-            write_result(ctx.env, _sandbox_info(data_dir, info_out))
+        write_result(ctx.env, _sandbox_info(data_dir, box.info()))
     finally:
         box.close()
     return ExitStatus.OK
 
 
-def _serve(ns: argparse.Namespace, data_dir: Any) -> None:
+def _serve(ctx: Context, ns: argparse.Namespace, data_dir: Path) -> None:
     from cargo_shell.sandbox.faults import FaultSpec
     from cargo_shell.sandbox.serve import ServeError, serve
 
@@ -185,8 +204,10 @@ def _serve(ns: argparse.Namespace, data_dir: Any) -> None:
         raise UsageError(f"--faults: {exc}", hint=example) from None
     if not 0 <= ns.port <= 65535:
         raise UsageError(f"--port {ns.port} is not a port number", hint="Use 1-65535, or 0 for any free port.")
+    if ns.reset:
+        _reset_sandbox(ctx, data_dir)  # marks the workspace's unfinished jobs gone too
     try:
-        serve(host=ns.host, port=ns.port, data_dir=data_dir, token=ns.token, reset=ns.reset, faults=faults)
+        serve(host=ns.host, port=ns.port, data_dir=data_dir, token=ns.token, faults=faults)
     except ServeError as exc:
         raise UsageError(exc.message, hint=exc.hint) from None
 
@@ -210,3 +231,22 @@ def _sandbox_info(data_dir: Any, identity: dict[str, Any]) -> dict[str, Any]:
             " Run `cargo-shell sandbox serve` (or `--port 0` for any free port) to reach it over HTTP."
         )
     return out
+
+
+def _reset_sandbox(ctx: Context, data_dir: Path) -> dict[str, Any]:
+    """Re-seed the sandbox in place (open shells and servers see it at their next request) and mark
+    gone the unfinished jobs recorded in its workspace: their batches and runs went with it."""
+    from cargo_shell.executor.jobstore import JobStore
+    from cargo_shell.sandbox.runtime import Sandbox
+
+    box = Sandbox.open(data_dir, reset=True)
+    try:
+        workspace = box.workspace_uuid
+    finally:
+        box.close()
+    store = JobStore(ctx.env.paths.jobs_db)
+    try:
+        gone = store.mark_workspace_gone(workspace)
+    finally:
+        store.close()
+    return {"reset": True, "workspaceUuid": workspace, "jobsGone": gone}

@@ -9,6 +9,8 @@ from cargo_shell.config import ConfigStore, Resolved, resolve
 from cargo_shell.environment import Environment
 
 if TYPE_CHECKING:  # the registry, the executor and the HTTP stack load on first use: start-up stays fast
+    from collections.abc import Callable
+
     from cargo_shell.executor import Confirmer, EventSink, Executor
     from cargo_shell.registry import CommandSpec, Registry
     from cargo_shell.target import Target
@@ -75,6 +77,7 @@ class Context:
         confirmer: Confirmer | None = None,
         events: EventSink | None = None,
         front_end: str = "cli",
+        sleep: Callable[[float], None] | None = None,
     ) -> Executor:
         """An executor on this context's target with the profile's policy, job store and audit log.
 
@@ -82,8 +85,11 @@ class Context:
         a y/n/e/a prompt when stdin is a terminal (else none: approval-needing actions exit 3)
         and stderr progress. ``--yes`` is honoured here and only here (``--yes=destructive`` also
         covers the destructive actions the assistant proposes). A local path the assistant
-        proposes never points into cargo-shell's own folders without asking.
+        proposes never points into cargo-shell's own folders without asking. ``sleep`` replaces
+        ``time.sleep`` for every pause the executor makes (tests on a fake clock).
         """
+        import time
+
         from cargo_shell.executor import AuditLog, Executor, JobStore, Policy, RetryConfig, RunContext
         from cargo_shell.executor.confirm import StdinConfirmer
         from cargo_shell.executor.local_paths import PathRules
@@ -116,6 +122,7 @@ class Context:
             audit=AuditLog(paths.audit_log, profile=resolved.profile, workspace_uuid=target.client.workspace_uuid),
             retry=RetryConfig.from_environ(self.env.environ),
             context=context,
+            sleep=sleep or time.sleep,
         )
 
     @property
@@ -154,8 +161,9 @@ class Context:
 
         self.env.warn(SANDBOX_NOTICE)
         with contextlib.suppress(OSError):
-            marker.parent.mkdir(parents=True, exist_ok=True)
-            marker.touch()
+            from cargo_shell.private_files import private_file
+
+            private_file(marker)
 
     def close(self) -> None:
         if self._target is not None:

@@ -70,7 +70,7 @@ def run_spec(spec: CommandSpec, tmp: Path) -> tuple[list[httpx.Request], dict[st
         token=TOKEN,
         workspace_uuid=WORKSPACE,
     )
-    values = {a.name: sample(a, tmp) for a in spec.args if a.location != "wait" and a.location != "local"}
+    values = {a.name: sample(a, tmp) for a in spec.args if a.location not in ("wait", "local", "poll")}
     executor = Executor(client, policy=Policy(assume_yes=True), checks=False)
     executor.run(spec, executor.validate(spec, values))
     return capture.requests, values

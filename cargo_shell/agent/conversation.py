@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from cargo_shell.agent.model import Message, Usage
+from cargo_shell.private_files import open_private
 from cargo_shell.secrets import mask_data
 
 FORMAT_VERSION = 1
@@ -78,10 +79,9 @@ class Conversation:
 
     def save(self, folder: Path) -> Path:
         """Write ``<folder>/<id>.json`` (owner-readable only) and return its path."""
-        folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{self.id}.json"
         tmp = path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        fd = open_private(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             json.dump(mask_data(self.to_json()), handle, ensure_ascii=False, indent=1)
         os.replace(tmp, path)

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from cargo_shell.private_files import open_private
 from cargo_shell.secrets import mask_data, mask_text
 
 #: One encoder for every line (``json.dumps`` with options builds a new one per call).
@@ -85,8 +86,7 @@ class AuditLog:
         text = f'{{"time":"{self._time()}",{self._head(front_end, command, effect)},{_encode(rest)[1:]}\n'
         data = text.encode()
         if self._fd is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            self._fd = open_private(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
         os.write(self._fd, data)  # one O_APPEND write per line: lines of concurrent shells do not interleave
 
     # -- the phases ---------------------------------------------------------------------------

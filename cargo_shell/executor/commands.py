@@ -66,18 +66,9 @@ def jobs(ctx: Context, argv: list[str]) -> int:
         )
     executor = ctx.executor()
     if ns.action == "cancel":
-        from cargo_shell.registry.jobs import JOB_KINDS
-
-        command = JOB_KINDS[record.kind].cancel_command
-        if command is None:
-            raise UsageError(f"A {record.kind} cannot be cancelled through the API")
-        spec = ctx.registry.get(command)
-        raw: dict[str, Any] = (
-            {"batch-uuid": record.job_id}
-            if record.kind == "batch"
-            else {"workflow-uuid": record.detail.get("workflowUuid"), "uuids": [record.job_id]}
-        )
-        outcome = executor.run(spec, raw)
+        kind = ctx.registry.job_kind(record.kind)
+        raw = kind.cancel_args(record.job_id, record.detail)
+        outcome = executor.run(ctx.registry.get(str(kind.cancel_command)), raw)
         write_result(ctx.env, outcome.data)
         return outcome.exit_status(strict=ctx.strict)
     outcome = executor.attach(record.job_id, record.kind)

@@ -32,13 +32,22 @@ from cargo_shell.errors import (
 from cargo_shell.executor import audit_trail, rollout, tracking
 from cargo_shell.executor.audit import AuditLog, new_action_id
 from cargo_shell.executor.confirm import Approval, Confirmer
+from cargo_shell.executor.derived import add_derived_fields
 from cargo_shell.executor.events import Event, EventSink, Notice
-from cargo_shell.executor.guards import apply_guards, post_process
+from cargo_shell.executor.guards import apply_guards
 from cargo_shell.executor.jobstore import JobStore
 from cargo_shell.executor.local_paths import PathRules, Proposer
 from cargo_shell.executor.lookups import Lookups
 from cargo_shell.executor.outcome import Outcome
-from cargo_shell.executor.plan import Plan, Touch, command_line, given_values, unsent_args
+from cargo_shell.executor.plan import (
+    Plan,
+    Touch,
+    command_line,
+    given_values,
+    poll_interval_s,
+    unsent_args,
+    wants_wait,
+)
 from cargo_shell.executor.policy import Policy
 from cargo_shell.executor.polling import WaitResult, dig
 from cargo_shell.executor.retry import RetryConfig, Sender, creates_or_spends
@@ -97,8 +106,8 @@ class Executor:
         self.checks = checks
         self.rollout_over = rollout_over
         self.rollout_max_error_rate = rollout_max_error_rate
-        self.sleep = sleep
-        self.clock = clock
+        self._sleep = sleep
+        self._clock = clock
         self._events = events
         #: Extra sinks for the duration of one call (``run(events=...)``, :meth:`events_to`).
         self._call_sinks: tuple[EventSink, ...] = ()
@@ -106,6 +115,15 @@ class Executor:
         self.sender = Sender(client, config=retry or RetryConfig(), sleep=sleep, clock=clock, emit=self.emit, rng=rng)
         self.lookups = Lookups(self.read)
         self._jobs_refreshed_at: float | None = None
+
+    @property
+    def sleep(self) -> Callable[[float], None]:
+        """How this executor pauses (retries, polls, stages): given at construction, for every part."""
+        return self._sleep
+
+    @property
+    def clock(self) -> Callable[[], float]:
+        return self._clock
 
     # -- events ---------------------------------------------------------------------------
     def emit(self, event: Event) -> None:
@@ -172,7 +190,7 @@ class Executor:
             spec,
             params,
             notices=notices,
-            wait=bool(values.get("wait-until-finished")),
+            wait=wants_wait(spec, values),
             api_request=api_request,
             values=values,
             proposer=proposer,
@@ -183,6 +201,8 @@ class Executor:
                 for a in spec.args
                 if a.type == "file" and a.name in values
             ]
+        if spec.job is not None:
+            plan.poll_interval_s = poll_interval_s(spec, values)
         for arg in unsent_args(spec):
             if arg.name in values:
                 plan.notices.append(f"{arg.flag} has no field in the Cargo API and was not sent")
@@ -336,7 +356,7 @@ class Executor:
             # a secret the API hands back (a token just created) is masked by value from now on;
             # what reads return is learned by the masker when it hides it on its way out
             outcome.revealed += KNOWN.learn(resp.data)
-        outcome.data = post_process(spec, apply_client_filters(spec, params, resp.data, values=plan.values))
+        outcome.data = add_derived_fields(spec, apply_client_filters(spec, params, resp.data, values=plan.values))
         if spec.download and download_to is not None:
             outcome.data = self._download(outcome.data, download_to)
         if spec.job is not None and outcome.job_id and outcome.job_kind:
@@ -376,9 +396,7 @@ class Executor:
         """A read command that shows whether an ambiguous create/spend took effect."""
         candidates = [" ".join((*spec.words[:-1], "list"))]
         if spec.job is not None:
-            candidates.append(
-                f"orchestration {spec.job.kind} list" if spec.job.kind != "message" else "ai message list"
-            )
+            candidates.append(self.registry.job_kind(spec.job.kind).list_command)
         for name in candidates:
             if name not in self.registry:
                 continue

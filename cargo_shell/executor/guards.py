@@ -3,6 +3,11 @@
 A guard may rewrite argument values (with a visible notice) or block the action with a
 :class:`UsageError` that says what to do instead. Guards that need workspace data use
 :class:`Lookups` and stay silent when a lookup is unavailable.
+
+Which commands a guard checks is registry data, never a command name: :data:`GUARDS` is the one
+table (name → check and selector). A guard with a selector applies wherever an argument matches
+it (what the argument ``holds``, or a ``refers_to``); one without applies to the commands that
+list its name in ``"guards"``. The arguments a guard reads are found the same way.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from typing import Any
 
 from cargo_shell.errors import UsageError
 from cargo_shell.executor.lookups import Lookups
-from cargo_shell.registry.spec import CommandSpec
+from cargo_shell.registry.spec import EFFECTS, CommandSpec, Effect, Holds
 
 
 @dataclass
@@ -52,8 +57,8 @@ def fix_conjunction(
 ) -> dict[str, Any]:
     """Filters spell the key ``conjonction``; the English spelling silently matches nothing."""
     out = dict(values)
-    for arg in spec.args:
-        if arg.type == "json" and arg.name in out:
+    for arg in spec.holding("filter", "batch-data"):
+        if arg.name in out:
             fixed, count = _rename_key(out[arg.name], "conjunction", "conjonction")
             if count:
                 out[arg.name] = fixed
@@ -65,14 +70,17 @@ def fix_conjunction(
 
 
 def play_not_runnable(spec: CommandSpec, values: dict[str, Any], lk: Lookups | None, _n: list[str]) -> dict[str, Any]:
-    if spec.name != "orchestration run create" or lk is None or "workflow-uuid" not in values:
+    """A play's workflow given to a command that starts single runs (the API answers playNotCompatible)."""
+    arg = spec.referring_to("workflow")
+    if lk is None or arg is None or arg.name not in values:
         return values
-    kind, name = lk.workflow(values["workflow-uuid"])
+    kind, name = lk.workflow(values[arg.name])
     if kind == "play":
-        wf = values["workflow-uuid"]
+        wf = values[arg.name]
         example = json.dumps({"kind": "recordIds", "modelUuid": "<model uuid>", "ids": ["<record id>"]})
         raise UsageError(
-            f"Workflow {wf} belongs to the play {name!r}: plays cannot be started with `run create` "
+            f"Workflow {wf} belongs to the play {name!r}: plays cannot be started with `{spec.words[-2]} "
+            f"{spec.words[-1]}` "
             "(the API answers playNotCompatible). Start a batch instead.",
             hint=f"cargo-shell orchestration batch create --workflow-uuid {wf} --data {shlex.quote(example)}",
         )
@@ -82,9 +90,11 @@ def play_not_runnable(spec: CommandSpec, values: dict[str, Any], lk: Lookups | N
 def segment_is_not_model(
     spec: CommandSpec, values: dict[str, Any], lk: Lookups | None, _n: list[str]
 ) -> dict[str, Any]:
-    if spec.name not in ("segmentation segment fetch", "segmentation segment download") or lk is None:
+    """A segment's UUID given where a model's is needed: says which model and to pass the segment's filter."""
+    arg = spec.referring_to("model")
+    if lk is None or arg is None:
         return values
-    given = values.get("model-uuid")
+    given = values.get(arg.name)
     if not given or lk.by_uuid("model", given) is not None:
         return values
     segment = lk.by_uuid("segment", given)
@@ -93,9 +103,9 @@ def segment_is_not_model(
     model_uuid = segment.get("modelUuid")
     model_name = lk.name("model", model_uuid) if model_uuid else None
     raise UsageError(
-        f"--model-uuid {given} is the segment {segment.get('name')!r}, not a model: `{spec.name}` takes "
+        f"{arg.flag} {given} is the segment {segment.get('name')!r}, not a model: `{spec.name}` takes "
         f"the model UUID ({model_uuid}{f', model {model_name!r}' if model_name else ''}) and a --filter.",
-        hint=f"Use --model-uuid {model_uuid} and pass the segment's filter "
+        hint=f"Use {arg.flag} {model_uuid} and pass the segment's filter "
         f"(cargo-shell segmentation segment get {given}).",
     )
 
@@ -135,14 +145,19 @@ _CTE_RE = re.compile(r"(?:\bwith(?:\s+recursive)?|,)\s*(\w+)\s+as\s*\(", re.I)
 
 
 def sql_tables_exist(spec: CommandSpec, values: dict[str, Any], lk: Lookups | None, _n: list[str]) -> dict[str, Any]:
-    if not spec.name.startswith("system-of-record client ") or lk is None:
+    if lk is None:
         return values
-    sql = values.get("sql") or values.get("query")
-    if not isinstance(sql, str):
-        return values
+    for arg in spec.holding("sql"):
+        sql = values.get(arg.name)
+        if isinstance(sql, str):
+            _check_tables(sql, lk)
+    return values
+
+
+def _check_tables(sql: str, lk: Lookups) -> None:
     known = lk.table_names()
     if not known:
-        return values
+        return
     ctes = {m.lower() for m in _CTE_RE.findall(sql)}
     for match in _TABLE_RE.finditer(sql):
         if sql[match.end() :].lstrip().startswith("("):
@@ -163,14 +178,26 @@ def sql_tables_exist(spec: CommandSpec, values: dict[str, Any], lk: Lookups | No
                 f"Tables: {listing}",
                 hint="Get a model's exact table name with `cargo-shell storage model get-ddl <model uuid>`.",
             )
-    return values
 
 
 def batch_data_kind(spec: CommandSpec, values: dict[str, Any], lk: Lookups | None, _n: list[str]) -> dict[str, Any]:
+    """Batch data kinds against play or tool (the command's ``batch_data_kinds``)."""
     kinds = spec.extra.get("batch_data_kinds")
-    data = values.get("data")
-    if not isinstance(kinds, dict) or not isinstance(data, dict):
-        return values
+    for arg in spec.holding("batch-data"):
+        data = values.get(arg.name)
+        if isinstance(kinds, dict) and isinstance(data, dict):
+            _check_batch_data(spec, values, arg.flag, kinds, data, lk)
+    return values
+
+
+def _check_batch_data(
+    spec: CommandSpec,
+    values: dict[str, Any],
+    flag: str,
+    kinds: dict[str, Any],
+    data: dict[str, Any],
+    lk: Lookups | None,
+) -> None:
     shapes = {k: v for k, v in kinds.items() if isinstance(v, str)}
     kind = data.get("kind")
     if not isinstance(kind, str) or kind not in shapes:
@@ -182,19 +209,19 @@ def batch_data_kind(spec: CommandSpec, values: dict[str, Any], lk: Lookups | Non
         else:
             json_type = {dict: "object", list: "array", bool: "boolean"}.get(type(kind), "number")
             what = f'has a kind that is a JSON {json_type}, not a string; "kind" takes one word'
-        raise UsageError(f"--data {what}. Batch data kinds: {listing}")
+        raise UsageError(f"{flag} {what}. Batch data kinds: {listing}")
     if kind == "recordIds" and "ids" not in data and "recordIds" in data:
-        raise UsageError(
-            '--data kind recordIds takes {"kind": "recordIds", "modelUuid": ..., "ids": [...]}, not "recordIds": [...]'
-        )
+        shape = '{"kind": "recordIds", "modelUuid": ..., "ids": [...]}'
+        raise UsageError(f'{flag} kind recordIds takes {shape}, not "recordIds": [...]')
     play_kinds = list(kinds.get("allowed_for_play") or [])
     tool_kinds = list(kinds.get("allowed_for_tool_or_no_workflow") or [])
     if kind not in play_kinds + tool_kinds:
-        return values  # kinds the catalogue does not restrict (runs, schedule, form, change)
-    wf = values.get("workflow-uuid")
+        return  # kinds the catalogue does not restrict (runs, schedule, form, change)
+    workflow = spec.referring_to("workflow")
+    wf = values.get(workflow.name) if workflow is not None else None
     if wf is None:
         wf_kind: str | None = "tool"
-        label = "a batch without --workflow-uuid"
+        label = f"a batch without {workflow.flag if workflow else 'a workflow'}"
     elif lk is not None:
         wf_kind, name = lk.workflow(wf)
         label = f"the {wf_kind} {name!r}" if wf_kind else ""
@@ -203,31 +230,59 @@ def batch_data_kind(spec: CommandSpec, values: dict[str, Any], lk: Lookups | Non
     allowed = play_kinds if wf_kind == "play" else tool_kinds if wf_kind == "tool" else None
     if allowed is not None and kind not in allowed:
         raise UsageError(
-            f"--data kind {kind!r} cannot be used for {label} (the API answers invalidDataKind); "
+            f"{flag} kind {kind!r} cannot be used for {label} (the API answers invalidDataKind); "
             f"use one of: {', '.join(allowed)}"
         )
-    return values
 
 
-GUARDS: tuple[Guard, ...] = (
-    fix_conjunction,
-    uuid_of_another_kind,
-    play_not_runnable,
-    segment_is_not_model,
-    sql_tables_exist,
-    batch_data_kind,
-)
+@dataclass(frozen=True)
+class GuardEntry:
+    """One guard of the table: its check and which arguments select it (none: commands list it).
 
-#: Which commands a guard can have anything to say about (each guard checks again itself).
-_APPLIES: dict[Guard, Callable[[CommandSpec], bool]] = {
-    fix_conjunction: lambda spec: any(arg.type == "json" for arg in spec.args),
-    uuid_of_another_kind: lambda spec: spec.effect != "read" and any(arg.refers_to for arg in spec.args),
-    play_not_runnable: lambda spec: spec.name == "orchestration run create",
-    segment_is_not_model: lambda spec: spec.name in ("segmentation segment fetch", "segmentation segment download"),
-    sql_tables_exist: lambda spec: spec.name.startswith("system-of-record client "),
-    batch_data_kind: lambda spec: isinstance(spec.extra.get("batch_data_kinds"), dict),
+    ``holds``: the guard applies to commands with an argument holding one of these. ``refers_to``:
+    to commands with an argument naming a resource kind, whose own effect is in ``effects``.
+    """
+
+    check: Guard
+    holds: tuple[Holds, ...] = ()
+    refers_to: bool = False
+    effects: tuple[Effect, ...] = EFFECTS
+    #: For a listed guard: the resource kind of the argument it reads (a command listing it must have one).
+    reads: str | None = None
+
+    @property
+    def listed(self) -> bool:
+        """True when only the commands that name the guard in ``"guards"`` get it."""
+        return not self.holds and not self.refers_to
+
+    def selects(self, spec: CommandSpec) -> bool:
+        if spec.effect not in self.effects:
+            return False
+        if self.holds and spec.holding(*self.holds):
+            return True
+        return self.refers_to and any(a.refers_to for a in spec.args)
+
+
+#: Every guard, by the name the registry uses, in the order they run.
+GUARDS: dict[str, GuardEntry] = {
+    "filter-spelling": GuardEntry(fix_conjunction, holds=("filter", "batch-data")),
+    "uuid-kind": GuardEntry(uuid_of_another_kind, refers_to=True, effects=("write", "destructive", "cost")),
+    "play-not-runnable": GuardEntry(play_not_runnable, reads="workflow"),
+    "segment-not-model": GuardEntry(segment_is_not_model, reads="model"),
+    "sql-tables": GuardEntry(sql_tables_exist, holds=("sql",)),
+    "batch-data-kind": GuardEntry(batch_data_kind, holds=("batch-data",)),
 }
 _FOR_SPEC: dict[int, tuple[CommandSpec, tuple[Guard, ...]]] = {}
+
+
+def guard_names(spec: CommandSpec) -> tuple[str, ...]:
+    """The names of the guards that check ``spec``: those its arguments select and those it lists."""
+    unknown = [name for name in spec.guards if name not in GUARDS]
+    if unknown:
+        raise KeyError(f"{spec.name}: unknown guard(s) {', '.join(unknown)}")
+    return tuple(
+        name for name, entry in GUARDS.items() if (name in spec.guards if entry.listed else entry.selects(spec))
+    )
 
 
 def guards_for(spec: CommandSpec) -> tuple[Guard, ...]:
@@ -235,7 +290,7 @@ def guards_for(spec: CommandSpec) -> tuple[Guard, ...]:
     hit = _FOR_SPEC.get(id(spec))
     if hit is not None and hit[0] is spec:
         return hit[1]
-    guards = tuple(g for g in GUARDS if g not in _APPLIES or _APPLIES[g](spec))
+    guards = tuple(GUARDS[name].check for name in guard_names(spec))
     _FOR_SPEC[id(spec)] = (spec, guards)  # keeps the spec alive, so its id is never reused
     return guards
 
@@ -245,23 +300,3 @@ def apply_guards(spec: CommandSpec, values: dict[str, Any], lookups: Lookups | N
     for guard in guards_for(spec):
         values = guard(spec, values, lookups, notices)
     return GuardResult(values, notices)
-
-
-_INVOICES = ("billing", "subscription", "get-invoices")
-
-
-def post_process(spec: CommandSpec, data: Any) -> Any:
-    """Additions to responses: invoice amounts (cents) also in dollars."""
-    if spec.words == _INVOICES and isinstance(data, dict):
-        invoices = data.get("invoices")
-        if isinstance(invoices, list):
-            data = {
-                **data,
-                "invoices": [
-                    {**inv, "amountInDollars": f"{inv['amount'] / 100:.2f}"}
-                    if isinstance(inv, dict) and isinstance(inv.get("amount"), int | float)
-                    else inv
-                    for inv in invoices
-                ],
-            }
-    return data

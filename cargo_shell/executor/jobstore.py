@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cargo_shell.private_files import private_sqlite
+
 #: The status of a job the API answers 404 for (deleted, or its sandbox was reset).
 GONE = "gone"
 
@@ -107,8 +109,7 @@ class JobStore:
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, timeout=10, check_same_thread=False)
+            conn = sqlite3.connect(private_sqlite(self.path), timeout=10, check_same_thread=False)
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
@@ -185,6 +186,17 @@ class JobStore:
                 rows = conn.execute("SELECT * FROM jobs WHERE job_id LIKE ? LIMIT 2", (job_id + "%",)).fetchall()
                 row = rows[0] if len(rows) == 1 else None
         return _record(row) if row is not None else None
+
+    def mark_workspace_gone(self, workspace_uuid: str) -> int:
+        """Mark :data:`GONE` the unfinished jobs of one workspace (its sandbox was reset); returns how many."""
+        now = self.clock()
+        with self._connect() as conn:
+            count = conn.execute(
+                "UPDATE jobs SET status = ?, updated_at = ?, finished_at = ? WHERE workspace_uuid = ?"
+                " AND finished_at IS NULL",
+                (GONE, now, now, workspace_uuid),
+            ).rowcount
+        return int(count)
 
     def list(self, *, limit: int = 50, active_only: bool = False) -> list[JobRecord]:
         sql = "SELECT * FROM jobs"

@@ -26,6 +26,8 @@ from cargo_shell.secrets import mask_data, mask_text
 class _ArgFacts:
     names: tuple[tuple[str, str], ...]  # (flag name, params attribute), in the spec's order
     unsent: tuple[ArgSpec, ...]  # arguments the API has no field for
+    wait: tuple[str, ...]  # the switches that ask to wait for the job (``in: wait``)
+    poll: tuple[str, ...]  # the poll interval in ms (``in: poll``)
 
 
 _FACTS: dict[int, tuple[CommandSpec, _ArgFacts]] = {}
@@ -39,6 +41,8 @@ def _facts(spec: CommandSpec) -> _ArgFacts:
     facts = _ArgFacts(
         names=tuple((a.name, a.attr) for a in spec.args),
         unsent=tuple(a for a in spec.args if a.location == "unsent"),
+        wait=tuple(a.name for a in spec.args if a.location == "wait"),
+        poll=tuple(a.name for a in spec.args if a.location == "poll"),
     )
     _FACTS[id(spec)] = (spec, facts)  # keeps the spec alive, so its id is never reused
     return facts
@@ -46,6 +50,20 @@ def _facts(spec: CommandSpec) -> _ArgFacts:
 
 def unsent_args(spec: CommandSpec) -> tuple[ArgSpec, ...]:
     return _facts(spec).unsent
+
+
+def wants_wait(spec: CommandSpec, values: dict[str, Any]) -> bool:
+    """Whether the call asks to wait for its job (a ``wait`` switch is on)."""
+    return any(values.get(name) for name in _facts(spec).wait)
+
+
+def poll_interval_s(spec: CommandSpec, values: dict[str, Any]) -> float | None:
+    """The poll interval the call asks for (its ``poll`` argument, in ms), in seconds; None: the job kind's."""
+    for name in _facts(spec).poll:
+        value = values.get(name)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value) / 1000
+    return None
 
 
 def given_values(spec: CommandSpec, params: BaseModel) -> dict[str, Any]:
@@ -172,6 +190,8 @@ class Plan:
         self.rollout_data: dict[str, Any] | None = None
         self.rollout_note: str | None = None
         self.wait = wait
+        #: Seconds between polls the call asks for (``--polling-interval``); None: the job kind's interval.
+        self.poll_interval_s: float | None = None
         #: The request that will be sent (unmasked; not part of the rendered or JSON forms).
         self.api_request = api_request
         self._values = values

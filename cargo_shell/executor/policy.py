@@ -35,6 +35,7 @@ from typing import Any, Literal
 from cargo_shell.errors import ConfigError
 from cargo_shell.executor.local_paths import LocalFile
 from cargo_shell.executor.plan import Plan
+from cargo_shell.private_files import open_private
 from cargo_shell.registry.spec import EFFECTS
 
 RuleAction = Literal["allow", "deny"]
@@ -139,9 +140,8 @@ class PolicyStore:
             ) from None
 
     def save(self, rules: list[Rule]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        fd = open_private(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             json.dump({"rules": [r.to_json() for r in rules]}, handle, indent=2)
             handle.write("\n")

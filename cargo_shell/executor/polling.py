@@ -79,10 +79,15 @@ class Poller:
         self.on_interrupt = on_interrupt
         self.on_update = on_update
 
-    def interval(self, kind: JobKind, waited_s: float) -> float:
+    def interval(self, kind: JobKind, waited_s: float, every_s: float | None = None) -> float:
+        """Seconds until the next poll: ``every_s`` when the call asked for an interval, else the kind's
+        interval, slower once the job has run ``slow_after_s``."""
+        if every_s is not None:
+            return every_s
         return kind.slow_interval_s if waited_s > kind.slow_after_s else kind.interval_s
 
-    def wait(self, kind: JobKind, job_id: str) -> WaitResult:
+    def wait(self, kind: JobKind, job_id: str, *, every_s: float | None = None) -> WaitResult:
+        """Poll ``job_id`` to a terminal status (or until the user detaches); ``every_s``: see :meth:`interval`."""
         started = self.clock()
         polls = 0
         cancelled = False
@@ -102,7 +107,7 @@ class Poller:
                     self.emit(JobFinished(kind.kind, job_id, str(status), failed, total, done))
                     return WaitResult(data, status, polls, cancelled=cancelled)
                 self.emit(JobProgress(kind.kind, job_id, str(status), self.clock() - started, done, failed, total))
-                self.sleep(self.interval(kind, self.clock() - started))
+                self.sleep(self.interval(kind, self.clock() - started, every_s))
             except KeyboardInterrupt as exc:
                 self.emit(WaitInterrupted(kind.kind, job_id))
                 if isinstance(exc, Terminated):  # SIGTERM / SIGHUP: nobody is asked; the caller reports it

@@ -26,7 +26,7 @@ from cargo_shell.executor.lookups import Lookups
 from cargo_shell.executor.plan import Estimate, Plan, arg_values, command_line
 from cargo_shell.executor.polling import job_counts
 from cargo_shell.executor.retry import WriteOutcomeUnknown
-from cargo_shell.registry.spec import CommandSpec
+from cargo_shell.registry.spec import ArgSpec, CommandSpec
 
 if TYPE_CHECKING:
     from cargo_shell.executor.confirm import Confirmer
@@ -43,12 +43,25 @@ MAX_PAGES = 2000
 _ALL = {"conjonction": "and", "groups": []}
 
 
+def batch_data_arg(spec: CommandSpec) -> ArgSpec | None:
+    """The argument that holds the call's batch data (what a staged rollout splits)."""
+    found = spec.holding("batch-data")
+    return found[0] if found else None
+
+
 def record_count(spec: CommandSpec, values: dict[str, Any], lookups: Lookups | None) -> tuple[int | None, str]:
-    data = values.get("data")
-    if spec.name == "orchestration action execute-batch" and isinstance(values.get("records"), list):
-        return len(values["records"]), "inline records"
-    if spec.name in ("orchestration run create", "orchestration action execute"):
-        return 1, "one record"
+    """How many records a cost call handles, from the arguments that hold them (``holds``), and why."""
+    for arg in spec.holding("records", "record", "batch-data"):
+        if arg.holds == "records" and isinstance(values.get(arg.name), list):
+            return len(values[arg.name]), "inline records"
+        if arg.holds == "record":
+            return 1, "one record"
+        if arg.holds == "batch-data":
+            return _batch_count(values.get(arg.name), lookups)
+    return None, ""
+
+
+def _batch_count(data: Any, lookups: Lookups | None) -> tuple[int | None, str]:
     if not isinstance(data, dict):
         return None, ""
     kind = data.get("kind")
@@ -66,7 +79,8 @@ def record_count(spec: CommandSpec, values: dict[str, Any], lookups: Lookups | N
 def estimate(spec: CommandSpec, values: dict[str, Any], lookups: Lookups | None) -> Estimate:
     records, basis = record_count(spec, values, lookups)
     credits = None
-    wf = values.get("workflow-uuid")
+    workflow = spec.referring_to("workflow")
+    wf = values.get(workflow.name) if workflow is not None else None
     if isinstance(wf, str) and lookups is not None:
         per_record, why = lookups.credits_per_record(wf)
         if per_record is not None and records is not None:
@@ -77,7 +91,8 @@ def estimate(spec: CommandSpec, values: dict[str, Any], lookups: Lookups | None)
 
 def stages_for(executor: Executor, spec: CommandSpec, values: dict[str, Any], est: Estimate) -> list[int] | None:
     """Cumulative stage sizes for inline records or record ids, or None when not staged."""
-    data = values.get("data")
+    arg = batch_data_arg(spec)
+    data = values.get(arg.name) if arg is not None else None
     if not isinstance(data, dict) or not isinstance(data.get("kind"), str) or data["kind"] not in _SPLIT_KEYS:
         return None
     if not isinstance(data.get(_SPLIT_KEYS[data["kind"]]), list):
@@ -86,11 +101,13 @@ def stages_for(executor: Executor, spec: CommandSpec, values: dict[str, Any], es
 
 
 def _stages(executor: Executor, spec: CommandSpec, values: dict[str, Any], count: int | None) -> list[int] | None:
-    if spec.name != "orchestration batch create" or count is None or count <= executor.rollout_over:
+    rollout = spec.rollout
+    if rollout is None or batch_data_arg(spec) is None or count is None or count <= executor.rollout_over:
         return None
-    if values.get("nodes") is not None:
+    if any(values.get(name) is not None for name in rollout.not_with):
         return None
-    wf = values.get("workflow-uuid")
+    workflow = spec.referring_to("workflow")
+    wf = values.get(workflow.name) if workflow is not None else None
     if not isinstance(wf, str) or not executor.lookups.connector_nodes(wf):
         return None
     return [s for s in STAGES if s < count] + [count]
@@ -101,7 +118,8 @@ def plan_rollout(executor: Executor, plan: Plan, values: dict[str, Any]) -> None
     spec = plan.spec
     plan.estimate = estimate(spec, values, executor.lookups)
     plan.rollout = stages_for(executor, spec, values, plan.estimate)
-    data = values.get("data")
+    arg = batch_data_arg(spec)
+    data = values.get(arg.name) if arg is not None else None
     if plan.rollout or not isinstance(data, dict) or data.get("kind") not in ("segment", "filter"):
         return
     # Resolving pages through every record: only done when the batch could be staged at all.
@@ -114,7 +132,8 @@ def plan_rollout(executor: Executor, plan: Plan, values: dict[str, Any]) -> None
     model_uuid, ids = resolved
     what = "segment" if data["kind"] == "segment" else "filter"
     basis = f"{len(ids)} record id(s) resolved from the {what}"
-    per_record, why = executor.lookups.credits_per_record(str(values.get("workflow-uuid")))
+    workflow = spec.referring_to("workflow")
+    per_record, why = executor.lookups.credits_per_record(str(values.get(workflow.name) if workflow else None))
     credits = round(per_record * len(ids), 2) if per_record is not None else None
     plan.estimate = Estimate(len(ids), credits, f"{basis}; {why}" if why else basis)
     stages = _stages(executor, spec, values, len(ids))
@@ -135,7 +154,8 @@ def _record_ids_allowed(executor: Executor, spec: CommandSpec, values: dict[str,
     kinds = spec.extra.get("batch_data_kinds")
     if not isinstance(kinds, dict):
         return False
-    wf_kind, _ = executor.lookups.workflow(str(values.get("workflow-uuid")))
+    workflow = spec.referring_to("workflow")
+    wf_kind, _ = executor.lookups.workflow(str(values.get(workflow.name) if workflow else None))
     key = "allowed_for_play" if wf_kind == "play" else "allowed_for_tool_or_no_workflow" if wf_kind else None
     allowed = kinds.get(key) if key else None
     return isinstance(allowed, list) and "recordIds" in allowed
@@ -210,12 +230,14 @@ def run_staged(executor: Executor, plan: Plan, outcome: Outcome, confirmer: Conf
     assert plan.rollout
     spec = plan.spec
     values = arg_values(spec, plan.params)
-    data = dict(plan.rollout_data if plan.rollout_data is not None else values["data"])
+    arg = batch_data_arg(spec)
+    assert arg is not None
+    data = dict(plan.rollout_data if plan.rollout_data is not None else values[arg.name])
     key = _SPLIT_KEYS[data["kind"]]
     items = list(data[key])
     bounds = list(zip([0, *plan.rollout], plan.rollout, strict=False))
     outcome.stages = [{"stage": i, "records": b - a, "sent": False} for i, (a, b) in enumerate(bounds, start=1)]
-    run = _Rollout(executor, plan, outcome, values, data, key, items)
+    run = _Rollout(executor, plan, outcome, values, arg.name, data, key, items)
     try:
         for index, (start, upto) in enumerate(bounds, start=1):
             if not run.stage(index, items[start:upto], upto, confirmer):
@@ -236,12 +258,13 @@ class _Rollout:
         plan: Plan,
         outcome: Outcome,
         values: dict[str, Any],
+        split_arg: str,
         data: dict[str, Any],
         key: str,
         items: list[Any],
     ) -> None:
         self.executor, self.plan, self.outcome = executor, plan, outcome
-        self.values, self.data, self.key, self.items = values, data, key, items
+        self.values, self.split_arg, self.data, self.key, self.items = values, split_arg, data, key, items
         self.sent = 0
         self.stop_reason: str | None = None
         self.broken = False
@@ -252,7 +275,7 @@ class _Rollout:
         count = len(outcome.stages)
         info = outcome.stages[index - 1]
         executor.emit(StageStarted(index, count, len(chunk), len(self.items)))
-        stage_params = executor.validate(spec, {**self.values, "data": {**self.data, self.key: chunk}})
+        stage_params = executor.validate(spec, {**self.values, self.split_arg: {**self.data, self.key: chunk}})
         stage_plan = executor.plan(spec, stage_params)
         stage_plan.rollout = None
         stage = type(outcome)(
@@ -348,7 +371,7 @@ class _Rollout:
             self._notice(done, rest)
 
     def _command(self, data: dict[str, Any]) -> str:
-        return command_line(self.plan.spec, {**self.values, "data": data})
+        return command_line(self.plan.spec, {**self.values, self.split_arg: data})
 
     def _notice(self, done: list[dict[str, Any]], rest: list[dict[str, Any]]) -> None:
         last = done[-1]

@@ -19,7 +19,7 @@ from cargo_shell.executor.jobstore import GONE, JobRecord
 from cargo_shell.executor.outcome import Outcome
 from cargo_shell.executor.plan import Plan
 from cargo_shell.executor.polling import Poller, WaitResult, dig, job_counts
-from cargo_shell.registry.jobs import JOB_KINDS
+from cargo_shell.registry.jobs import JobKind
 
 if TYPE_CHECKING:
     from cargo_shell.executor.core import Executor
@@ -39,16 +39,12 @@ def record_accepted(executor: Executor, plan: Plan, outcome: Outcome, data: Any)
     job_id = dig(data, spec.job.id_path)
     if not isinstance(job_id, str) or not job_id:
         return
-    kind = JOB_KINDS[spec.job.kind]
+    kind = executor.registry.job_kind(spec.job.kind)
     job = dig(data, spec.job.id_path.rsplit(".", 1)[0]) if "." in spec.job.id_path else None
     job = job if isinstance(job, dict) else None
     status = str(dig(job, "status") or "pending")
     if executor.jobs is not None:
-        detail: dict[str, Any] = {"actionId": outcome.action_id}
-        if job is not None and job.get("workflowUuid"):
-            detail["workflowUuid"] = job["workflowUuid"]
-        elif "workflow-uuid" in plan.values:
-            detail["workflowUuid"] = plan.values["workflow-uuid"]
+        detail: dict[str, Any] = {"actionId": outcome.action_id, **job_fields(kind, plan, job)}
         if outcome.stage is not None:
             detail["stage"], detail["stages"] = outcome.stage
         executor.jobs.record_start(
@@ -77,6 +73,20 @@ def record_accepted(executor: Executor, plan: Plan, outcome: Outcome, data: Any)
         )
 
 
+def job_fields(kind: JobKind, plan: Plan, job: dict[str, Any] | None) -> dict[str, Any]:
+    """The fields of the job its kind's cancel template needs: from the job object, else from the
+    argument of the command that sent that field (``--workflow-uuid`` for ``workflowUuid``)."""
+    out: dict[str, Any] = {}
+    for name in kind.job_fields:
+        value = job.get(name) if job is not None else None
+        if not value:
+            arg = next((a for a in plan.spec.args if (a.field or a.attr) == name), None)
+            value = plan.values.get(arg.name) if arg is not None else None
+        if value:
+            out[name] = value
+    return out
+
+
 def started_event(plan: Plan, outcome: Outcome) -> JobStarted:
     """The event of an accepted job; ``total`` for jobs that count runs (batches): the API's count,
     else the records sent (the API counts a batch's runs only once it starts)."""
@@ -88,7 +98,8 @@ def started_event(plan: Plan, outcome: Outcome) -> JobStarted:
 
 
 def _stage_records(plan: Plan) -> int:
-    data = plan.values.get("data")
+    args = plan.spec.holding("batch-data")
+    data = plan.values.get(args[0].name) if args else None
     if isinstance(data, dict):
         for key in ("records", "ids"):
             if isinstance(data.get(key), list):
@@ -150,12 +161,11 @@ def wait_for(executor: Executor, outcome: Outcome, confirmer: Confirmer | None =
     A failure to read the job's status (after the retries) raises :class:`JobPending`.
     """
     assert outcome.job_id and outcome.job_kind
-    kind = JOB_KINDS[outcome.job_kind]
-    workflow = (outcome.job or {}).get("workflowUuid") if outcome.job else None
-    if workflow is None and executor.jobs is not None:
+    kind = executor.registry.job_kind(outcome.job_kind)
+    fields = {name: (outcome.job or {}).get(name) for name in kind.job_fields}
+    if not all(fields.values()) and executor.jobs is not None:
         record = executor.jobs.get(outcome.job_id)
-        workflow = record.detail.get("workflowUuid") if record else None
-    get_arg = executor.registry.get(kind.get_command).args[0].name
+        fields = {name: fields[name] or (record.detail.get(name) if record else None) for name in fields}
 
     def on_interrupt(kind_name: str, job_id: str) -> InterruptChoice:
         if isinstance(confirmer, InterruptAware):
@@ -169,8 +179,8 @@ def wait_for(executor: Executor, outcome: Outcome, confirmer: Confirmer | None =
             executor.jobs.update(job_id, status=status, done=done, failed=failed, total=total, finished=terminal)
 
     poller = Poller(
-        fetch=lambda job_id: executor.read(kind.get_command, {get_arg: job_id}),
-        cancel=(lambda job_id: cancel(executor, kind.kind, job_id, workflow, outcome)) if kind.cancel_command else None,
+        fetch=lambda job_id: executor.read(kind.get_command, {kind.get_id_arg: job_id}),
+        cancel=(lambda job_id: cancel(executor, kind, job_id, fields, outcome)) if kind.cancel_command else None,
         sleep=executor.sleep,
         clock=executor.clock,
         emit=executor.emit,
@@ -178,7 +188,7 @@ def wait_for(executor: Executor, outcome: Outcome, confirmer: Confirmer | None =
         on_update=on_update,
     )
     try:
-        result = poller.wait(kind, outcome.job_id)
+        result = poller.wait(kind, outcome.job_id, every_s=outcome.plan.poll_interval_s if outcome.plan else None)
     except JobPending:
         raise
     except CargoShellError as exc:
@@ -210,12 +220,11 @@ def _cause(exc: CargoShellError) -> str:
     return f"{exc.message}, HTTP {status}" if status and f"HTTP {status}" not in exc.message else exc.message
 
 
-def cancel(executor: Executor, kind: str, job_id: str, workflow: str | None, outcome: Outcome) -> None:
+def cancel(executor: Executor, kind: JobKind, job_id: str, fields: dict[str, Any], outcome: Outcome) -> None:
     """Cancel a job the user is waiting for (they chose "cancel" after Ctrl-C); audited as its own action."""
-    command = JOB_KINDS[kind].cancel_command
-    assert command is not None
-    spec = executor.registry.get(command)
-    raw: dict[str, Any] = {"batch-uuid": job_id} if kind == "batch" else {"workflow-uuid": workflow, "uuids": [job_id]}
+    raw = kind.cancel_args(job_id, fields)
+    assert kind.cancel_command is not None
+    spec = executor.registry.get(kind.cancel_command)
     params = executor.validate(spec, raw)
     plan = executor.plan(spec, params)
     verdict = executor.policy.decide(plan)
@@ -231,14 +240,16 @@ def cancel(executor: Executor, kind: str, job_id: str, workflow: str | None, out
 
 def attach(executor: Executor, job_id: str, kind: str, *, confirmer: Confirmer | None = None) -> Outcome:
     """Re-attach to a tracked job (``cargo-shell jobs wait``), poll it to the end and complete its audit."""
-    get_spec = executor.registry.get(JOB_KINDS[kind].get_command)
-    params = executor.validate(get_spec, {get_spec.args[0].name: job_id})
+    job_kind = executor.registry.job_kind(kind)
+    get_spec = executor.registry.get(job_kind.get_command)
+    params = executor.validate(get_spec, {job_kind.get_id_arg: job_id})
     record = executor.jobs.get(job_id) if executor.jobs else None
     action_id = str(record.detail.get("actionId") or "") if record else ""
     outcome = Outcome(get_spec, params, job_id=job_id, job_kind=kind, action_id=action_id or new_action_id())
     outcome.job_status = record.status if record else None
-    if record is not None and record.detail.get("workflowUuid"):
-        outcome.job = {"workflowUuid": record.detail["workflowUuid"]}
+    known = {name: record.detail[name] for name in job_kind.job_fields if record and record.detail.get(name)}
+    if known:
+        outcome.job = known
     origin = executor.registry.get(record.command) if record and record.command in executor.registry else get_spec
     via: dict[str, Any] = {"via": "jobs wait"}
     if record is not None and record.detail.get("stage"):
@@ -274,14 +285,13 @@ def refresh(executor: Executor, *, limit: int = REFRESH_LIMIT) -> int:
         r
         for r in store.list(limit=200, active_only=True)
         if (r.profile, r.base_url, r.workspace_uuid) == (ctx.profile, ctx.base_url, ctx.workspace_uuid)
-        and r.kind in JOB_KINDS
+        and r.kind in executor.registry.job_kinds
     ]
     changed = 0
     for record in mine[:limit]:
-        kind = JOB_KINDS[record.kind]
-        get_arg = executor.registry.get(kind.get_command).args[0].name
+        kind = executor.registry.job_kind(record.kind)
         try:
-            data = executor.read(kind.get_command, {get_arg: record.job_id}, attempts=1)
+            data = executor.read(kind.get_command, {kind.get_id_arg: record.job_id}, attempts=1)
         except RequestError as exc:
             if exc.status == 404:
                 store.update(record.job_id, status=GONE, finished=True)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from cargo_shell.registry.spec import ArgSpec, CommandSpec, spec_from_dict
 
 if TYPE_CHECKING:
+    from cargo_shell.registry.jobs import JobKind
     from cargo_shell.registry.resources import ResourceKind
 
 __all__ = ["ArgSpec", "CommandSpec", "Registry", "get_registry"]
@@ -67,6 +68,22 @@ class Registry:
 
         text = (resources.files("cargo_shell.registry") / "resources.json").read_text(encoding="utf-8")
         return kinds_from_dict(json.loads(text))
+
+    @cached_property
+    def job_kinds(self) -> dict[str, JobKind]:
+        """Job kinds (``jobs.json``): how the work a command starts is polled, listed and cancelled."""
+        from importlib import resources
+
+        from cargo_shell.registry.jobs import kinds_from_dict
+
+        text = (resources.files("cargo_shell.registry") / "jobs.json").read_text(encoding="utf-8")
+        return kinds_from_dict(json.loads(text))
+
+    def job_kind(self, name: str) -> JobKind:
+        try:
+            return self.job_kinds[name]
+        except KeyError:
+            raise KeyError(f"unknown job kind {name!r}") from None
 
 
 @cache

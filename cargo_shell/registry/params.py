@@ -67,6 +67,8 @@ def build_params_model(spec: CommandSpec) -> type[BaseModel]:
     fields: dict[str, Any] = {}
     for arg in spec.args:
         annotation = python_type(arg)
+        if arg.minimum is not None:
+            annotation = Annotated[annotation, Field(ge=arg.minimum)]
         description = arg.help or None
         if arg.required:
             fields[arg.attr] = (annotation, Field(alias=arg.name, description=description))

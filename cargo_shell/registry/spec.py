@@ -21,8 +21,9 @@ ArgType = Literal["uuid", "string", "json", "int", "bool", "date", "list", "enum
 #: Where an argument's value goes:
 #: path/query/body/form — the HTTP request; wait — the --wait-until-finished switch;
 #: local — used by cargo-shell itself; filter — filters the response client-side (the API has
-#: no such field); unsent — documented flag with no API field (accepted, reported, not sent).
-ArgIn = Literal["path", "query", "body", "form", "wait", "local", "filter", "unsent"]
+#: no such field); unsent — documented flag with no API field (accepted, reported, not sent);
+#: poll — milliseconds between polls while waiting (read by the poller).
+ArgIn = Literal["path", "query", "body", "form", "wait", "local", "filter", "unsent", "poll"]
 EFFECTS: tuple[Effect, ...] = ("read", "write", "destructive", "cost")
 #: How much an effect asks of the person, least first: the effect of a call is the most
 #: severe of its command's own effect and those of the ``effect_when`` rules it meets.
@@ -31,6 +32,13 @@ SEVERITY: dict[Effect, int] = {"read": 0, "write": 1, "cost": 2, "destructive": 
 EffectTest = Literal["is", "sql"]
 #: ``"sql": "not-read-only"`` — the value is SQL text that is not a single read-only query.
 SQL_TESTS = ("not-read-only",)
+#: What an argument's value is, for the guards and the staged rollout (``"holds"``): a filter (or
+#: JSON that carries one), SQL over the workspace's tables, one input record, a list of inline
+#: records, a batch's ``{kind, ...}`` data.
+Holds = Literal["filter", "sql", "record", "records", "batch-data"]
+HOLDS: tuple[Holds, ...] = ("filter", "sql", "record", "records", "batch-data")
+#: The conversions a ``derived_fields`` entry can make.
+CONVERSIONS = ("cents-to-dollars",)
 
 
 @dataclass(frozen=True)
@@ -60,6 +68,10 @@ class ArgSpec:
     refers_to: str | None = None
     #: For a JSON argument: (key, resource kind) of the UUID fields it may hold.
     refers_to_keys: tuple[tuple[str, str], ...] = ()
+    #: The smallest value accepted (numbers).
+    minimum: float | None = None
+    #: What the value is, for guards and the rollout (see :data:`Holds`).
+    holds: Holds | None = None
 
     @property
     def attr(self) -> str:
@@ -110,6 +122,23 @@ class EffectRule:
 
 
 @dataclass(frozen=True)
+class DerivedField:
+    """A field added to each object of the response list ``list``: ``to`` = ``convert`` of ``from``."""
+
+    list: str
+    source: str
+    target: str
+    convert: str
+
+
+@dataclass(frozen=True)
+class RolloutSpec:
+    """The call may be sent as a staged rollout, splitting its ``batch-data`` argument; not with ``not_with``."""
+
+    not_with: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class HttpStep:
     path: str
     key: str
@@ -129,9 +158,9 @@ class HttpSpec:
 
 @dataclass(frozen=True)
 class JobSpec:
-    """The command starts background work that can be polled (see ``registry.jobs``)."""
+    """The command starts background work that can be polled: ``kind`` names a job kind (``jobs.json``)."""
 
-    kind: Literal["run", "batch", "message"]
+    kind: str
     id_path: str
 
 
@@ -152,6 +181,10 @@ class CommandSpec:
     notes: tuple[str, ...] = ()
     #: Argument values that make a call more than its command's own ``effect`` (registry data).
     effect_when: tuple[EffectRule, ...] = ()
+    #: Guards this command lists (names of the executor's guard table), beyond those its arguments select.
+    guards: tuple[str, ...] = ()
+    rollout: RolloutSpec | None = None
+    derived_fields: tuple[DerivedField, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
     @property
@@ -167,6 +200,14 @@ class CommandSpec:
             if a.name == name or a.attr == name:
                 return a
         raise KeyError(name)
+
+    def holding(self, *what: Holds) -> tuple[ArgSpec, ...]:
+        """The arguments whose ``holds`` is one of ``what``, in order."""
+        return tuple(a for a in self.args if a.holds in what)
+
+    def referring_to(self, kind: str) -> ArgSpec | None:
+        """The first argument that names a ``kind`` resource (its ``refers_to``)."""
+        return next((a for a in self.args if a.refers_to == kind), None)
 
     @property
     def positionals(self) -> tuple[ArgSpec, ...]:
@@ -208,6 +249,8 @@ def spec_from_dict(raw: dict[str, Any]) -> CommandSpec:
                 null_when_absent=bool(a.get("null_when_absent", False)),
                 refers_to=refers if isinstance(refers, str) else None,
                 refers_to_keys=tuple(refers.items()) if isinstance(refers, dict) else (),
+                minimum=a.get("min"),
+                holds=_holds(raw["command"], a),
             )
         )
     http = None
@@ -222,7 +265,7 @@ def spec_from_dict(raw: dict[str, Any]) -> CommandSpec:
     job = JobSpec(raw["job"]["kind"], raw["job"]["id"]) if "job" in raw else None
     known = {
         "command", "skill", "summary", "effect", "args", "http", "local", "response_key", "job",
-        "download", "admin_only", "errors", "notes", "effect_when",
+        "download", "admin_only", "errors", "notes", "effect_when", "guards", "rollout", "derived_fields",
     }  # fmt: skip
     effect = raw["effect"]
     if effect not in EFFECTS:
@@ -242,6 +285,9 @@ def spec_from_dict(raw: dict[str, Any]) -> CommandSpec:
         errors=tuple(raw.get("errors", ())),
         notes=tuple(raw.get("notes", ())),
         effect_when=tuple(_effect_rule(raw["command"], effect, args, r) for r in raw.get("effect_when", ())),
+        guards=tuple(raw.get("guards", ())),
+        rollout=RolloutSpec(tuple(raw["rollout"].get("not_with", ()))) if "rollout" in raw else None,
+        derived_fields=tuple(_derived(raw["command"], d) for d in raw.get("derived_fields", ())),
         extra={k: v for k, v in raw.items() if k not in known},
     )
 
@@ -279,3 +325,16 @@ def _effect_rule(command: str, base: Effect, args: list[ArgSpec], raw: Any) -> E
     if not isinstance(why, str) or not why.strip():
         raise bad('"why" must say what the call does then')
     return EffectRule(arg.name, effect, test, value, why, key)
+
+
+def _holds(command: str, raw: dict[str, Any]) -> Holds | None:
+    value = raw.get("holds")
+    if value is not None and value not in HOLDS:
+        raise ValueError(f"{command} --{raw['name']}: holds must be one of {', '.join(HOLDS)}, got {value!r}")
+    return value
+
+
+def _derived(command: str, raw: dict[str, Any]) -> DerivedField:
+    if raw.get("convert") not in CONVERSIONS:
+        raise ValueError(f"{command}: derived_fields convert must be one of {', '.join(CONVERSIONS)}")
+    return DerivedField(raw["list"], raw["from"], raw["to"], raw["convert"])

@@ -29,12 +29,10 @@ def make_executor(
 ) -> Executor:
     """The context's executor (profile policy, job store, audit log) with this front end's hooks.
 
-    ``sleep`` replaces the polling pause (tests pass a no-op).
+    ``sleep`` replaces every pause of the executor: retries, polls, stages (tests pass a fake clock's).
     """
-    executor = ctx.make_executor(confirmer=confirmer, events=events or _ignore, front_end=front_end)
+    executor = ctx.make_executor(confirmer=confirmer, events=events or _ignore, front_end=front_end, sleep=sleep)
     executor.policy.assume_yes = executor.policy.assume_yes or assume_yes
-    if sleep is not None:
-        executor.sleep = sleep
     return executor
 
 

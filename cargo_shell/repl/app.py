@@ -214,8 +214,9 @@ class Repl:
             from cargo_shell.repl.keys import shell_bindings
 
             on_tab = OnTabCompleter(lambda: self.completer)
-            history_file = self.ctx.env.paths.history_file
-            history_file.parent.mkdir(parents=True, exist_ok=True)
+            from cargo_shell.private_files import private_file
+
+            history_file = private_file(self.ctx.env.paths.history_file)
             style = Style.from_dict(
                 {
                     "bottom-toolbar": "noreverse bg:#1f2430 #c0c5ce",

@@ -49,6 +49,12 @@ class Onboarding:
             self.console.print(f"Please answer one of: {', '.join(options)}.")
 
     def run(self) -> int:
+        from cargo_shell.terminal_echo import echo_off
+
+        with echo_off():  # two steps ask for secrets: keys typed ahead of their prompt must not echo
+            return self._run()
+
+    def _run(self) -> int:
         c = self.console
         c.rule("[bold cyan]Welcome to cargo-shell[/bold cyan]")
         c.print(

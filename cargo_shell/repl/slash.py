@@ -182,8 +182,10 @@ def _profile(repl: Repl, args: list[str]) -> None:
 
 def _login(repl: Repl, args: list[str]) -> None:
     from cargo_shell.repl.onboard import Onboarding
+    from cargo_shell.terminal_echo import echo_off
 
-    Onboarding(repl.ctx, ask=repl.ask, console=repl.console).choose_target()
+    with echo_off():  # the token prompt is hidden; keys typed before it appears must not echo either
+        Onboarding(repl.ctx, ask=repl.ask, console=repl.console).choose_target()
     repl.reset_target()
 
 

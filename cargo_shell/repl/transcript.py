@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cargo_shell.private_files import open_private
+
 if TYPE_CHECKING:
     from cargo_shell.agent.conversation import Conversation
 
@@ -133,10 +135,9 @@ class ConversationStore:
         data = conversation.to_json()
         data["shell"] = transcript.to_json()
         data = mask_data(data)
-        self.folder.mkdir(parents=True, exist_ok=True)
         path = self.folder / f"{conversation.id}.json"
         tmp = path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        fd = open_private(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             json.dump(data, handle, ensure_ascii=False, indent=1)
         os.replace(tmp, path)

@@ -147,7 +147,8 @@ class SandboxApp:
         try:
             if path is None:
                 raise ApiError(400, "The request path is not valid UTF-8 or holds control characters", "invalidPath")
-            response = self._dispatch(method, path, environ)
+            with self.db.request_scope():  # a concurrent `sandbox reset` waits for it, or it for the reset
+                response = self._dispatch(method, path, environ)
         except ApiError as exc:
             response = JsonResponse(exc.body(), exc.status)
         except Exception:

@@ -14,9 +14,11 @@ import json
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
+
+from cargo_shell.private_files import private_dir, private_sqlite
 
 Migration = Callable[[sqlite3.Connection], None]
 MIGRATIONS: dict[str, Migration] = {}
@@ -69,14 +71,19 @@ class Database:
     """The metadata database plus one SQLite file per dataset holding the model tables."""
 
     def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.datasets_dir = self.path.parent / "datasets"
-        self.datasets_dir.mkdir(exist_ok=True)
+        self.path = private_sqlite(Path(path))
+        self.datasets_dir = private_dir(self.path.parent / "datasets")
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        #: Set by the sandbox runtime: the scope each request and engine step runs in
+        #: (:class:`cargo_shell.sandbox.lifecycle.RequestGuard`); none for a bare database.
+        self.guard: Callable[[], AbstractContextManager[None]] | None = None
         self.conn.execute("PRAGMA journal_mode = WAL")
+
+    def request_scope(self) -> AbstractContextManager[None]:
+        """Run one request (or engine step) as a unit a concurrent reset cannot cut in two."""
+        return self.guard() if self.guard is not None else contextlib.nullcontext()
 
     def _track(self, conn: sqlite3.Connection) -> sqlite3.Connection:
         with self._lock:
@@ -115,7 +122,7 @@ class Database:
                 conn = self._track(_connect(f"file:{path}?mode=ro", uri=True))
                 conn.set_authorizer(read_only_authorizer)
             else:
-                conn = self._track(_connect(path))
+                conn = self._track(_connect(private_sqlite(path)))
                 conn.execute("PRAGMA journal_mode = WAL")
                 conn.execute("PRAGMA synchronous = NORMAL")
             cache[(dataset_uuid, readonly)] = conn
@@ -131,21 +138,32 @@ class Database:
         return conn
 
     def migrate(self) -> list[str]:
-        """Apply every registered migration not yet applied; returns the names applied."""
+        """Apply every registered migration not yet applied; returns the names applied.
+
+        What is pending is decided inside the same write transaction that applies it, so two
+        processes migrating one file at once apply each migration once (the second one waits).
+        """
         from cargo_shell.sandbox import schema  # noqa: F401  (registers the core migrations)
 
-        conn = self.conn
-        conn.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT)")
-        done = {row[0] for row in conn.execute("SELECT name FROM _migrations")}
-        applied = []
-        for name in sorted(MIGRATIONS):
-            if name in done:
-                continue
-            with self.transaction():
-                MIGRATIONS[name](conn)
-                conn.execute("INSERT INTO _migrations VALUES (?, datetime('now'))", (name,))
-            applied.append(name)
+        applied: list[str] = []
+        if not self._pending():
+            return applied  # the common case: read only, no write lock taken
+        with self.transaction() as conn:
+            conn.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT)")
+            done = {row[0] for row in conn.execute("SELECT name FROM _migrations")}
+            for name in sorted(MIGRATIONS):
+                if name not in done:
+                    MIGRATIONS[name](conn)
+                    conn.execute("INSERT INTO _migrations VALUES (?, datetime('now'))", (name,))
+                    applied.append(name)
         return applied
+
+    def _pending(self) -> bool:
+        try:
+            done = {row[0] for row in self.conn.execute("SELECT name FROM _migrations")}
+        except sqlite3.OperationalError:  # no table yet
+            return True
+        return not set(MIGRATIONS) <= done
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:

@@ -8,6 +8,7 @@ function registered with :func:`register_seed_hook`; they run after the core dat
 from __future__ import annotations
 
 import random
+import secrets
 from collections.abc import Callable
 
 from cargo_shell.sandbox.db import Database, dumps
@@ -125,8 +126,13 @@ def seed_demo_data(db: Database, ws: str, admin: str, now: float, rng: random.Ra
     seed_demo.seed_system_of_record(db, ws, now, rng)
 
 
-def seed_sandbox(db: Database, now: float) -> str:
-    """Create the demo workspace and everything in it; returns the workspace uuid."""
+def seed_sandbox(db: Database, now: float, *, before_marker: Callable[[], None] | None = None) -> str:
+    """Create the demo workspace and everything in it; returns the workspace uuid.
+
+    Meant for an empty database (the lifecycle seeds a fresh build, never a live sandbox). The
+    ``seed_state = done`` marker and a new ``generation`` are the last writes, after
+    ``before_marker``: a database without the marker is an unfinished seed.
+    """
     rng = random.Random(SEED)
     with db.transaction():
         ids = seed_workspace(db, now, rng)
@@ -135,4 +141,9 @@ def seed_sandbox(db: Database, now: float) -> str:
         db.execute("INSERT INTO sandbox_meta VALUES ('admin_user_uuid', ?)", (ids["admin"],))
         seed_demo_data(db, ws, ids["admin"], now, rng)
     run_hooks(db, ws, random.Random(SEED + 1))
+    if before_marker is not None:
+        before_marker()
+    with db.transaction():
+        db.execute("INSERT INTO sandbox_meta VALUES ('generation', ?)", (secrets.token_hex(8),))
+        db.execute("INSERT INTO sandbox_meta VALUES ('seed_state', 'done')")
     return ws

@@ -104,3 +104,17 @@ def test_secrets_are_masked_in_plans_and_the_log() -> None:
     assert result.exit_status == 3
     assert secret not in result.stdout and secret not in result.stderr
     assert '"apiKey":"«masked»","region":"eu"' in result.json["plan"]["commandLine"]
+
+
+def test_jobs_cancel_sends_the_kinds_cancel_with_the_recorded_job_fields() -> None:
+    tool_wf = "b4e52f36-6f15-4876-acf4-74eefa4418f8"
+    started = run_cli(
+        "--yes", "orchestration", "run", "create", "--workflow-uuid", tool_wf,
+        "--data", '{"domain":"a.example","employees":5}',
+    )  # fmt: skip
+    assert started.exit_status == 0, started.stdout
+    run_uuid = started.json["run"]["uuid"]
+    cancelled = run_cli("--yes", "jobs", "cancel", run_uuid)
+    assert cancelled.exit_status == 0, cancelled.stdout + cancelled.stderr
+    sent = run_cli("log", "--lines", "--command", "orchestration run cancel").json["entries"]
+    assert sent[0]["arguments"] == {"workflow-uuid": tool_wf, "uuids": [run_uuid]}

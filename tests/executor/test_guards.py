@@ -31,6 +31,14 @@ def test_conjunction_is_corrected_with_a_notice(make_executor: MakeExecutor) -> 
     assert "conjonction" in outcome.plan.command_line
 
 
+def test_conjunction_outside_a_filter_is_data_and_left_alone(make_executor: MakeExecutor) -> None:
+    """Only arguments that hold a filter (registry ``holds``) are corrected: a record may have such a field."""
+    executor = make_executor(policy=Policy(assume_yes=True))
+    record = {"domain": "a.example", "employees": 5, "conjunction": "and"}
+    plan = executor.prepare(reg.get("orchestration run create"), {"workflow-uuid": SCORE_WF, "data": record})
+    assert plan.values["data"] == record and not plan.notices
+
+
 def test_play_workflow_in_run_create_is_blocked(make_executor: MakeExecutor) -> None:
     executor = make_executor(policy=Policy(assume_yes=True))
     with pytest.raises(UsageError, match="play 'Score new companies'") as err:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from cargo_shell.executor import Approval, JobProgress, JobStore, Policy
 from cargo_shell.executor.polling import Poller
 from cargo_shell.registry import get_registry
-from cargo_shell.registry.jobs import JOB_KINDS
 
 from .conftest import Answers, FakeClock, MakeExecutor
 
@@ -65,9 +66,9 @@ def test_long_jobs_are_polled_less_often(clock: FakeClock) -> None:
         emit=lambda e: None,
         on_interrupt=lambda k, j: "detach",
     )
-    result = poller.wait(JOB_KINDS["batch"], "b1")
+    result = poller.wait(get_registry().job_kind("batch"), "b1")
     assert result.status == "success" and result.polls == 41
-    kind = JOB_KINDS["batch"]
+    kind = get_registry().job_kind("batch")
     assert clock.sleeps[0] == kind.interval_s and clock.sleeps[-1] == kind.slow_interval_s
     assert all(s == kind.interval_s for s in clock.sleeps[: int(kind.slow_after_s // kind.interval_s)])
 
@@ -135,6 +136,32 @@ def test_second_ctrl_c_after_cancel_detaches(clock: FakeClock) -> None:
         emit=lambda e: None,
         on_interrupt=lambda k, j: "cancel",
     )
-    result = poller.wait(JOB_KINDS["batch"], "b1")
+    result = poller.wait(get_registry().job_kind("batch"), "b1")
     assert result.cancelled and result.detached
     assert job_cancel_ignored.polls == 2
+
+
+ACTION = get_registry().get("orchestration action execute")
+FORMULA = {"kind": "native", "actionSlug": "formula", "config": {"expression": "{{nodes.start.a}}"}}
+
+
+def test_polling_interval_sets_the_pause_between_polls(make_executor: MakeExecutor, clock: FakeClock) -> None:
+    executor = make_executor(policy=Policy(assume_yes=True))
+    raw = {"action": FORMULA, "data": {"a": 1}, "wait-until-finished": True}
+    default = executor.run(ACTION, raw)
+    assert default.job_status == "success"
+    assert clock.sleeps and set(clock.sleeps) == {get_registry().job_kind("run").interval_s}
+    clock.sleeps.clear()
+    asked = executor.run(ACTION, {**raw, "polling-interval": 750})
+    assert asked.job_status == "success"
+    assert clock.sleeps and set(clock.sleeps) == {0.75}
+
+
+def test_polling_faster_than_the_floor_is_refused_before_anything_is_sent(make_executor: MakeExecutor) -> None:
+    from cargo_shell.errors import UsageError
+
+    executor = make_executor(policy=Policy(assume_yes=True))
+    raw = {"action": FORMULA, "data": {"a": 1}, "wait-until-finished": True, "polling-interval": 100}
+    with pytest.raises(UsageError, match=r"--polling-interval: .*500"):
+        executor.run(ACTION, raw)
+    assert executor.sender.attempts == 0

@@ -94,7 +94,7 @@ def test_toolbar_credits_go_down_when_a_batch_spends(world: World) -> None:
     """Credits left = the subscription's available minus used (extra top-up credits shown apart)."""
     from cargo_shell.repl.toolbar import ToolbarState, toolbar_text
 
-    executor = world.ctx.executor()
+    executor = world.ctx.make_executor(sleep=world.clock.sleep)  # the sandbox runs on the fake clock: polls move it
     sub = executor.read("billing subscription get", {})["subscription"]
     before = collect(executor)
     expected = sub["subscriptionAvailableCreditsCount"] - sub["subscriptionCreditsUsedCount"]
@@ -104,7 +104,6 @@ def test_toolbar_credits_go_down_when_a_batch_spends(world: World) -> None:
     spec = get_registry().get("orchestration batch create")
     data = {"kind": "records", "records": [{"domain": "acme.com"}, {"domain": "globex.com"}]}
     executor.policy.assume_yes = True
-    executor.sleep = world.clock.sleep  # the sandbox runs on the fake clock: polls move it on
     outcome = executor.run(spec, {"workflow-uuid": workflow["workflowUuid"], "data": data}, wait=True)
     spent = outcome.data["batch"]["creditsUsedCount"]
     assert spent > 0

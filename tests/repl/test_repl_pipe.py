@@ -291,9 +291,8 @@ def test_a_500_record_file_is_summarised_on_screen_and_saved_whole(
 
     out = Console(file=__import__("io").StringIO(), width=100, no_color=True)
     monkeypatch.chdir(world.box.data_dir.parent)  # replay resolves the file beside the script, not here
-    executor = world.ctx.executor()
+    executor = world.ctx.make_executor(sleep=world.clock.sleep)
     executor.policy.assume_yes = True
-    executor.sleep = world.clock.sleep
     assert replay_script(world.ctx, script, console=out, executor=executor, dry_run=True) == 0
     dry = out.file.getvalue()  # type: ignore[attr-defined]
     assert "500 records" in dry and "company499" not in dry and len(dry.splitlines()) < 25

@@ -96,19 +96,20 @@ class Engine:
         Without any bound a single pass is made.
         """
         blocking = until_idle or max_seconds is None
-        if not self._lock.acquire(blocking=blocking):
-            return 0  # another thread is already advancing
-        try:
-            deadline = None if max_seconds is None else time.monotonic() + max_seconds
-            budget = _Budget(deadline, max_runs)
-            total = 0
-            while True:
-                done = self._step(budget)
-                total += done
-                if done == 0 or budget.exhausted() or not (until_idle or max_seconds is not None):
-                    return total
-        finally:
-            self._lock.release()
+        with self.db.request_scope():  # the sandbox lock first, then ours: one order everywhere
+            if not self._lock.acquire(blocking=blocking):
+                return 0  # another thread is already advancing
+            try:
+                deadline = None if max_seconds is None else time.monotonic() + max_seconds
+                budget = _Budget(deadline, max_runs)
+                total = 0
+                while True:
+                    done = self._step(budget)
+                    total += done
+                    if done == 0 or budget.exhausted() or not (until_idle or max_seconds is not None):
+                        return total
+            finally:
+                self._lock.release()
 
     def sync_step(self) -> None:
         """The bounded catch-up made before answering a read."""
