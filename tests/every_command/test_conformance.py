@@ -24,7 +24,10 @@ from tests.client_facts.facts import load_facts
 from tests.every_command import (
     test_ai_commands,
     test_data_commands,
+    test_expression_commands,
+    test_observability_commands,
     test_orchestration_commands,
+    test_orchestration_platform_commands,
     test_org_commands,
     test_platform_ai_commands,
     test_platform_data_commands,
@@ -52,6 +55,7 @@ REFUSED = {
     "domainManagement.domain.refreshStatus": "the registration status is the registrar's",
     "systemOfRecordIntegration.systemOfRecord.migrate": "moving tables is the outside warehouse's work",
     "systemOfRecordIntegration.systemOfRecord.cutover": "switching warehouses needs the migrated outside warehouse",
+    "expression.expression.generate": "an LLM writes the expression; the sandbox has no language model",
 }
 
 
@@ -93,6 +97,9 @@ MODULES = (
     test_platform_ai_commands,
     test_org_commands,
     test_platform_data_commands,
+    test_orchestration_platform_commands,
+    test_observability_commands,
+    test_expression_commands,
 )
 
 

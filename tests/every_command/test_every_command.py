@@ -6,7 +6,10 @@ from cargo_shell.registry import get_registry
 from tests.every_command import (
     test_ai_commands,
     test_data_commands,
+    test_expression_commands,
+    test_observability_commands,
     test_orchestration_commands,
+    test_orchestration_platform_commands,
     test_org_commands,
     test_platform_ai_commands,
     test_platform_data_commands,
@@ -19,6 +22,9 @@ TABLES = {
     "platform-ai": test_platform_ai_commands.cases.table,
     "org": test_org_commands.cases.table,
     "platform data": test_platform_data_commands.cases.table,
+    "orchestration platform": test_orchestration_platform_commands.cases.table,
+    "observability": test_observability_commands.cases.table,
+    "expression": test_expression_commands.cases.table,
 }
 LOCAL_ONLY = {"login"}
 
