@@ -70,6 +70,10 @@ CYCLE_EXCEPTIONS: Mapping[frozenset[str], str] = {
 #: Reviewed modules over 400 lines → why.
 LONG_MODULES: Mapping[str, str] = {
     "repl/app.py": "pending: being decomposed on the repl branch (read → dispatch → render)",
+    "registry/spec.py": (
+        "411 lines since the one-letter spellings (`short`) landed on the integration branch; the next split "
+        "moves reading raw JSON into specs (spec_from_dict and its field readers) into a module of its own"
+    ),
 }
 MAX_LINES = 400
 
