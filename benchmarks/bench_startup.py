@@ -63,7 +63,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as home:
         (Path(home) / "config").mkdir()
         (Path(home) / "config" / "config.json").write_text(json.dumps({"onboarded": True, "profiles": {}}))
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("CARGO_", "OPENAI_"))}
+        # PYTHONDONTWRITEBYTECODE is dropped: both programs run with their bytecode cached, as installed
+        # (with it, every run would compile cargo-shell's sources again, not litecli's, compiled by pip)
+        drop = ("CARGO_", "OPENAI_", "PYTHONDONTWRITEBYTECODE")
+        env = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
         env.update(CARGO_SHELL_HOME=home, TERM="xterm-256color", HOME=home)
         ours = measure("cargo-shell", shell, "cargo› ", env, ns.runs)
         if ns.litecli:

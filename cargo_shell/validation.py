@@ -10,12 +10,13 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
-
-from pydantic import BaseModel, ValidationError
+from typing import TYPE_CHECKING, Any, cast
 
 from cargo_shell.errors import UsageError
 from cargo_shell.registry.spec import ArgSpec, CommandSpec
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel, ValidationError
 
 #: Deeper JSON is refused (real filters and node configs nest a handful of levels).
 MAX_JSON_DEPTH = 100
@@ -115,9 +116,38 @@ def _file_problem(arg: ArgSpec, value: str) -> str | None:
     return None
 
 
+class NoArguments:
+    """The params of a call given no arguments, for a command that requires none: every field None.
+
+    It reads like the command's params model would (attributes, ``model_dump``), which is all the
+    executor and the request builder read, so the cheapest calls (``storage model list``) neither
+    build the command's pydantic model nor import pydantic at all.
+    """
+
+    __slots__ = ("__dict__",)
+
+    def __init__(self, spec: CommandSpec) -> None:
+        self.__dict__.update({arg.attr: None for arg in spec.args})
+
+    def model_dump(self, *, exclude_none: bool = False, by_alias: bool = False) -> dict[str, Any]:
+        return {} if exclude_none else dict(self.__dict__)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("params are read only")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, NoArguments) and other.__dict__ == self.__dict__
+
+    __hash__ = None  # type: ignore[assignment]
+
+
 def validate_params(spec: CommandSpec, raw: Mapping[str, Any]) -> BaseModel:
     """Validate ``raw`` (keys are flag names, kebab or snake case) into the params model."""
     cleaned = {k.lstrip("-"): v for k, v in raw.items() if v is not None}
+    if not cleaned and not any(arg.required for arg in spec.args):
+        return cast("BaseModel", NoArguments(spec))  # reads like the model; see NoArguments
+    from pydantic import ValidationError
+
     problems = _limits(spec, cleaned)
     if not problems:
         try:

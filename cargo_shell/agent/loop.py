@@ -15,11 +15,13 @@ returns to an action (a token just created) is shown to the person once, as an e
 Errors: arguments the model can fix and API errors go back to the model as tool results;
 anything else (a bug, a broken config, the model being unreachable, Ctrl-C) stops the turn and
 reaches the user, after the conversation is closed off so it stays valid for the next turn.
+
+What a call's answer says is :mod:`~cargo_shell.agent.results`'s; what is stored and sent to the
+model is :mod:`~cargo_shell.agent.history`'s; this module decides only what runs next.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from collections import deque
 from collections.abc import Callable
@@ -28,28 +30,21 @@ from typing import Any
 
 from cargo_shell.agent import events as ev
 from cargo_shell.agent.conversation import Conversation
+from cargo_shell.agent.history import History
 from cargo_shell.agent.limits import CALLS_PER_REPLY, CALLS_PER_TURN, TURN_TIMEOUT, AgentLimits
-from cargo_shell.agent.model import ChatModel, Message, ModelReply, TextDelta, ToolCall, Usage
-from cargo_shell.agent.prompts import system_prompt
+from cargo_shell.agent.model import ChatModel, ModelReply, TextDelta, ToolCall, Usage
+from cargo_shell.agent.results import DECLINED, Relay, error_result, quote_data, success
 from cargo_shell.agent.runner import ActionRunner, PlanView
 from cargo_shell.agent.tools import Decoded, HelpReply, InvalidCall, PreparedCall, Toolbox
-from cargo_shell.agent.trimming import DEFAULT_BUDGET, DEFAULT_CONTEXT_CHARS, fit_context, trim_for_model
-from cargo_shell.errors import (
-    ApiError,
-    ApiStatusError,
-    ApprovalRequired,
-    CargoShellError,
-    Declined,
-    JobFailed,
-    NetworkError,
-    UsageError,
-)
-from cargo_shell.executor.confirm import Approval, Confirmer, InterruptAware, InterruptChoice
-from cargo_shell.executor.plan import Plan, arg_values
+from cargo_shell.agent.trimming import DEFAULT_BUDGET, DEFAULT_CONTEXT_CHARS, trim_for_model
+from cargo_shell.errors import ApiError, ApprovalRequired, Declined, JobFailed, UsageError
+from cargo_shell.executor.confirm import Confirmer
 from cargo_shell.secrets import Masker, remember
 
+#: Names other modules and tests import from here.
+__all__ = ["DECLINED", "Agent", "FinalAnswer", "NeedsApproval", "NotRun", "RunTools", "Step", "quote_data"]
+
 DEFAULT_MAX_TURNS = 12
-DECLINED = "declined by the user"
 
 
 @dataclass(frozen=True)
@@ -87,38 +82,6 @@ class NeedsApproval:
 Step = FinalAnswer | RunTools | NeedsApproval
 
 
-def quote_data(payload: dict[str, Any]) -> str:
-    """Tool results as JSON text; ``<`` is escaped so no text in the data can fake a tag."""
-    text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=str)
-    return text.replace("<", "\\u003c")
-
-
-class _Relay:
-    """The confirmer the executor sees: relays the person's answer and reports it as events."""
-
-    def __init__(self, user: Confirmer, emit: ev.AgentSink, call_id: str) -> None:
-        self.user = user
-        self.emit = emit
-        self.call_id = call_id
-        self.answers: list[str] = []
-
-    def confirm(self, plan: Plan) -> Approval:
-        self.emit(ev.ConfirmationAsked(self.call_id, plan.command, plan.effect, plan.render()))
-        try:
-            approval = self.user.confirm(plan)
-        except ApprovalRequired:  # nobody there to answer (no terminal): that is the decision
-            self.emit(ev.ConfirmationAnswered(self.call_id, plan.command, "approval_required"))
-            raise
-        self.answers.append(approval.decision)
-        self.emit(ev.ConfirmationAnswered(self.call_id, plan.command, approval.decision))
-        return approval
-
-    def on_interrupt(self, kind: str, job_id: str) -> InterruptChoice:
-        if isinstance(self.user, InterruptAware):
-            return self.user.on_interrupt(kind, job_id)
-        return "detach"
-
-
 class Agent:
     def __init__(
         self,
@@ -146,6 +109,7 @@ class Agent:
         self.masker = masker or Masker()
         self.emit = emit
         self.conversation = conversation or Conversation()
+        self.history = History(self.conversation, self.masker)
         self.max_turns = max_turns
         self.result_budget = result_budget
         self.context_budget = context_budget
@@ -153,10 +117,9 @@ class Agent:
         self.clock = clock
         self._tools = self.toolbox.schemas()
         self._queue: deque[Queued] = deque()
-        #: Plans of this turn's calls, by call id (ids are made unique per conversation: _own_ids).
+        #: Plans of this turn's calls, by call id (ids are made unique per conversation: History.own_ids).
         self._plans: dict[str, PlanView] = {}
         self._turns = 0
-        self._fresh_ids = 0
         self._calls = 0  # tool calls run (or started) in this turn
         self._model_seconds = 0.0  # time spent waiting for the model in this turn
         self._told_turn_cap = False
@@ -166,7 +129,7 @@ class Agent:
 
     def ask(self, text: str) -> FinalAnswer:
         """Run one user message to a final answer (or the turn limit)."""
-        self.conversation.add({"role": "user", "content": self.masker.text(text)})
+        self.history.add_user(text)
         self._turns = self._calls = 0
         self._model_seconds = 0.0
         self._told_turn_cap = False
@@ -181,7 +144,8 @@ class Agent:
                     return step
                 self.perform(step)
         except BaseException:
-            self._close_pending("not run: the turn was stopped before this call")
+            self.history.close_pending("not run: the turn was stopped before this call")
+            self._queue.clear()
             raise
 
     def step(self) -> Step:
@@ -290,19 +254,12 @@ class Agent:
             self._plans[key] = self.runner.preview(prepared.spec, prepared.params)
         return self._plans[key]
 
-    def _messages(self) -> list[Message]:
-        # Stored messages are masked when added; masking again here also hides values learned
-        # since (a token the API returned after the user had pasted it).
-        history = self.masker.data(self.conversation.messages)
-        messages = [{"role": "system", "content": system_prompt()}, *history]
-        return fit_context(messages, self.context_budget)
-
     def _call_model(self, budget: float) -> ModelReply:
         self._turns += 1
         reply = ModelReply()
         started = self.clock()
         try:
-            for item in self.model.stream(self._messages(), self._tools, timeout=budget):
+            for item in self.model.stream(self.history.for_model(self.context_budget), self._tools, timeout=budget):
                 if isinstance(item, TextDelta):
                     reply.text += item.text
                     self.emit(ev.TextDelta(item.text))
@@ -312,87 +269,30 @@ class Agent:
                     reply.usage = item
         finally:
             self._model_seconds += self.clock() - started
-        reply.tool_calls = self._own_ids(reply.tool_calls)
-        self.conversation.record_usage(self.model.name, reply.usage)
+        self.history.add_reply(self.model.name, reply)
         self.emit(ev.ModelCalled(self.model.name, reply.usage))
-        message = reply.to_message()
-        if message["content"]:
-            message["content"] = self.masker.text(message["content"])
-        for part in message.get("tool_calls", []):
-            part["function"]["arguments"] = self._mask_arguments(part["function"]["arguments"])
-        self.conversation.add(message)
         return reply
-
-    def _own_ids(self, calls: list[ToolCall]) -> list[ToolCall]:
-        """Every call gets an id no other call of the conversation has.
-
-        Models reuse ids across replies and some gateways send empty ones; a call keyed by such
-        an id would show, approve or answer another call's command. A missing or taken id is
-        replaced (in the history too, so tool results still pair with their calls).
-        """
-        taken = {
-            part.get("id")
-            for message in self.conversation.messages
-            if message.get("role") == "assistant"
-            for part in message.get("tool_calls") or ()
-        }
-        out: list[ToolCall] = []
-        for call in calls:
-            if call.id and call.id not in taken:
-                fixed = call
-            else:
-                fresh = self._next_id(taken)
-                fixed = ToolCall(fresh, call.name, call.arguments)
-            taken.add(fixed.id)
-            out.append(fixed)
-        return out
-
-    def _next_id(self, taken: set[Any]) -> str:
-        while True:
-            self._fresh_ids += 1
-            candidate = f"call_cs{self._fresh_ids}"
-            if candidate not in taken:
-                return candidate
-
-    def _mask_arguments(self, text: str) -> str:
-        try:
-            value = json.loads(text)
-        except ValueError:
-            return self.masker.text(text)
-        return json.dumps(self.masker.data(value), ensure_ascii=False)
 
     def _run_prepared(self, prepared: PreparedCall) -> None:
         call, spec = prepared.call, prepared.spec
-        relay = _Relay(self.confirmer, self.emit, call.id)
+        relay = Relay(self.confirmer, self.emit, call.id)
         try:
             outcome = self.runner.run(
-                spec, prepared.params, confirmer=relay, on_event=lambda e: self.emit(ev.ExecutorEvent(call.id, e))
+                spec,
+                prepared.params,
+                confirmer=relay,
+                on_event=lambda e: self.emit(ev.ExecutorEvent(call.id, e)),
+                plan=self._preview(prepared).plan,
             )
         except (Declined, ApprovalRequired, JobFailed, ApiError, UsageError) as exc:
-            failed, full, reply = _error_result(spec.name, exc, declined_by_user=relay.answers[-1:] == ["no"])
+            failed, full, reply = error_result(spec.name, exc, declined_by_user=relay.declined)
             self._answer(call, spec.name, failed, full, reply)
             return
         effect = outcome.plan.effect if outcome.plan is not None else outcome.spec.effect
         if outcome.revealed and effect != "read":
             # e.g. the value of a token just created: masked for the model, shown once to the person
             self.emit(ev.SecretRevealed(call.id, spec.name, tuple(outcome.revealed)))
-        payload: dict[str, Any] = {"status": "ok", "command": spec.name, "result": outcome.data}
-        if outcome.job_id:
-            job: dict[str, Any] = {"kind": outcome.job_kind, "uuid": outcome.job_id, "status": outcome.job_status}
-            if outcome.detached:
-                job["note"] = "the user stopped waiting; the job keeps running"
-            if outcome.partial_failure:
-                job["partial_failure"] = True
-            if outcome.credits is not None:
-                job["credits_used"] = outcome.credits
-            payload["job"] = job
-        ran_with = arg_values(outcome.spec, outcome.params)
-        if outcome.spec.name != spec.name or ran_with != arg_values(spec, prepared.params):
-            payload["note"] = "the user edited the arguments before approving"
-            payload["ran_with"] = ran_with
-        if outcome.notices:
-            payload["notices"] = list(outcome.notices)
-        status: ev.ResultStatus = "job_failed" if outcome.job_failed else "ok"
+        status, payload = success(spec, prepared.params, outcome)
         self._answer(call, spec.name, status, outcome.data, payload)
 
     def _answer(
@@ -413,49 +313,5 @@ class Agent:
             if isinstance(masked, dict) and "result" in masked:
                 masked["result"], trimmed = trim_for_model(masked["result"], self.result_budget)
             content = quote_data(masked)
-        self.conversation.add({"role": "tool", "tool_call_id": call.id, "content": content})
+        self.history.add_result(call.id, content)
         self.emit(ev.ToolResult(call.id, call.name, command, status, full, content, trimmed))
-
-    def _close_pending(self, reason: str) -> None:
-        """Give every tool call of the last assistant message a result, so the history stays valid."""
-        messages = self.conversation.messages
-        last = next((i for i in range(len(messages) - 1, -1, -1) if messages[i].get("role") == "assistant"), None)
-        if last is not None:
-            answered = {m.get("tool_call_id") for m in messages[last + 1 :] if m.get("role") == "tool"}
-            for part in messages[last].get("tool_calls") or ():
-                if part["id"] not in answered:
-                    content = quote_data({"status": "not_run", "message": reason})
-                    self.conversation.add({"role": "tool", "tool_call_id": part["id"], "content": content})
-        self._queue.clear()
-
-
-def _error_result(command: str, exc: CargoShellError, *, declined_by_user: bool) -> tuple[ev.ResultStatus, Any, Any]:
-    """(event status, what the user sees, what the model reads) for an error it can act on.
-
-    The model reads the error's whole hint (a guard's hint is the command to use instead), except
-    on refusals: their hints tell the person how to approve, which is not the model's to do.
-    """
-    base: dict[str, Any] = {"command": command, "message": exc.message}
-    if isinstance(exc, Declined):
-        if declined_by_user:
-            payload = {**base, "status": "declined", "message": DECLINED}
-            return "declined", payload, payload
-        return "denied", exc.to_json(), {**base, "status": "not_run"}
-    if isinstance(exc, ApprovalRequired):
-        return "denied", exc.to_json(), {**base, "status": "not_run"}
-    if isinstance(exc, JobFailed):
-        return "job_failed", exc.job, {**base, "status": "job_failed", "job": exc.job}
-    if isinstance(exc, ApiStatusError):
-        payload = {**base, "status": "api_error", "http_status": exc.status, "reason": exc.reason}
-        return "api_error", exc.to_json(), _with_hint(payload, exc)
-    if isinstance(exc, NetworkError):
-        return "api_error", exc.to_json(), _with_hint({**base, "status": "network_error"}, exc)
-    if isinstance(exc, ApiError):
-        # e.g. a create whose answer was lost: it may have happened, and was deliberately not resent
-        payload = {**base, "status": "outcome_unknown", "check_with": exc.hint}
-        return "api_error", exc.to_json(), payload
-    return "invalid", exc.to_json(), _with_hint({**base, "status": "invalid_arguments"}, exc)
-
-
-def _with_hint(payload: dict[str, Any], exc: CargoShellError) -> dict[str, Any]:
-    return {**payload, "hint": exc.hint} if exc.hint else payload

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pydantic import BaseModel
 
@@ -22,6 +22,9 @@ from cargo_shell.executor.plan import arg_values, command_line
 from cargo_shell.registry import CommandSpec
 from cargo_shell.registry.effects import effective_effect
 from cargo_shell.registry.spec import Effect
+
+if TYPE_CHECKING:
+    from cargo_shell.executor.plan import Plan
 
 Verdict = Literal["allow", "ask", "deny"]
 
@@ -35,6 +38,8 @@ class PlanView:
     effect: Effect
     reason: str = ""
     effect_reasons: tuple[str, ...] = ()
+    #: The prepared plan itself (None when it could not be planned): what is run, approved and sent.
+    plan: Plan | None = None
 
 
 class ActionRunner(Protocol):
@@ -49,8 +54,11 @@ class ActionRunner(Protocol):
         *,
         confirmer: Confirmer,
         on_event: Callable[[Any], None],
+        plan: Plan | None = None,
     ) -> Outcome:
-        """Run through the executor; raises ``Declined`` when the person (or a rule) says no."""
+        """Run through the executor; raises ``Declined`` when the person (or a rule) says no.
+
+        ``plan``: the one :meth:`preview` made for this call, run as it is (not planned again)."""
         ...
 
 
@@ -74,7 +82,9 @@ class ExecutorRunner:
             return PlanView(command_line(spec, values), text, "allow", effect.effect, effect_reasons=effect.reasons)
         verdict = self.executor.policy.decide(plan)
         text = plan.render()
-        return PlanView(plan.command_line, text, verdict.kind, plan.effect, verdict.reason, plan.effect_reasons)
+        return PlanView(
+            plan.command_line, text, verdict.kind, plan.effect, verdict.reason, plan.effect_reasons, plan=plan
+        )
 
     def run(
         self,
@@ -83,5 +93,8 @@ class ExecutorRunner:
         *,
         confirmer: Confirmer,
         on_event: Callable[[Any], None],
+        plan: Plan | None = None,
     ) -> Outcome:
+        if plan is not None:
+            return self.executor.run(plan, confirmer=confirmer, events=on_event, proposer="model")
         return self.executor.run(spec, params, confirmer=confirmer, events=on_event, proposer="model")

@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
-
-from pydantic import BaseModel
 
 from cargo_shell.errors import UsageError
 from cargo_shell.registry.spec import CommandSpec
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 
 @dataclass

@@ -10,8 +10,6 @@ from __future__ import annotations
 import json
 import os
 import shlex
-import subprocess
-import tempfile
 from typing import IO, TYPE_CHECKING, Any
 
 from cargo_shell.executor.confirm import Approval, InterruptChoice
@@ -83,6 +81,9 @@ class StdinConfirmer:
         current = arg_values(plan.spec, plan.params)
         editor = self.environ.get("VISUAL") or self.environ.get("EDITOR")
         if editor:
+            import subprocess  # these two only when the person edits a plan in an editor
+            import tempfile
+
             with tempfile.NamedTemporaryFile("w+", suffix=".json", delete=False, encoding="utf-8") as handle:
                 json.dump(current, handle, indent=2, ensure_ascii=False)
                 path = handle.name

@@ -11,11 +11,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from typing import Any
 
 from cargo_shell.constants import DEFAULT_BASE_URL
 from cargo_shell.errors import UsageError
+from cargo_shell.registry import DATA_DIR
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ class GlobalOption:
 
 @cache
 def global_options() -> tuple[GlobalOption, ...]:
-    text = (resources.files("cargo_shell.registry") / "options.json").read_text(encoding="utf-8")
+    text = (DATA_DIR / "options.json").read_text(encoding="utf-8")
     out = []
     for raw in json.loads(text)["options"]:
         out.append(

@@ -7,7 +7,6 @@ command line resolves ``argv`` after its leading global options, the shell a typ
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -94,6 +93,8 @@ def unknown_command(registry: Registry, words: list[str]) -> UsageError:
             known = options
             break
     bad = words[depth] if words else ""
+    import difflib  # only on a typo
+
     close = difflib.get_close_matches(bad, known, n=3)
     typed = " ".join(words[: depth + 1])
     hint = f"Did you mean {', '.join(close)}?" if close else f"Choose one of: {', '.join(known)}"

@@ -6,14 +6,14 @@ Stable interface for front ends::
     executor = Executor(client, policy=Policy.load(...), confirmer=my_confirmer, events=my_sink)
     plan = executor.prepare(spec, raw_args)        # validate + guards + plan (no side effects)
     outcome = executor.run(spec, raw_args)          # plan → policy/confirm → send → poll → audit
+    outcome = executor.run(plan)                    # the very plan prepared (and shown) above
 
-See ``core.Executor`` for the flow, ``confirm`` for the Confirmer protocol, ``policy`` for
-the rules, ``events`` for progress events.
+See ``pipeline.Executor`` for the flow, ``jobs.JobTracker`` for following jobs, ``confirm`` for the
+Confirmer protocol, ``policy`` for the rules, ``events`` for progress events.
 """
 
 from cargo_shell.executor.audit import AuditLog
 from cargo_shell.executor.confirm import Approval, Confirmer, InterruptAware, InterruptChoice
-from cargo_shell.executor.core import Executor, RunContext
 from cargo_shell.executor.events import (
     Event,
     EventSink,
@@ -31,6 +31,7 @@ from cargo_shell.executor.events import (
 )
 from cargo_shell.executor.jobstore import JobRecord, JobStore
 from cargo_shell.executor.outcome import Outcome
+from cargo_shell.executor.pipeline import Executor, RunContext
 from cargo_shell.executor.plan import Estimate, Plan, Touch
 from cargo_shell.executor.policy import Policy, PolicyStore, Rule, Verdict
 from cargo_shell.executor.polling import dig

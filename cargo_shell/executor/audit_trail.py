@@ -13,11 +13,12 @@ from cargo_shell.errors import ApprovalRequired, Declined
 from cargo_shell.executor.audit import new_action_id
 from cargo_shell.executor.outcome import Outcome
 from cargo_shell.executor.plan import Plan, given_values
+from cargo_shell.executor.planning import check_command
 from cargo_shell.executor.retry import creates_or_spends
 from cargo_shell.registry.spec import CommandSpec
 
 if TYPE_CHECKING:
-    from cargo_shell.executor.core import Executor
+    from cargo_shell.executor.pipeline import Executor
 
 
 def refusal(executor: Executor, plan: Plan, exc: Declined | ApprovalRequired) -> None:
@@ -51,7 +52,7 @@ def sent(executor: Executor, outcome: Outcome) -> None:
     if plan.rollout:
         extra["rollout"] = list(plan.rollout)
     if creates_or_spends(plan.spec, plan.effect):
-        check = executor.check_command(plan.spec, plan.values)
+        check = check_command(executor.registry, plan.spec, plan.values)
         if check:
             extra["checkCommand"] = check
     executor.audit.sent(

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
-
-from pydantic import BaseModel
+from typing import TYPE_CHECKING, Any
 
 from cargo_shell.errors import ExitStatus
 from cargo_shell.executor.confirm import Approval
 from cargo_shell.executor.plan import Plan
 from cargo_shell.registry.spec import CommandSpec
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 
 @dataclass

@@ -10,9 +10,7 @@ from __future__ import annotations
 import json
 import shlex
 from dataclasses import dataclass
-from typing import Any
-
-from pydantic import BaseModel
+from typing import TYPE_CHECKING, Any
 
 from cargo_shell.api.request import ApiRequest
 from cargo_shell.executor.local_paths import LocalFile, Proposer
@@ -20,6 +18,9 @@ from cargo_shell.registry.effects import EffectiveEffect, effective_effect
 from cargo_shell.registry.spec import ArgSpec, CommandSpec, Effect
 from cargo_shell.secrets import DEFAULT as MASKER
 from cargo_shell.secrets import mask_data, mask_text
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from functools import cache, cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cargo_shell.registry.spec import ArgSpec, CommandSpec, GroupSpec, group_from_dict, spec_from_dict
@@ -13,7 +14,11 @@ if TYPE_CHECKING:
     from cargo_shell.registry.jobs import JobKind
     from cargo_shell.registry.resources import ResourceKind
 
-__all__ = ["ArgSpec", "CommandSpec", "GroupSpec", "Registry", "get_registry"]
+__all__ = ["DATA_DIR", "ArgSpec", "CommandSpec", "GroupSpec", "Registry", "get_registry"]
+
+#: Where the registry's data lives (shipped inside the package; read as plain files, which spares
+#: every command line the import of ``importlib.resources``).
+DATA_DIR = Path(__file__).parent
 
 #: The seven skills the LLM sees as tools; the catalogue's ``skill`` field decides membership.
 SKILLS = ("orchestration", "storage", "connection", "ai", "analytics", "billing", "workspace")
@@ -85,21 +90,17 @@ class Registry:
     @cached_property
     def kinds(self) -> dict[str, ResourceKind]:
         """Resource kinds (``resources.json``): what UUID arguments name and which commands list them."""
-        from importlib import resources
-
         from cargo_shell.registry.resources import kinds_from_dict
 
-        text = (resources.files("cargo_shell.registry") / "resources.json").read_text(encoding="utf-8")
+        text = (DATA_DIR / "resources.json").read_text(encoding="utf-8")
         return kinds_from_dict(json.loads(text))
 
     @cached_property
     def job_kinds(self) -> dict[str, JobKind]:
         """Job kinds (``jobs.json``): how the work a command starts is polled, listed and cancelled."""
-        from importlib import resources
-
         from cargo_shell.registry.jobs import kinds_from_dict
 
-        text = (resources.files("cargo_shell.registry") / "jobs.json").read_text(encoding="utf-8")
+        text = (DATA_DIR / "jobs.json").read_text(encoding="utf-8")
         return kinds_from_dict(json.loads(text))
 
     def job_kind(self, name: str) -> JobKind:
@@ -111,11 +112,9 @@ class Registry:
 
 @cache
 def get_registry() -> Registry:
-    from importlib import resources  # here, not at import time: it costs a few ms of start-up
-
     entries: list[dict[str, Any]] = []
     groups: list[GroupSpec] = []
-    folder = resources.files("cargo_shell.registry") / "commands"
+    folder = DATA_DIR / "commands"
     for entry in sorted(folder.iterdir(), key=lambda p: p.name):
         if entry.name.endswith(".json"):
             data = json.loads(entry.read_text(encoding="utf-8"))

@@ -15,7 +15,7 @@ from cargo_shell.agent.runner import ExecutorRunner
 
 if TYPE_CHECKING:
     from cargo_shell.agent.conversation import Conversation
-    from cargo_shell.executor import Confirmer, Executor, Outcome
+    from cargo_shell.executor import Confirmer, Executor, Outcome, Plan
     from cargo_shell.registry import CommandSpec
     from cargo_shell.repl.app import Repl
     from cargo_shell.repl.transcript import Transcript
@@ -36,9 +36,13 @@ class RecordingRunner(ExecutorRunner):
         *,
         confirmer: Confirmer,
         on_event: Callable[[Any], None],
+        plan: Plan | None = None,
     ) -> Outcome:
         wait = True if (self.wait_for_jobs and spec.job is not None) else None
-        outcome = self.executor.run(spec, params, confirmer=confirmer, wait=wait, events=on_event, proposer="model")
+        if plan is not None:
+            outcome = self.executor.run(plan, confirmer=confirmer, wait=wait, events=on_event, proposer="model")
+        else:
+            outcome = self.executor.run(spec, params, confirmer=confirmer, wait=wait, events=on_event, proposer="model")
         self.transcript().record(outcome)
         return outcome
 

@@ -373,3 +373,26 @@ def test_the_scripted_model_fails_on_an_unexpected_call() -> None:
     leftover = ScriptedModel([say("never used")])
     with pytest.raises(AssertionError, match="never used"):
         leftover.assert_done()
+
+
+def test_the_plan_previewed_is_the_plan_approved_and_sent(
+    make_agent: MakeAgent, executor: Executor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    prepared: list[Any] = []
+    real_prepare = executor.prepare
+
+    def counting_prepare(*args: Any, **kwargs: Any) -> Any:
+        plan = real_prepare(*args, **kwargs)
+        prepared.append(plan)
+        return plan
+
+    monkeypatch.setattr(executor, "prepare", counting_prepare)
+    h = make_agent(
+        [calls(call("workspace", "workspace folder create", FOLDER_ARGS)), say("Created the folder.")],
+        answers=["yes"],
+    )
+    h.agent.ask("Make a folder for Q3 plays")
+    assert "Q3 plays" in _folders(executor)
+    [plan] = prepared  # planned once (guards and lookups ran once), not again when run
+    [asked] = h.person.asked
+    assert asked is plan  # the person approved the very plan the agent previewed

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from cargo_shell.executor import Executor, Policy, StageFinished, StageStarted, rollout
+from cargo_shell.executor import Executor, Policy, StageFinished, StageStarted, staging
 from cargo_shell.registry import get_registry
 from cargo_shell.repl.render.events import result_summary
 from cargo_shell.repl.transcript import Transcript
@@ -130,7 +130,7 @@ def test_small_segment_runs_as_one_segment_batch(make_executor: MakeExecutor) ->
 
 
 def test_filter_limit_is_respected_across_pages(make_executor: MakeExecutor, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(rollout, "FETCH_PAGE", 30)  # three pages: 30, 30, 10
+    monkeypatch.setattr(staging, "FETCH_PAGE", 30)  # three pages: 30, 30, 10
     executor = make_executor()
     raw = {"workflow-uuid": PLAY_WF, "data": {"kind": "filter", "modelUuid": COMPANIES, "filter": ALL, "limit": 70}}
     plan = executor.prepare(CREATE, raw)

@@ -1,12 +1,10 @@
-"""The one path from any front end to the Cargo API.
+"""The one path from any front end to the Cargo API: the pipeline (prepare → authorize → run).
 
-``Executor.run(spec, params)`` goes ``validate → guard → plan → confirm → send (with
-retries) → poll → outcome`` and writes the audit log as it goes (every decision; a ``sent``
-line before a write leaves; the outcome when known). The CLI, the REPL and the agent all
-call it; nothing else talks to the HTTP client. Front ends differ only in what they inject:
-a :class:`Confirmer` (who is asked), an event sink (how progress is shown) and the policy
-flags (``--yes``).
-"""
+``Executor.run(spec, params)``, or ``run(plan)`` for a plan already prepared and shown, goes ``validate →
+guard → plan → confirm → send (with retries) → poll → outcome`` and writes the audit log as it goes.
+CLI, REPL and agent all call it; they differ only in what they inject: a :class:`Confirmer`, an event
+sink and the policy flags (``--yes``). Sending is :mod:`dispatch`, jobs the :class:`JobTracker`'s; rollouts
+drive the pipeline through :class:`~cargo_shell.executor.rollout.BatchPort`."""
 
 from __future__ import annotations
 
@@ -15,12 +13,9 @@ import random
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import IO, Any
-
-from pydantic import BaseModel
+from typing import IO, TYPE_CHECKING, Any
 
 from cargo_shell.api.client import ApiResponse, CargoClient
-from cargo_shell.api.preview import PreviewSink
 from cargo_shell.api.request import ApiRequest, apply_client_filters, build_request
 from cargo_shell.errors import (
     ApprovalRequired,
@@ -30,31 +25,27 @@ from cargo_shell.errors import (
     JobPending,
     UsageError,
 )
-from cargo_shell.executor import audit_trail, rollout, tracking
+from cargo_shell.executor import audit_trail, rollout, staging
 from cargo_shell.executor.audit import AuditLog, new_action_id
 from cargo_shell.executor.confirm import Approval, Confirmer
-from cargo_shell.executor.derived import add_derived_fields
+from cargo_shell.executor.dispatch import dispatch
 from cargo_shell.executor.events import Event, EventSink, Notice
 from cargo_shell.executor.guards import apply_guards
+from cargo_shell.executor.jobs import REFRESH_LIMIT, JobTracker, outcome_label, pending_report
 from cargo_shell.executor.jobstore import JobStore
 from cargo_shell.executor.local_paths import PathRules, Proposer
 from cargo_shell.executor.lookups import Lookups
 from cargo_shell.executor.outcome import Outcome
-from cargo_shell.executor.plan import (
-    Plan,
-    Touch,
-    command_line,
-    given_values,
-    poll_interval_s,
-    unsent_args,
-    wants_wait,
-)
+from cargo_shell.executor.plan import Plan, given_values, poll_interval_s, unsent_args, wants_wait
+from cargo_shell.executor.planning import touches
 from cargo_shell.executor.policy import Policy
-from cargo_shell.executor.polling import WaitResult, dig
-from cargo_shell.executor.retry import RetryConfig, Sender, creates_or_spends
+from cargo_shell.executor.polling import WaitResult
+from cargo_shell.executor.retry import RetryConfig, Sender
 from cargo_shell.registry import CommandSpec, get_registry
-from cargo_shell.secrets import KNOWN
 from cargo_shell.validation import validate_params
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 
 @dataclass
@@ -87,8 +78,8 @@ class Executor:
         retry: RetryConfig | None = None,
         context: RunContext | None = None,
         checks: bool = True,
-        rollout_over: int = rollout.DEFAULT_THRESHOLD,
-        rollout_max_error_rate: float = rollout.DEFAULT_MAX_ERROR_RATE,
+        rollout_over: int = staging.DEFAULT_THRESHOLD,
+        rollout_max_error_rate: float = staging.DEFAULT_MAX_ERROR_RATE,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         notice: Callable[[str], None] | None = None,
@@ -115,7 +106,8 @@ class Executor:
         self._notice = notice
         self.sender = Sender(client, config=retry or RetryConfig(), sleep=sleep, clock=clock, emit=self.emit, rng=rng)
         self.lookups = Lookups(self.read)
-        self._jobs_refreshed_at: float | None = None
+        #: Follows the jobs this executor starts (track, wait, cancel, attach, refresh).
+        self.tracker = JobTracker(self)
 
     @property
     def sleep(self) -> Callable[[float], None]:
@@ -159,7 +151,7 @@ class Executor:
         """Validate, apply the guards and build the plan. Sends only cheap lookups.
 
         ``proposer`` is who proposed the action ("model" for the agent's tool calls)."""
-        if not isinstance(params, BaseModel):
+        if isinstance(params, Mapping):
             params = self.validate(spec, params)
         values = given_values(spec, params)
         notices: list[str] = []
@@ -208,9 +200,9 @@ class Executor:
             if arg.name in values:
                 plan.notices.append(f"{arg.flag} has no field in the Cargo API and was not sent")
         if plan.effect != "read" and self.checks:
-            plan.touches = self._touches(spec, values)
+            plan.touches = touches(spec, values, self.lookups)
             if plan.effect == "cost":
-                rollout.plan_rollout(self, plan, values)
+                staging.plan_rollout(self, plan, values)
         return plan
 
     def authorize(self, plan: Plan, confirmer: Confirmer | None = None) -> tuple[Plan, Approval]:
@@ -258,8 +250,8 @@ class Executor:
 
     def run(
         self,
-        spec: CommandSpec,
-        params: BaseModel | Mapping[str, Any],
+        spec: CommandSpec | Plan,
+        params: BaseModel | Mapping[str, Any] | None = None,
         *,
         download_to: IO[bytes] | None = None,
         wait: bool | None = None,
@@ -270,53 +262,55 @@ class Executor:
     ) -> Outcome:
         """Plan, authorize, send and (when asked) wait. Raises on refusal or failure.
 
+        ``spec`` with ``params``: prepared here; a :class:`Plan` from :meth:`prepare`: run as it is,
+        so what was previewed is what is approved and sent (no ``params`` then: the plan has them).
         ``wait`` overrides the ``--wait-until-finished`` argument; ``confirmer`` overrides
         the executor's confirmer for this call (the agent passes its own); ``events`` also
         receives this call's events (the executor's own sink still gets them); ``proposer``
-        is who proposed the action ("model" for the agent's tool calls); ``assume_yes`` is a
+        is who proposed the action ("model" for the agent's tool calls; a given plan keeps its own); ``assume_yes`` is a
         ``--yes`` given for this call only (the shared policy is left as it is).
         """
+        if isinstance(spec, Plan):
+            if params is not None:
+                raise TypeError("Executor.run(plan) takes no params: the plan carries its own")
+            plan = spec
+        else:
+            if params is None:
+                raise TypeError("Executor.run(spec) needs params")
+            _api_only(spec)
+            plan = self.prepare(spec, params, proposer=proposer)
+        _api_only(plan.spec)
+        plan.assume_yes = assume_yes
         if events is None:
-            return self._run(spec, params, download_to, wait, confirmer, proposer, assume_yes)
+            return self._run(plan, download_to, wait, confirmer)
         with self.events_to(events):
-            return self._run(spec, params, download_to, wait, confirmer, proposer, assume_yes)
+            return self._run(plan, download_to, wait, confirmer)
 
     def _run(
-        self,
-        spec: CommandSpec,
-        params: BaseModel | Mapping[str, Any],
-        download_to: IO[bytes] | None,
-        wait: bool | None,
-        confirmer: Confirmer | None,
-        proposer: Proposer = "user",
-        assume_yes: bool = False,
+        self, plan: Plan, download_to: IO[bytes] | None, wait: bool | None, confirmer: Confirmer | None
     ) -> Outcome:
-        if spec.http is None:
-            raise UsageError(f"`{spec.name}` is handled by cargo-shell itself, not the API")
-        plan = self.prepare(spec, params, proposer=proposer)
-        plan.assume_yes = assume_yes
         for text in plan.notices:
             self.emit(Notice(text, "warning"))
         try:
             plan, approval = self.authorize(plan, confirmer)
         except (Declined, ApprovalRequired) as exc:
-            self._audit_refusal(plan, exc)
+            audit_trail.refusal(self, plan, exc)
             raise
         outcome = Outcome(
             plan.spec, plan.params, plan=plan, approval=approval, notices=list(plan.notices), action_id=new_action_id()
         )
         should_wait = plan.wait if wait is None else wait
         if plan.effect != "read":
-            self._audit_sent(outcome)
+            audit_trail.sent(self, outcome)
         try:
             if plan.rollout:
                 rollout.run_staged(self, plan, outcome, confirmer or self.confirmer)
             else:
-                self._execute(plan, outcome, download_to, should_wait, confirmer or self.confirmer)
+                dispatch(self, plan, outcome, download_to, should_wait, confirmer or self.confirmer)
         except JobPending as exc:
             exc.outcome = outcome
             if outcome.stages:
-                exc.pending["rollout"] = tracking.pending_report(outcome, exc.pending["reason"])["rollout"]
+                exc.pending["rollout"] = pending_report(outcome, exc.pending["reason"])["rollout"]
             self.audit_outcome(outcome, "wait-failed", error=exc.message)
             raise
         except CargoShellError as exc:
@@ -325,59 +319,22 @@ class Executor:
         except KeyboardInterrupt as exc:
             name = getattr(exc, "name", None)  # Terminated: SIGTERM / SIGHUP
             accepted = outcome.job_id is not None and not isinstance(exc, JobInterrupted)
-            error = tracking.interrupted(self, outcome, name) if accepted else None
+            error = self.tracker.interrupted(outcome, name) if accepted else None
             self.audit_outcome(outcome, "terminated" if name else "interrupted", error=name)
             if error is not None:
                 raise error from exc
             raise
-        self.audit_outcome(outcome, tracking.outcome_label(outcome))
+        self.audit_outcome(outcome, outcome_label(outcome))
         return outcome
 
-    # -- internals --------------------------------------------------------------------------
-    def _execute(
-        self,
-        plan: Plan,
-        outcome: Outcome,
-        download_to: IO[bytes] | None,
-        wait: bool,
-        confirmer: Confirmer | None,
-    ) -> None:
-        spec, params = plan.spec, plan.params
-        assert spec.http is not None
-        if spec.http.steps:
-            merged: dict[str, Any] = {}
-            for step in spec.http.steps:
-                resp = self.send(ApiRequest("GET", step.path), outcome, unsafe=False)
-                merged[step.key] = dig(resp.data, step.key) if isinstance(resp.data, dict) else resp.data
-            outcome.data = merged
-            return
-        unsafe = creates_or_spends(spec, plan.effect)
-        check = self.check_command(spec, plan.values) if unsafe else None
-        request = plan.api_request if plan.api_request is not None else self.request_for(spec, params)
-        if spec.job is not None and self.jobs is not None:
-            self.jobs.open()  # ready before the request leaves: recording the job is then one quick commit
-        body_sink = (download_to or PreviewSink()) if spec.download_body else None
-        resp = self.send(request, outcome, unsafe=unsafe, check=check, sink=body_sink)
-        if isinstance(body_sink, PreviewSink):  # no file to write to (the agent, the shell): a bounded preview
-            outcome.data = body_sink.summary(resp.data)
-            return
-        if body_sink is not None:
-            body_sink.flush()
-            outcome.data = {"downloadedFiles": 1, "bytes": resp.data["bytes"]}
-            return
-        if spec.job is not None:  # first of all: from here on a killed process still leaves the job tracked
-            tracking.record_accepted(self, plan, outcome, resp.data)
-        if plan.effect != "read":
-            # a secret the API hands back (a token just created) is masked by value from now on;
-            # what reads return is learned by the masker when it hides it on its way out
-            outcome.revealed += KNOWN.learn(resp.data)
-        outcome.data = add_derived_fields(spec, apply_client_filters(spec, params, resp.data, values=plan.values))
-        if spec.download and download_to is not None:
-            outcome.data = self._download(outcome.data, download_to)
-        if spec.job is not None and outcome.job_id and outcome.job_kind:
-            self.emit(tracking.started_event(plan, outcome))
-            if wait:
-                self.wait_for(outcome, confirmer)
+    # -- the port a staged rollout drives (rollout.BatchPort) ---------------------------------
+    def plan_batch(self, spec: CommandSpec, raw: Mapping[str, Any]) -> Plan:
+        plan = self.plan(spec, self.validate(spec, raw))
+        plan.rollout = None
+        return plan
+
+    def send_batch(self, plan: Plan, outcome: Outcome, confirmer: Confirmer | None) -> None:
+        dispatch(self, plan, outcome, None, True, confirmer)
 
     def send(
         self,
@@ -408,85 +365,20 @@ class Executor:
         resp = self.send(self.request_for(spec, params), None, unsafe=False, attempts=attempts)
         return apply_client_filters(spec, params, resp.data)
 
-    def check_command(self, spec: CommandSpec, values: dict[str, Any]) -> str | None:
-        """A read command that shows whether an ambiguous create/spend took effect."""
-        candidates = [" ".join((*spec.words[:-1], "list"))]
-        if spec.job is not None:
-            candidates.append(self.registry.job_kind(spec.job.kind).list_command)
-        for name in candidates:
-            if name not in self.registry:
-                continue
-            lst = self.registry.get(name)
-            args: dict[str, Any] = {}
-            for arg in lst.args:
-                if arg.name in values and arg.type != "json":
-                    args[arg.name] = values[arg.name]
-                elif arg.type == "list" and arg.name.endswith("s") and arg.name[:-1] in values:
-                    args[arg.name] = [values[arg.name[:-1]]]
-            if any(a.name == "limit" for a in lst.args):
-                args["limit"] = 10
-            return command_line(lst, args)
-        return None
-
-    def _download(self, data: Any, sink: IO[bytes]) -> dict[str, Any]:
-        urls: list[str] = []
-        if isinstance(data, dict):
-            if isinstance(data.get("url"), str):
-                urls.append(data["url"])
-            urls.extend(u for u in data.get("urls") or [] if isinstance(u, str))
-        total = sum(self.client.stream_url(u, sink) for u in urls)
-        sink.flush()
-        return {"downloadedFiles": len(urls), "bytes": total}
-
-    def _touches(self, spec: CommandSpec, values: dict[str, Any]) -> list[Touch]:
-        """What the action names, by kind and name (kinds come from each argument's ``refers_to``)."""
-        touches: list[Touch] = []
-        for arg in spec.args:
-            value = values.get(arg.name)
-            if value is None:
-                continue
-            if arg.refers_to is not None:
-                for uuid in value if isinstance(value, list) else [value]:
-                    touches.append(self._touch(arg.refers_to, str(uuid)))
-            elif arg.refers_to_keys and isinstance(value, dict):
-                for key, kind in arg.refers_to_keys:
-                    if isinstance(value.get(key), str):
-                        touches.append(self._touch(kind, value[key]))
-        return touches
-
-    def _touch(self, kind: str, uuid: str) -> Touch:
-        found = self.lookups.find(kind, uuid)
-        if found is None:
-            return Touch(kind, uuid)
-        return Touch(kind, uuid, found.name or None, f"{found.label} {kind}" if found.label != kind else None)
-
-    # -- jobs (see tracking.py) ---------------------------------------------------------------
+    # -- jobs (see jobs.py) ------------------------------------------------------------------
     def wait_for(self, outcome: Outcome, confirmer: Confirmer | None = None) -> WaitResult:
         """Poll ``outcome``'s job to the end (or until the user detaches); updates ``outcome``."""
-        return tracking.wait_for(self, outcome, confirmer)
+        return self.tracker.wait(outcome, confirmer)
 
     def attach(self, job_id: str, kind: str, *, confirmer: Confirmer | None = None) -> Outcome:
         """Re-attach to a tracked job (``cargo-shell jobs wait``) and poll it to the end."""
-        return tracking.attach(self, job_id, kind, confirmer=confirmer)
+        return self.tracker.attach(job_id, kind, confirmer=confirmer)
 
-    def refresh_jobs(self, *, limit: int = tracking.REFRESH_LIMIT, every_s: float = 0.0) -> int:
-        """Refresh unfinished job records of this target from the API (bounded); returns how many changed.
-
-        ``every_s``: do nothing if the last refresh of this executor is more recent (the shell's toolbar).
-        """
-        now = self.clock()
-        if self._jobs_refreshed_at is not None and now - self._jobs_refreshed_at < every_s:
-            return 0
-        self._jobs_refreshed_at = now
-        return tracking.refresh(self, limit=limit)
+    def refresh_jobs(self, *, limit: int = REFRESH_LIMIT, every_s: float = 0.0) -> int:
+        """Refresh unfinished job records of this target from the API (see ``JobTracker.refresh``)."""
+        return self.tracker.refresh(limit=limit, every_s=every_s)
 
     # -- audit (see audit_trail.py) ------------------------------------------------------------
-    def _audit_refusal(self, plan: Plan, exc: Declined | ApprovalRequired) -> None:
-        audit_trail.refusal(self, plan, exc)
-
-    def _audit_sent(self, outcome: Outcome) -> None:
-        audit_trail.sent(self, outcome)
-
     def audit_outcome(
         self,
         outcome: Outcome,
@@ -501,3 +393,8 @@ class Executor:
 
 
 _DEFAULT_APPROVAL = Approval("yes", source="default")
+
+
+def _api_only(spec: CommandSpec) -> None:
+    if spec.http is None:
+        raise UsageError(f"`{spec.name}` is handled by cargo-shell itself, not the API")
