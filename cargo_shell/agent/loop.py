@@ -31,25 +31,18 @@ from cargo_shell.agent.conversation import Conversation
 from cargo_shell.agent.limits import CALLS_PER_REPLY, CALLS_PER_TURN, TURN_TIMEOUT, AgentLimits
 from cargo_shell.agent.model import ChatModel, Message, ModelReply, TextDelta, ToolCall, Usage
 from cargo_shell.agent.prompts import system_prompt
+from cargo_shell.agent.results import MODEL_ERRORS, error_result, model_text, outcome_payload, quote_data
 from cargo_shell.agent.runner import ActionRunner, PlanView
 from cargo_shell.agent.tools import Decoded, HelpReply, InvalidCall, PreparedCall, Toolbox
-from cargo_shell.agent.trimming import DEFAULT_BUDGET, DEFAULT_CONTEXT_CHARS, fit_context, trim_for_model
+from cargo_shell.agent.trimming import DEFAULT_BUDGET, DEFAULT_CONTEXT_CHARS, fit_context
 from cargo_shell.errors import (
-    ApiError,
-    ApiStatusError,
     ApprovalRequired,
-    CargoShellError,
-    Declined,
-    JobFailed,
-    NetworkError,
-    UsageError,
 )
 from cargo_shell.executor.confirm import Approval, Confirmer, InterruptAware, InterruptChoice
-from cargo_shell.executor.plan import Plan, arg_values
+from cargo_shell.executor.plan import Plan
 from cargo_shell.secrets import Masker, remember
 
 DEFAULT_MAX_TURNS = 12
-DECLINED = "declined by the user"
 
 
 @dataclass(frozen=True)
@@ -85,12 +78,6 @@ class NeedsApproval:
 
 
 Step = FinalAnswer | RunTools | NeedsApproval
-
-
-def quote_data(payload: dict[str, Any]) -> str:
-    """Tool results as JSON text; ``<`` is escaped so no text in the data can fake a tag."""
-    text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=str)
-    return text.replace("<", "\\u003c")
 
 
 class _Relay:
@@ -368,31 +355,15 @@ class Agent:
             outcome = self.runner.run(
                 spec, prepared.params, confirmer=relay, on_event=lambda e: self.emit(ev.ExecutorEvent(call.id, e))
             )
-        except (Declined, ApprovalRequired, JobFailed, ApiError, UsageError) as exc:
-            failed, full, reply = _error_result(spec.name, exc, declined_by_user=relay.answers[-1:] == ["no"])
+        except MODEL_ERRORS as exc:
+            failed, full, reply = error_result(spec.name, exc, declined_by_user=relay.answers[-1:] == ["no"])
             self._answer(call, spec.name, failed, full, reply)
             return
         effect = outcome.plan.effect if outcome.plan is not None else outcome.spec.effect
         if outcome.revealed and effect != "read":
             # e.g. the value of a token just created: masked for the model, shown once to the person
             self.emit(ev.SecretRevealed(call.id, spec.name, tuple(outcome.revealed)))
-        payload: dict[str, Any] = {"status": "ok", "command": spec.name, "result": outcome.data}
-        if outcome.job_id:
-            job: dict[str, Any] = {"kind": outcome.job_kind, "uuid": outcome.job_id, "status": outcome.job_status}
-            if outcome.detached:
-                job["note"] = "the user stopped waiting; the job keeps running"
-            if outcome.partial_failure:
-                job["partial_failure"] = True
-            if outcome.credits is not None:
-                job["credits_used"] = outcome.credits
-            payload["job"] = job
-        ran_with = arg_values(outcome.spec, outcome.params)
-        if outcome.spec.name != spec.name or ran_with != arg_values(spec, prepared.params):
-            payload["note"] = "the user edited the arguments before approving"
-            payload["ran_with"] = ran_with
-        if outcome.notices:
-            payload["notices"] = list(outcome.notices)
-        status: ev.ResultStatus = "job_failed" if outcome.job_failed else "ok"
+        status, payload = outcome_payload(spec, prepared.params, outcome)
         self._answer(call, spec.name, status, outcome.data, payload)
 
     def _answer(
@@ -405,14 +376,7 @@ class Agent:
         *,
         raw: bool = False,
     ) -> None:
-        trimmed = False
-        if raw:
-            content = self.masker.text(str(payload))
-        else:
-            masked = self.masker.data(payload)
-            if isinstance(masked, dict) and "result" in masked:
-                masked["result"], trimmed = trim_for_model(masked["result"], self.result_budget)
-            content = quote_data(masked)
+        content, trimmed = model_text(payload, self.masker, budget=self.result_budget, raw=raw)
         self.conversation.add({"role": "tool", "tool_call_id": call.id, "content": content})
         self.emit(ev.ToolResult(call.id, call.name, command, status, full, content, trimmed))
 
@@ -427,35 +391,3 @@ class Agent:
                     content = quote_data({"status": "not_run", "message": reason})
                     self.conversation.add({"role": "tool", "tool_call_id": part["id"], "content": content})
         self._queue.clear()
-
-
-def _error_result(command: str, exc: CargoShellError, *, declined_by_user: bool) -> tuple[ev.ResultStatus, Any, Any]:
-    """(event status, what the user sees, what the model reads) for an error it can act on.
-
-    The model reads the error's whole hint (a guard's hint is the command to use instead), except
-    on refusals: their hints tell the person how to approve, which is not the model's to do.
-    """
-    base: dict[str, Any] = {"command": command, "message": exc.message}
-    if isinstance(exc, Declined):
-        if declined_by_user:
-            payload = {**base, "status": "declined", "message": DECLINED}
-            return "declined", payload, payload
-        return "denied", exc.to_json(), {**base, "status": "not_run"}
-    if isinstance(exc, ApprovalRequired):
-        return "denied", exc.to_json(), {**base, "status": "not_run"}
-    if isinstance(exc, JobFailed):
-        return "job_failed", exc.job, {**base, "status": "job_failed", "job": exc.job}
-    if isinstance(exc, ApiStatusError):
-        payload = {**base, "status": "api_error", "http_status": exc.status, "reason": exc.reason}
-        return "api_error", exc.to_json(), _with_hint(payload, exc)
-    if isinstance(exc, NetworkError):
-        return "api_error", exc.to_json(), _with_hint({**base, "status": "network_error"}, exc)
-    if isinstance(exc, ApiError):
-        # e.g. a create whose answer was lost: it may have happened, and was deliberately not resent
-        payload = {**base, "status": "outcome_unknown", "check_with": exc.hint}
-        return "api_error", exc.to_json(), payload
-    return "invalid", exc.to_json(), _with_hint({**base, "status": "invalid_arguments"}, exc)
-
-
-def _with_hint(payload: dict[str, Any], exc: CargoShellError) -> dict[str, Any]:
-    return {**payload, "hint": exc.hint} if exc.hint else payload
