@@ -62,6 +62,11 @@ LOCAL_COMMANDS: dict[str, LocalCommand] = {
         "re-run the commands saved with /save (no language model)",
         "FILE [--dry-run]",
     ),
+    "mcp": LocalCommand(
+        "cargo_shell.mcp.command:mcp_command",
+        "serve the seven skill tools to an MCP client (Claude Code, Cursor, Codex), with the same confirmations",
+        "[--read-only] [--http [--port N]]",
+    ),
 }
 
 

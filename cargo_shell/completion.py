@@ -14,6 +14,7 @@ LOCAL_TREE: dict[str, list[str]] = {
     "completion": ["bash", "zsh", "fish"],
     "sandbox": ["serve", "info", "reset"],
     "login": ["--token", "--workspace-uuid", "--base-url", "--profile"],
+    "mcp": ["--read-only", "--http", "--port"],
 }
 
 

@@ -220,8 +220,8 @@ class Executor:
             if verdict.kind == "deny":
                 raise Declined(
                     f"Not run: {verdict.reason}",
-                    hint="See `cargo-shell policy list`.",
-                    decided_by="rule",
+                    hint=verdict.hint or "See `cargo-shell policy list`.",
+                    decided_by=verdict.source,
                     rule_id=verdict.rule.id if verdict.rule else None,
                 )
             if verdict.kind == "allow":
@@ -249,9 +249,10 @@ class Executor:
                 continue
             if answer.decision == "always":
                 self.policy.remember_always(plan.command)
+            source = answer.source if answer.source in ("user", "mcp") else "user"  # a confirmer relays a person
             if answer.approved:
-                return plan, Approval(answer.decision, source="user")
-            raise Declined(f"Not run: you declined `{plan.command}`.")
+                return plan, Approval(answer.decision, source=source)
+            raise Declined(f"Not run: you declined `{plan.command}`.", decided_by=source)
 
     def run(
         self,

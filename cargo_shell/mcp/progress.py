@@ -1,0 +1,81 @@
+"""The executor's job events as MCP progress notifications (done / failed / total).
+
+MCP wants ``progress`` to grow with every notification, so it counts finished runs (done +
+failed) and a notification goes out only when that count grows, when a job starts or ends,
+or when a rollout stage starts or ends; each carries a message with the numbers and status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from cargo_shell.executor.events import (
+    Event,
+    JobCancelled,
+    JobDetached,
+    JobFinished,
+    JobProgress,
+    JobStarted,
+    StageFinished,
+    StageStarted,
+)
+
+#: (progress, total, message) -> None; sends one notification (a no-op when the client asked for none).
+Send = Callable[[float, float | None, str], None]
+
+
+def _counts(done: int | None, failed: int | None, total: int | None) -> str:
+    parts = [f"{done or 0} done", f"{failed or 0} failed"]
+    return ", ".join(parts) + (f" of {total}" if total is not None else "")
+
+
+class ProgressRelay:
+    """An executor event sink for one tool call."""
+
+    def __init__(self, send: Send) -> None:
+        self.send = send
+        self._sent = -1.0
+        self._total: int | None = None
+        #: Whole steps already counted (finished rollout stages), so counts stay growing across stages.
+        self._base = 0
+        #: A staged rollout: the total is the rollout's records, not one stage's runs.
+        self._staged = False
+
+    def _emit(self, progress: float, message: str, *, force: bool = False) -> None:
+        if progress <= self._sent:
+            if not force:
+                return
+            progress = self._sent + 0.001  # a start or end with no new run still has to say so
+        self._sent = progress
+        total = float(self._total) if self._total is not None else None
+        self.send(progress, total, message)
+
+    def __call__(self, event: Event) -> None:
+        match event:
+            case JobStarted(kind=kind, job_id=job_id, total=total):
+                self._track_total(total)
+                self._emit(self._base, f"{kind} {job_id} started" + (f", {total} runs" if total else ""), force=True)
+            case JobProgress(kind=kind, job_id=job_id, status=status, done=done, failed=failed, total=total):
+                self._track_total(total)
+                finished = self._base + (done or 0) + (failed or 0)
+                self._emit(finished, f"{kind} {job_id} {status}: {_counts(done, failed, total)}")
+            case JobFinished(kind=kind, job_id=job_id, status=status, done=done, failed=failed, total=total):
+                self._track_total(total)
+                finished = self._base + (done or 0) + (failed or 0)
+                self._emit(finished, f"{kind} {job_id} ended {status}: {_counts(done, failed, total)}", force=True)
+            case JobCancelled(kind=kind, job_id=job_id):
+                self._emit(self._sent, f"{kind} {job_id} cancelled", force=True)
+            case JobDetached(kind=kind, job_id=job_id):
+                self._emit(self._sent, f"stopped waiting; {kind} {job_id} keeps running", force=True)
+            case StageStarted(index=index, count=count, size=size, total=total):
+                self._staged, self._total = True, total
+                self._emit(self._sent, f"rollout stage {index} of {count}: {size} records", force=True)
+            case StageFinished(index=index, count=count, size=size, failed=failed, status=status):
+                self._base += size
+                self._emit(self._base, f"rollout stage {index} of {count} ended {status}, {failed} failed", force=True)
+            case _:
+                pass
+
+    def _track_total(self, total: int | None) -> None:
+        if total is not None and not self._staged:
+            self._total = total
