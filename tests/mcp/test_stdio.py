@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import anyio
 import mcp_types as types
@@ -210,6 +211,36 @@ def test_an_awaited_batch_reports_its_progress_done_failed_total(home: Path) -> 
     last = seen[-1]
     assert (last[0], last[1]) == (6.0, 6.0)
     assert last[2] is not None and "ended success: 6 done, 0 failed of 6" in last[2]
+
+
+PLAY_WF = "9e12955c-7cdb-40d0-be50-cc9f01d9fa3c"  # play "Score new companies": a connector node, so batches are staged
+GOLD = "0710d992-8783-4f8b-9022-8fe1eba60683"  # segment of 126 companies
+
+
+def test_a_staged_rollout_asks_once_and_reports_every_stage(home: Path) -> None:
+    person = Person(["accept"])
+    messages: list[str] = []
+    args = {"workflow-uuid": PLAY_WF, "data": {"kind": "segment", "segmentUuid": GOLD}, "wait-until-finished": True}
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        messages.append(message or "")
+
+    async def scenario() -> dict[str, Any]:
+        async with stdio_client(home, person=person) as client:
+            call = {"command": "orchestration batch create", "args": args}
+            result = await client.call_tool("orchestration", call, progress_callback=on_progress)
+            assert not result.is_error, text_of(result)
+            return payload(result)  # type: ignore[no-any-return]
+
+    body = anyio.run(scenario)
+    [asked] = person.asked
+    assert "staged rollout: 1 → 50 → 126 records" in asked
+    rollout = body["result"]
+    assert [stage["records"] for stage in rollout["stages"]] == [1, 49, 76]
+    assert rollout["sentRecords"] == rollout["totalRecords"] == 126
+    stages = [m for m in messages if m.startswith("rollout stage")]
+    assert [m.split(":")[0] for m in stages if m.endswith("records")] == [f"rollout stage {i} of 3" for i in (1, 2, 3)]
+    assert sum(1 for m in stages if " ended success" in m) == 3
 
 
 def test_secrets_are_masked_in_every_result(home: Path) -> None:
