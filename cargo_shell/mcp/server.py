@@ -4,8 +4,8 @@ Built on the SDK's low-level ``Server`` (the tool schemas are the agent's own JS
 derived from Python signatures). Tool calls run one at a time in a worker thread — the executor,
 its sandbox connection and its job store are one per process — and reach back to the event loop
 for elicitation and progress. A handshake-era client (Claude Code, Cursor, Codex, Claude Desktop)
-is asked through ``elicitation/create``; a connection that cannot carry server requests, or a
-client that declared no form elicitation, gets the refusal with the plan.
+is asked through ``elicitation/create``; a 2026-07-28 client through rounds of the call
+(:mod:`.rounds`); a client that declared no form elicitation gets the refusal with the plan.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 import anyio
 import anyio.to_thread
@@ -21,16 +21,20 @@ import mcp_types as types
 from anyio import from_thread
 from mcp.server import Server, ServerRequestContext
 from mcp.shared.exceptions import MCPError
+from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from cargo_shell import __version__
 from cargo_shell.agent.skills import SKILL_NAMES, load_skills
 from cargo_shell.agent.tools import INDEX_LEGEND
+from cargo_shell.mcp import rounds
 from cargo_shell.mcp.bridge import Reply, ToolBridge
 from cargo_shell.mcp.cancel import CallStop, CancellableSleep
-from cargo_shell.mcp.confirm import ElicitAction, McpConfirmer
+from cargo_shell.mcp.confirm import Ask, ElicitAction, McpConfirmer
 from cargo_shell.mcp.progress import ProgressRelay
 
 SKILL_URI = "cargo-shell://skills/{name}"
+#: The key of the approval question in a 2026-07-28 ``InputRequiredResult``.
+APPROVE_KEY = "approve"
 
 INSTRUCTIONS = (
     "cargo-shell works a Cargo workspace through seven tools, one per skill; each takes "
@@ -45,18 +49,27 @@ INSTRUCTIONS = (
 OnCrash = Callable[[Exception], dict[str, Any]]
 
 
-def _can_elicit(ctx: ServerRequestContext[Any]) -> str | None:
-    """None when the person can be asked through this connection, else why not."""
+def _how_to_ask(ctx: ServerRequestContext[Any]) -> tuple[Literal["request", "rounds"] | None, str]:
+    """How the person can be asked on this connection (a request, or rounds of the call), else why not."""
     session = ctx.session
     caps = session.client_capabilities
     elicitation = caps.elicitation if caps is not None else None
     if elicitation is None:
-        return "this MCP client does not support elicitation"
+        return None, "this MCP client does not support elicitation"
     if elicitation.form is None and elicitation.url is not None:
-        return "this MCP client supports only URL elicitation, not forms"
-    if not session.can_send_request:
-        return "this MCP connection cannot carry a question to the client"
-    return None
+        return None, "this MCP client supports only URL elicitation, not forms"
+    if session.can_send_request:
+        return "request", ""
+    if ctx.protocol_version in MODERN_PROTOCOL_VERSIONS:
+        return "rounds", ""
+    return None, "this MCP connection cannot carry a question to the client"
+
+
+def _answer_of(params: types.CallToolRequestParams) -> tuple[ElicitAction, dict[str, Any] | None] | None:
+    response = (params.input_responses or {}).get(APPROVE_KEY)
+    if not isinstance(response, types.ElicitResult):
+        return None
+    return response.action, dict(response.content or {})
 
 
 class McpFrontEnd:
@@ -65,6 +78,7 @@ class McpFrontEnd:
         self.sleep = sleep
         self.on_crash = on_crash
         self._lock = anyio.Lock()
+        self._questions = rounds.OpenQuestions()
         self._skills = load_skills()
         self.server: Server[Any] = Server(
             "cargo-shell",
@@ -86,11 +100,16 @@ class McpFrontEnd:
 
     async def _call_tool(
         self, ctx: ServerRequestContext[Any], params: types.CallToolRequestParams
-    ) -> types.CallToolResult:
+    ) -> types.CallToolResult | types.InputRequiredResult:
         stop = CallStop()
-        why_not = _can_elicit(ctx)
-        ask = None if why_not else self._asker(ctx, stop)
-        confirmer = McpConfirmer(ask, why_not=why_not or "")
+        how, why_not = _how_to_ask(ctx)
+        ask: Ask | None = None
+        if how == "request":
+            ask = self._asker(ctx, stop)
+        elif how == "rounds":
+            given = _answer_of(params)
+            ask = rounds.asker(self._questions.take(params.request_state, *given) if given else None)
+        confirmer = McpConfirmer(ask, why_not=why_not)
         relay = ProgressRelay(self._progress_sender(ctx))
         arguments = dict(params.arguments or {})
 
@@ -100,6 +119,12 @@ class McpFrontEnd:
         async with self._lock:
             try:
                 reply = await self._in_thread(work, stop)
+            except rounds.NeedsAnswer as question:  # 2026-07-28 era: the question is this round's result
+                form = types.ElicitRequestFormParams(message=question.message, requested_schema=question.schema)
+                return types.InputRequiredResult(
+                    input_requests={APPROVE_KEY: types.ElicitRequest(params=form)},
+                    request_state=self._questions.open(question.message),
+                )
             except Exception as exc:  # a bug: recorded, answered as an error, and the server keeps serving
                 body = self.on_crash(exc)
                 return types.CallToolResult(content=[types.TextContent(type="text", text=str(body))], is_error=True)
@@ -125,9 +150,7 @@ class McpFrontEnd:
                 await anyio.to_thread.run_sync(finished.wait)
             raise
 
-    def _asker(
-        self, ctx: ServerRequestContext[Any], stop: CallStop
-    ) -> Callable[[str, dict[str, Any]], tuple[ElicitAction, dict[str, Any] | None]]:
+    def _asker(self, ctx: ServerRequestContext[Any], stop: CallStop) -> Ask:
         async def elicit(message: str, schema: dict[str, Any]) -> tuple[ElicitAction, dict[str, Any] | None]:
             with anyio.CancelScope() as scope:
                 stop.on_stop(scope.cancel)

@@ -106,3 +106,18 @@ def test_progress_of_an_awaited_batch_over_http(served: tuple[Path, str]) -> Non
 
     anyio.run(scenario)
     assert seen and seen[-1] == (4.0, 4.0)
+
+
+def test_a_2026_era_client_confirms_a_write_over_http(served: tuple[Path, str]) -> None:
+    home, url = served
+    person = Person(["accept"])
+
+    async def scenario() -> None:
+        async with Client(url, mode="auto", elicitation_callback=person, read_timeout_seconds=120) as client:
+            assert client.protocol_version == "2026-07-28"
+            write = await client.call_tool("workspace", FOLDER)
+            assert not write.is_error, text_of(write)
+
+    anyio.run(scenario)
+    assert len(person.asked) == 1
+    assert "From MCP" in folder_names(home)

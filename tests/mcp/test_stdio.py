@@ -330,3 +330,52 @@ def test_a_cancelled_awaited_batch_is_cancelled_and_audited(home: Path) -> None:
     anyio.run(scenario)
     lines = [a for a in audit(home) if a.get("outcome") == "cancelled-by-user"]
     assert len(lines) == 1 and lines[0]["frontEnd"] == "mcp"
+
+
+@pytest.mark.parametrize(("answer", "runs"), [("accept", True), ("decline", False)])
+def test_a_2026_era_client_is_asked_through_rounds_of_the_call(home: Path, answer: str, runs: bool) -> None:
+    person = Person([answer])
+
+    async def scenario() -> dict[str, Any]:
+        async with stdio_client(home, person=person, mode="auto") as client:
+            assert client.protocol_version == "2026-07-28"
+            result = await client.call_tool("workspace", FOLDER)
+            assert result.is_error is not runs, text_of(result)
+            return payload(result)  # type: ignore[no-any-return]
+
+    body = anyio.run(scenario)
+    [asked] = person.asked
+    assert "$ cargo-shell workspace folder create --name 'From MCP'" in asked
+    assert ("From MCP" in folder_names(home)) is runs
+    lines = [a for a in audit(home) if a["command"] == "workspace folder create"]
+    if runs:
+        assert body["status"] == "ok"
+        assert [(a["phase"], a["decidedBy"]) for a in lines if a["phase"] != "outcome"] == [("sent", "mcp")]
+    else:
+        assert body["status"] == "declined"
+        assert [(a["decision"], a["decidedBy"]) for a in lines] == [("declined", "mcp")]
+
+
+def test_a_2026_era_answer_cannot_be_replayed_for_another_call(home: Path) -> None:
+    person = Person()
+
+    async def scenario() -> None:
+        async with stdio_client(home, person=person, mode="auto") as client:
+            first = await client.session.call_tool("workspace", FOLDER, allow_input_required=True)
+            assert isinstance(first, types.InputRequiredResult) and first.request_state
+            yes = {"approve": types.ElicitResult(action="accept", content={"run": True})}
+            other = {**FOLDER, "args": {**FOLDER["args"], "name": "Swapped"}}  # type: ignore[dict-item]
+            swapped = await client.session.call_tool(
+                "workspace", other, input_responses=yes, request_state=first.request_state, allow_input_required=True
+            )
+            assert isinstance(swapped, types.InputRequiredResult)  # another plan: asked anew, nothing ran
+            again = await client.session.call_tool(
+                "workspace", FOLDER, input_responses=yes, request_state=first.request_state, allow_input_required=True
+            )
+            assert isinstance(again, types.InputRequiredResult)  # the state was used up by the first try
+
+    anyio.run(scenario)
+    assert person.asked == []
+    names = folder_names(home)
+    assert "From MCP" not in names and "Swapped" not in names
+    assert [a for a in audit(home) if a["command"] == "workspace folder create"] == []
