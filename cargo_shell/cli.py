@@ -64,8 +64,8 @@ LOCAL_COMMANDS: dict[str, LocalCommand] = {
     ),
     "mcp": LocalCommand(
         "cargo_shell.mcp.command:mcp_command",
-        "serve the seven skill tools to an MCP client (Claude Code, Cursor, Codex), with the same confirmations",
-        "[--read-only] [--http [--port N]]",
+        "the seven skill tools for MCP clients (Claude Code, Cursor, Codex), same confirmations",
+        "[--read-only] [--http]",
     ),
 }
 

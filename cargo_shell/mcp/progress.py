@@ -1,8 +1,9 @@
 """The executor's job events as MCP progress notifications (done / failed / total).
 
-MCP wants ``progress`` to grow with every notification, so it counts finished runs (done +
-failed) and a notification goes out only when that count grows, when a job starts or ends,
-or when a rollout stage starts or ends; each carries a message with the numbers and status.
+MCP wants ``progress`` to grow with every notification, so it counts the runs that ran (failed
+ones included; across a staged rollout, those of all its stages) and a notification goes out when that count
+grows, and when a job or a stage starts or a job ends; each carries a message with the numbers and
+status. Only the end of the work reaches the total.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ Send = Callable[[float, float | None, str], None]
 
 
 def _counts(done: int | None, failed: int | None, total: int | None) -> str:
-    parts = [f"{done or 0} done", f"{failed or 0} failed"]
-    return ", ".join(parts) + (f" of {total}" if total is not None else "")
+    """``12 done (1 failed) of 50``: done counts every run that ran (the API's executedRunsCount), failed ones included."""
+    return f"{done or 0} done ({failed or 0} failed)" + (f" of {total}" if total is not None else "")
 
 
 class ProgressRelay:
@@ -42,13 +43,21 @@ class ProgressRelay:
         self._staged = False
 
     def _emit(self, progress: float, message: str, *, force: bool = False) -> None:
-        if progress <= self._sent:
-            if not force:
-                return
-            progress = self._sent + 0.001  # a start or end with no new run still has to say so
-        self._sent = progress
+        """Send ``progress`` if it grows; ``force``: a start or end says so even when no run finished
+        (a step of 0.001, never reaching the total, which only the end of the work reaches)."""
         total = float(self._total) if self._total is not None else None
+        if progress <= self._sent:
+            bumped = self._sent + 0.001
+            if not force or (total is not None and bumped >= total):
+                return
+            progress = bumped
+        self._sent = progress
         self.send(progress, total, message)
+
+    def _running(self, finished: int) -> float:
+        """A poll's value: the runs finished, kept below the total until the job has ended."""
+        value = float(self._base + finished)
+        return min(value, self._total - 0.5) if self._total is not None else value
 
     def __call__(self, event: Event) -> None:
         match event:
@@ -57,12 +66,10 @@ class ProgressRelay:
                 self._emit(self._base, f"{kind} {job_id} started" + (f", {total} runs" if total else ""), force=True)
             case JobProgress(kind=kind, job_id=job_id, status=status, done=done, failed=failed, total=total):
                 self._track_total(total)
-                finished = self._base + (done or 0) + (failed or 0)
-                self._emit(finished, f"{kind} {job_id} {status}: {_counts(done, failed, total)}")
+                self._emit(self._running(done or 0), f"{kind} {job_id} {status}: {_counts(done, failed, total)}")
             case JobFinished(kind=kind, job_id=job_id, status=status, done=done, failed=failed, total=total):
                 self._track_total(total)
-                finished = self._base + (done or 0) + (failed or 0)
-                self._emit(finished, f"{kind} {job_id} ended {status}: {_counts(done, failed, total)}", force=True)
+                self._emit(self._base + (done or 0), f"{kind} {job_id} ended {status}: {_counts(done, failed, total)}", force=True)
             case JobCancelled(kind=kind, job_id=job_id):
                 self._emit(self._sent, f"{kind} {job_id} cancelled", force=True)
             case JobDetached(kind=kind, job_id=job_id):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -210,7 +211,7 @@ def test_an_awaited_batch_reports_its_progress_done_failed_total(home: Path) -> 
     assert seen[0][2] is not None and "started, 6 runs" in seen[0][2]
     last = seen[-1]
     assert (last[0], last[1]) == (6.0, 6.0)
-    assert last[2] is not None and "ended success: 6 done, 0 failed of 6" in last[2]
+    assert last[2] is not None and last[2].endswith("ended success: 6 done (0 failed) of 6")
 
 
 PLAY_WF = "9e12955c-7cdb-40d0-be50-cc9f01d9fa3c"  # play "Score new companies": a connector node, so batches are staged
@@ -220,10 +221,12 @@ GOLD = "0710d992-8783-4f8b-9022-8fe1eba60683"  # segment of 126 companies
 def test_a_staged_rollout_asks_once_and_reports_every_stage(home: Path) -> None:
     person = Person(["accept"])
     messages: list[str] = []
+    progress: list[tuple[float, float | None]] = []
     args = {"workflow-uuid": PLAY_WF, "data": {"kind": "segment", "segmentUuid": GOLD}, "wait-until-finished": True}
 
-    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+    async def on_progress(value: float, total: float | None, message: str | None) -> None:
         messages.append(message or "")
+        progress.append((value, total))
 
     async def scenario() -> dict[str, Any]:
         async with stdio_client(home, person=person) as client:
@@ -240,7 +243,9 @@ def test_a_staged_rollout_asks_once_and_reports_every_stage(home: Path) -> None:
     assert rollout["sentRecords"] == rollout["totalRecords"] == 126
     stages = [m for m in messages if m.startswith("rollout stage")]
     assert [m.split(":")[0] for m in stages if m.endswith("records")] == [f"rollout stage {i} of 3" for i in (1, 2, 3)]
-    assert sum(1 for m in stages if " ended success" in m) == 3
+    assert [m.split(" ended")[0] for m in stages if " ended " in m] == ["rollout stage 1 of 3", "rollout stage 2 of 3"]
+    assert re.search(r"ended success: 76 done \(\d+ failed\) of 76$", messages[-1])  # the last stage's batch
+    assert progress[-1] == (126.0, 126.0)
 
 
 def test_secrets_are_masked_in_every_result(home: Path) -> None:
