@@ -26,7 +26,7 @@ Send = Callable[[float, float | None, str], None]
 
 
 def _counts(done: int | None, failed: int | None, total: int | None) -> str:
-    """``12 done (1 failed) of 50``: done counts every run that ran (the API's executedRunsCount), failed ones included."""
+    """``12 done (1 failed) of 50``: done counts every run that ran (executedRunsCount), failed ones included."""
     return f"{done or 0} done ({failed or 0} failed)" + (f" of {total}" if total is not None else "")
 
 
@@ -69,7 +69,8 @@ class ProgressRelay:
                 self._emit(self._running(done or 0), f"{kind} {job_id} {status}: {_counts(done, failed, total)}")
             case JobFinished(kind=kind, job_id=job_id, status=status, done=done, failed=failed, total=total):
                 self._track_total(total)
-                self._emit(self._base + (done or 0), f"{kind} {job_id} ended {status}: {_counts(done, failed, total)}", force=True)
+                text = f"{kind} {job_id} ended {status}: {_counts(done, failed, total)}"
+                self._emit(self._base + (done or 0), text, force=True)
             case JobCancelled(kind=kind, job_id=job_id):
                 self._emit(self._sent, f"{kind} {job_id} cancelled", force=True)
             case JobDetached(kind=kind, job_id=job_id):

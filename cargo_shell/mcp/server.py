@@ -11,6 +11,7 @@ is asked through ``elicitation/create``; a 2026-07-28 client through rounds of t
 from __future__ import annotations
 
 import contextlib
+import json
 import threading
 from collections.abc import Callable
 from typing import Any, Literal
@@ -126,8 +127,8 @@ class McpFrontEnd:
                     request_state=self._questions.open(question.message),
                 )
             except Exception as exc:  # a bug: recorded, answered as an error, and the server keeps serving
-                body = self.on_crash(exc)
-                return types.CallToolResult(content=[types.TextContent(type="text", text=str(body))], is_error=True)
+                text = json.dumps(self.on_crash(exc), ensure_ascii=False)
+                return types.CallToolResult(content=[types.TextContent(type="text", text=text)], is_error=True)
         return types.CallToolResult(content=[types.TextContent(type="text", text=reply.text)], is_error=reply.is_error)
 
     async def _in_thread(self, work: Callable[[], Reply], stop: CallStop) -> Reply:
