@@ -6,6 +6,8 @@ are the agent's payloads, masked and trimmed. What differs is who is asked: a pe
 client's elicitation (:mod:`.confirm`). The model's arguments never approve anything.
 
 Modules: :mod:`.command` (argument parsing, start-up), :mod:`.server` (the protocol handlers and
-the thread a call runs in), :mod:`.bridge` (one tool call through the executor), :mod:`.confirm`,
-:mod:`.progress` (job events as progress notifications), :mod:`.http` (streamable HTTP on loopback).
+the thread a call runs in), :mod:`.bridge` (one tool call through the executor), :mod:`.confirm`
+(the person's answer, or the refusal with the plan), :mod:`.rounds` (the same question on the
+2026-07-28 era), :mod:`.progress` (job events as progress notifications), :mod:`.cancel` (a
+cancelled call reaches the executor through its sleep), :mod:`.http` (streamable HTTP on loopback).
 """
