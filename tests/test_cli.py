@@ -257,10 +257,9 @@ def test_output_switch_after_a_local_command() -> None:
     assert run_cli("config", "show", "--debug").exit_status == 0
 
 
-def test_completion_lists_every_local_command() -> None:
-    from cargo_shell.cli import LOCAL_COMMANDS
-
+def test_completion_lists_every_own_command() -> None:
     script = run_cli("completion", "bash").stdout
     top = next(line for line in script.splitlines() if line.strip().startswith('"")'))
-    for name in LOCAL_COMMANDS:
-        assert f" {name} " in top or f'"{name} ' in top
+    for spec in get_registry().view("cli"):
+        if spec.own:
+            assert f" {spec.words[0]} " in top or f'"{spec.words[0]} ' in top

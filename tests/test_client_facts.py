@@ -24,10 +24,6 @@ from tests.conftest import reference_dir
 from tests.test_requests import run_spec
 
 _STRICTER = "the documented CLI requires it; stricter than the API, so no request the API would refuse"
-_DEFERRED_FILTER = (
-    "an API filter with no flag yet (the catalogue documents none); added with the full-platform commands "
-    "together with the sandbox filtering, so the flag never answers an unfiltered result"
-)
 _MASS_CANCEL = (
     "cancel takes explicit ids; the client's filter form (cancel whatever matches in a workflow) is a "
     "mass-destructive call that comes with the full-platform commands and its own confirmation"
@@ -41,7 +37,6 @@ _RECORD_CANCEL_FILTERS = (
 
 #: Known, decided deviations of the registry from the client: finding key → why.
 KNOWN: dict[str, str] = {
-    **{f"ai file list: missing {name}": _DEFERRED_FILTER for name in _FILE_FILTERS},
     "ai message create: optional chatUuid": _STRICTER + " (a message goes into a chat from `ai chat create`)",
     "ai release list: optional agentUuid": _STRICTER,
     "orchestration draft-release update: optional nodes": _STRICTER,
@@ -131,15 +126,11 @@ def test_every_http_command_is_a_client_operation(facts: Facts) -> None:
     assert all(mapping.values()), [n for n, ops in mapping.items() if not ops]
     assert mapping["whoami"] == ["userManagement.user.getCurrent", "workspaceManagement.workspace.getCurrent"]
     covered = {op for ops in mapping.values() for op in ops}
-    assert len(covered) == 125 and len(mapping) == 124  # login is local; whoami makes two calls
+    assert len(covered) == len(mapping) + 1  # login is local; whoami makes two calls; no operation twice
     missing = Counter(op.domain for op in facts if op.id not in covered)
-    # issue 12's table of operations with no command (storage/ai/... as listed there)
-    assert dict(missing) == {
-        "(root)": 1, "ai": 18, "billing": 6, "connection": 8, "content": 7, "context": 8, "domainManagement": 9,
-        "expression": 10, "hosting": 28, "observability": 8, "orchestration": 18, "revenueOrganization": 19,
-        "segmentation": 4, "storage": 19, "systemOfRecordIntegration": 9, "userManagement": 1,
-        "workspaceManagement": 8,
-    }  # fmt: skip
+    # issue 12's table of operations with no command is empty: every operation of the client is a command
+    assert dict(missing) == {}
+    assert len(covered) == len(facts.operations) == 306
 
 
 def test_registry_agrees_with_the_client_except_known_deviations(facts: Facts) -> None:

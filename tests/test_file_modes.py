@@ -64,13 +64,13 @@ def _cli(home: Path, *args: str) -> Any:
 _CRASH = textwrap.dedent(
     """
     import sys
-    import cargo_shell.local_commands as commands
+    import cargo_shell.commands.own.session as commands
     from cargo_shell.cli import main
 
-    def broken(ctx, argv):
+    def broken(ctx):
         raise RuntimeError("a bug nobody expected")
 
-    commands.config = broken
+    commands.show_config = broken
     raise SystemExit(main(["config", "show"]))
     """
 )

@@ -9,8 +9,9 @@ start-up (it costs ~0.5 s). The installed SDK generation (3.x) sends requests th
 Time is bounded three ways, each a setting: the connect timeout, the read timeout (the longest
 silence between bytes), and the turn's budget the agent passes as ``timeout`` (no call runs
 past it, retries included). Retries are ours, not the SDK's, so they respect that budget:
-connection errors, 408, 409, 429 and 5xx are retried with backoff; a read timeout is not (a
-stalled server stays stalled; the user hears about it at once).
+connection errors, 408, 409, 429 and 5xx are retried with backoff, or after as long as the
+server's ``Retry-After`` asks when that fits the budget; a read timeout is not (a stalled server
+stays stalled; the user hears about it at once).
 """
 
 from __future__ import annotations
@@ -25,11 +26,12 @@ from cargo_shell.agent.model import Message, ModelError, ModelItem, TextDelta, T
 from cargo_shell.errors import ConfigError
 from cargo_shell.secrets import mask_text, remember
 
-DEFAULT_MODEL = "gpt-4o-mini"
 CONNECT_TIMEOUT = Setting("CARGO_SHELL_LLM_CONNECT_TIMEOUT", "llm_connect_timeout")
 READ_TIMEOUT = Setting("CARGO_SHELL_LLM_READ_TIMEOUT", "llm_read_timeout")
 RETRIES = Setting("CARGO_SHELL_LLM_RETRIES", "llm_retries")
 _RETRY_STATUSES = frozenset({408, 409, 429})
+#: A server asking for a longer wait than this is not waited for (the error is reported instead).
+MAX_RETRY_AFTER_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -43,12 +45,14 @@ class ModelSettings:
     read_timeout_s: float = 60.0
 
 
-def model_settings(environ: Mapping[str, str], settings: Mapping[str, Any] | None = None) -> ModelSettings:
+def model_settings(
+    environ: Mapping[str, str], settings: Mapping[str, Any] | None = None, *, default_model: str
+) -> ModelSettings:
     """Environment first (``OPENAI_API_KEY``, ``OPENAI_BASE_URL``, ``CARGO_SHELL_MODEL``,
     ``CARGO_SHELL_LLM_*``), then the profile's settings (``model``, ``openai_base_url``,
-    ``llm_*``), then defaults."""
+    ``llm_*``), then defaults (the model's comes from the provider table, ``commands/providers.py``)."""
     prof = settings or {}
-    model = environ.get("CARGO_SHELL_MODEL") or prof.get("model") or DEFAULT_MODEL
+    model = environ.get("CARGO_SHELL_MODEL") or prof.get("model") or default_model
     base_url = environ.get("OPENAI_BASE_URL") or prof.get("openai_base_url") or None
     api_key = environ.get("OPENAI_API_KEY") or None
     stream = str(prof.get("model_stream", "true")).lower() not in ("false", "0", "no")
@@ -129,7 +133,12 @@ class OpenAIChatModel:
                 raise ModelError(self._timeout_message(deadline, connecting=_connecting(exc))) from None
             except openai.APIStatusError as exc:
                 status = exc.status_code
-                if not started and (status in _RETRY_STATUSES or status >= 500) and self._pause(attempt, deadline):
+                asked = _retry_after(getattr(exc.response, "headers", None))
+                if (
+                    not started
+                    and (status in _RETRY_STATUSES or status >= 500)
+                    and self._pause(attempt, deadline, at_least=asked)
+                ):
                     attempt += 1
                     continue
                 raise ModelError(
@@ -155,11 +164,14 @@ class OpenAIChatModel:
             read, connect = min(read, left), min(connect, left)
         return openai.Timeout(read, connect=connect)
 
-    def _pause(self, attempt: int, deadline: float | None) -> bool:
-        """Wait before retry ``attempt + 1``; False when no retry is left (count or time)."""
+    def _pause(self, attempt: int, deadline: float | None, *, at_least: float | None = None) -> bool:
+        """Wait before retry ``attempt + 1`` (at least what the server's Retry-After asked); False
+        when no retry is left (count or time)."""
         if attempt >= self.settings.max_retries:
             return False
-        delay = min(0.5 * 2**attempt, 8.0)
+        delay = min(0.5 * 2**attempt, 8.0) if at_least is None else at_least
+        if delay > MAX_RETRY_AFTER_S:
+            return False
         if deadline is not None and self.clock() + delay >= deadline:
             return False
         self.sleep(delay)
@@ -240,6 +252,21 @@ def _connecting(exc: BaseException) -> bool:
     """Whether a timeout happened while connecting (the HTTP library's ConnectTimeout underneath)."""
     cause = exc.__cause__ or exc.__context__
     return type(cause).__name__ == "ConnectTimeout"
+
+
+def _retry_after(headers: Any) -> float | None:
+    """Seconds a 429/503 asks to wait (``retry-after-ms`` or ``retry-after`` in seconds), if given."""
+    if headers is None:
+        return None
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        raw = headers.get(name)
+        try:
+            value = float(raw) * scale if raw is not None else None
+        except ValueError:
+            value = None  # an HTTP date or junk: fall back to our own backoff
+        if value is not None and value >= 0:
+            return value
+    return None
 
 
 def _short(text: str, limit: int = 300) -> str:

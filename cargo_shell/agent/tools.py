@@ -24,16 +24,16 @@ from cargo_shell.registry.spec import ArgSpec
 from cargo_shell.validation import validate_params
 
 #: Effect markers used in the command index (read commands carry none).
-EFFECT_MARK = {"read": "", "write": " [w]", "destructive": " [!]", "cost": " [$]"}
+EFFECT_MARK = {"read": "", "write": "[w]", "destructive": "[!]", "cost": "[$]"}
 
 #: How to read the command index; said once in the system prompt rather than in each tool.
 INDEX_LEGEND = (
-    "Each tool description ends with an index of its commands: `group: verb(required args)`. "
-    "Markers: [w] writes, [!] destroys, [$] spends credits; cargo-shell asks the user to confirm those itself. "
-    "A marker with `if` applies only to calls with those arguments: `[$ if enrich=true]` spends credits "
-    "when enrich is true, `[! if sql not read-only]` when the SQL is anything but one read-only SELECT. "
-    'Send {"command": "help"} to a tool for its skill guide, and {"command": "<command>", "help": true} '
-    "for one command's full arguments, notes and error reasons."
+    "Each tool description ends with its command index, `domain [resource: verb(required args), ...; ...]`: "
+    '`ai [chat: get(chat-uuid)]` is the command "ai chat get" with its required argument chat-uuid. '
+    "[w] writes, [!] destroys, [$] spends credits (cargo-shell asks the user to confirm those itself); "
+    "`[$ if enrich=true]` applies only with that argument, `[! if sql not read-only]` unless the SQL is one "
+    'read-only SELECT. {"command": "help"} returns the skill guide; {"command": "<command>", "help": true} '
+    "one command's full arguments, notes and error reasons."
 )
 
 
@@ -56,16 +56,29 @@ def _index_line(spec: CommandSpec) -> str:
     return head + (f"({', '.join(required)})" if required else "") + EFFECT_MARK[spec.effect] + conditional_marks(spec)
 
 
+def _resource_entry(resource: str, lines: list[str]) -> str:
+    return f"{resource}: {', '.join(lines)}" if resource else ", ".join(lines)
+
+
 def command_index(specs: list[CommandSpec]) -> str:
-    """``group: verb(req), verb [w]; ...`` grouped by all words but the last."""
-    groups: dict[str, list[str]] = {}
+    """``domain [resource: verb(req), verb [w]; resource: ...]``: the domain and the resource said once."""
+    domains: dict[str, dict[str, list[str]]] = {}
     for spec in specs:
-        groups.setdefault(" ".join(spec.words[:-1]), []).append(_index_line(spec))
-    return "; ".join(f"{group}: {', '.join(lines)}" if group else ", ".join(lines) for group, lines in groups.items())
+        if len(spec.words) == 1:  # a one-word command stands alone (`whoami`)
+            domains.setdefault("", {}).setdefault("", []).append(_index_line(spec))
+            continue
+        resources = domains.setdefault(spec.words[0], {})
+        resources.setdefault(" ".join(spec.words[1:-1]), []).append(_index_line(spec))
+    return "; ".join(
+        f"{domain} [{'; '.join(_resource_entry(r, lines) for r, lines in resources.items())}]"
+        if domain
+        else ", ".join(resources[""])
+        for domain, resources in domains.items()
+    )
 
 
 def tool_schema(skill: Skill, specs: list[CommandSpec]) -> ToolSchema:
-    description = f"{skill.description}\nCommands — {command_index(specs)}."
+    description = f"{skill.description}\nCommands: {command_index(specs)}."
     return {
         "type": "function",
         "function": {
@@ -74,9 +87,9 @@ def tool_schema(skill: Skill, specs: list[CommandSpec]) -> ToolSchema:
             "parameters": {
                 "type": "object",
                 "properties": {
-                    "command": {"type": "string", "description": "full command words, e.g. 'storage model list'"},
-                    "args": {"type": "object", "description": 'arguments by name, e.g. {"model-uuid": "..."}'},
-                    "help": {"type": "boolean", "description": "describe the command instead of running it"},
+                    "command": {"type": "string", "description": "full command words"},
+                    "args": {"type": "object", "description": "arguments by name"},
+                    "help": {"type": "boolean", "description": "true: describe the command, do not run it"},
                 },
                 "required": ["command"],
             },

@@ -18,7 +18,7 @@ from cargo_shell import __version__
 from cargo_shell.api.query import encode_query
 from cargo_shell.api.request import ApiRequest
 from cargo_shell.constants import DEFAULT_BASE_URL, DEFAULT_TIMEOUT_S
-from cargo_shell.errors import AmbiguousNetworkError, ConnectError, NetworkError, UsageError, status_error
+from cargo_shell.errors import AmbiguousNetworkError, ApiError, ConnectError, NetworkError, UsageError, status_error
 from cargo_shell.secrets import remember
 
 _URL_CACHE_SIZE = 256
@@ -128,7 +128,7 @@ def check_base_url(url: str, origin: str | None = None) -> None:
     if problem:
         raise UsageError(
             f"The API base URL{f' from {origin}' if origin else ''} {problem}; nothing was sent.",
-            hint="Give it like https://api.getcargo.io (the /v1 suffix is optional).",
+            hint=f"Give it like {DEFAULT_BASE_URL} (the /v1 suffix is optional).",
         )
 
 
@@ -238,20 +238,56 @@ class CargoClient:
                 files=files,
                 timeout=self.timeout,
             )
-        except httpx.ConnectError as exc:
-            raise ConnectError(f"Could not connect to {self.base_url}: {exc}") from exc
-        except httpx.ConnectTimeout as exc:
-            raise ConnectError(f"Timed out connecting to {self.base_url}") from exc
-        except httpx.TimeoutException as exc:
-            raise AmbiguousNetworkError(
-                f"The request to {req.path} timed out; the server may still have processed it"
-            ) from exc
         except httpx.TransportError as exc:
-            raise AmbiguousNetworkError(
-                f"The connection broke during {req.method} {req.path} ({type(exc).__name__}); "
-                "the server may have processed it"
-            ) from exc
+            raise self._transport_error(req, exc) from exc
         return self._handle(response)
+
+    def _transport_error(self, req: ApiRequest, exc: httpx.TransportError) -> NetworkError:
+        if isinstance(exc, httpx.ConnectError):
+            return ConnectError(f"Could not connect to {self.base_url}: {exc}")
+        if isinstance(exc, httpx.ConnectTimeout):
+            return ConnectError(f"Timed out connecting to {self.base_url}")
+        if isinstance(exc, httpx.TimeoutException):
+            return AmbiguousNetworkError(f"The request to {req.path} timed out; the server may still have processed it")
+        return AmbiguousNetworkError(
+            f"The connection broke during {req.method} {req.path} ({type(exc).__name__}); "
+            "the server may have processed it"
+        )
+
+    def stream(self, req: ApiRequest, sink: IO[bytes]) -> ApiResponse:
+        """Send ``req`` (no upload) and write a successful answer's body into ``sink`` as it arrives.
+
+        For operations whose answer is a file's bytes. An error answer is read whole and raised as by
+        :meth:`send`; the data of a success is ``{"bytes": n, "contentType": ...}``. A connection that
+        breaks once bytes were written is not retryable (the sink holds part of the file): it raises
+        a plain :class:`ApiError` saying so.
+        """
+        headers = self.headers()
+        content = None
+        if req.has_body:
+            headers["content-type"] = "application/json"
+            content = json.dumps(req.json, separators=(",", ":")).encode()
+        written = 0
+        try:
+            with self.http.stream(
+                req.method, self._url(req), headers=headers, content=content, timeout=self.timeout
+            ) as response:
+                if not response.is_success:
+                    response.read()
+                    return self._handle(response)
+                for chunk in response.iter_bytes():
+                    sink.write(chunk)
+                    written += len(chunk)
+                data = {"bytes": written, "contentType": response.headers.get("content-type")}
+                return ApiResponse(response.status_code, data, response.headers.get("x-request-id"))
+        except httpx.TransportError as exc:
+            if written:
+                raise ApiError(
+                    f"The download from {req.path} broke after {written} bytes ({type(exc).__name__}); "
+                    "what was written is incomplete",
+                    hint="Run the command again to download the whole file.",
+                ) from exc
+            raise self._transport_error(req, exc) from exc
 
     def _handle(self, response: httpx.Response) -> ApiResponse:
         request_id = response.headers.get("x-request-id")

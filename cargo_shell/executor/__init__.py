@@ -12,7 +12,7 @@ the rules, ``events`` for progress events.
 """
 
 from cargo_shell.executor.audit import AuditLog
-from cargo_shell.executor.confirm import Approval, Confirmer, InterruptAware, InterruptChoice, StdinConfirmer
+from cargo_shell.executor.confirm import Approval, Confirmer, InterruptAware, InterruptChoice
 from cargo_shell.executor.core import Executor, RunContext
 from cargo_shell.executor.events import (
     Event,
@@ -65,7 +65,6 @@ __all__ = [
     "RunContext",
     "StageFinished",
     "StageStarted",
-    "StdinConfirmer",
     "Touch",
     "Verdict",
     "WaitInterrupted",

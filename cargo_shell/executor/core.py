@@ -20,6 +20,7 @@ from typing import IO, Any
 from pydantic import BaseModel
 
 from cargo_shell.api.client import ApiResponse, CargoClient
+from cargo_shell.api.preview import PreviewSink
 from cargo_shell.api.request import ApiRequest, apply_client_filters, build_request
 from cargo_shell.errors import (
     ApprovalRequired,
@@ -243,7 +244,9 @@ class Executor:
             answer = confirmer.confirm(plan)
             if answer.decision == "edit":
                 try:
+                    yes = plan.assume_yes
                     plan = self.prepare(plan.spec, answer.edited_args or {}, proposer=plan.proposer)
+                    plan.assume_yes = yes
                 except UsageError as exc:
                     self.emit(Notice(f"The edited arguments are not valid: {exc.message}", "warning"))
                 continue
@@ -264,18 +267,20 @@ class Executor:
         confirmer: Confirmer | None = None,
         events: EventSink | None = None,
         proposer: Proposer = "user",
+        assume_yes: bool = False,
     ) -> Outcome:
         """Plan, authorize, send and (when asked) wait. Raises on refusal or failure.
 
         ``wait`` overrides the ``--wait-until-finished`` argument; ``confirmer`` overrides
         the executor's confirmer for this call (the agent passes its own); ``events`` also
         receives this call's events (the executor's own sink still gets them); ``proposer``
-        is who proposed the action ("model" for the agent's tool calls).
+        is who proposed the action ("model" for the agent's tool calls); ``assume_yes`` is a
+        ``--yes`` given for this call only (the shared policy is left as it is).
         """
         if events is None:
-            return self._run(spec, params, download_to, wait, confirmer, proposer)
+            return self._run(spec, params, download_to, wait, confirmer, proposer, assume_yes)
         with self.events_to(events):
-            return self._run(spec, params, download_to, wait, confirmer, proposer)
+            return self._run(spec, params, download_to, wait, confirmer, proposer, assume_yes)
 
     def _run(
         self,
@@ -285,10 +290,12 @@ class Executor:
         wait: bool | None,
         confirmer: Confirmer | None,
         proposer: Proposer = "user",
+        assume_yes: bool = False,
     ) -> Outcome:
         if spec.http is None:
             raise UsageError(f"`{spec.name}` is handled by cargo-shell itself, not the API")
         plan = self.prepare(spec, params, proposer=proposer)
+        plan.assume_yes = assume_yes
         for text in plan.notices:
             self.emit(Notice(text, "warning"))
         try:
@@ -350,7 +357,15 @@ class Executor:
         request = plan.api_request if plan.api_request is not None else self.request_for(spec, params)
         if spec.job is not None and self.jobs is not None:
             self.jobs.open()  # ready before the request leaves: recording the job is then one quick commit
-        resp = self.send(request, outcome, unsafe=unsafe, check=check)
+        body_sink = (download_to or PreviewSink()) if spec.download_body else None
+        resp = self.send(request, outcome, unsafe=unsafe, check=check, sink=body_sink)
+        if isinstance(body_sink, PreviewSink):  # no file to write to (the agent, the shell): a bounded preview
+            outcome.data = body_sink.summary(resp.data)
+            return
+        if body_sink is not None:
+            body_sink.flush()
+            outcome.data = {"downloadedFiles": 1, "bytes": resp.data["bytes"]}
+            return
         if spec.job is not None:  # first of all: from here on a killed process still leaves the job tracked
             tracking.record_accepted(self, plan, outcome, resp.data)
         if plan.effect != "read":
@@ -373,8 +388,9 @@ class Executor:
         unsafe: bool,
         check: str | None = None,
         attempts: int | None = None,
+        sink: IO[bytes] | None = None,
     ) -> ApiResponse:
-        resp = self.sender.send(req, unsafe=unsafe, check_command=check, max_attempts=attempts)
+        resp = self.sender.send(req, unsafe=unsafe, check_command=check, max_attempts=attempts, sink=sink)
         if outcome is not None and resp.request_id:
             outcome.request_ids.append(resp.request_id)
         return resp

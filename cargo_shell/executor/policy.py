@@ -222,7 +222,7 @@ class Policy:
                 return Verdict("allow", "rule", f"allowed by policy rule {rule.describe()}", rule)
         if plan.command in self.session_always:
             return Verdict("allow", "user", f"you answered 'always' for {plan.command} in this session")
-        if self.assume_yes:
+        if self.assume_yes or plan.assume_yes:
             if plan.proposer == "model" and plan.effect == "destructive" and not self.yes_destructive:
                 return _MODEL_DESTRUCTIVE
             return Verdict("allow", "flag", "approved with --yes")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import IO, Any, Literal
 
 from cargo_shell.api.client import ApiResponse, CargoClient
 from cargo_shell.api.request import ApiRequest
@@ -132,9 +132,17 @@ class Sender:
         self.retries = 0
 
     def send(
-        self, req: ApiRequest, *, unsafe: bool, check_command: str | None = None, max_attempts: int | None = None
+        self,
+        req: ApiRequest,
+        *,
+        unsafe: bool,
+        check_command: str | None = None,
+        max_attempts: int | None = None,
+        sink: IO[bytes] | None = None,
     ) -> ApiResponse:
-        """Send ``req``; ``max_attempts`` lowers the configured bound for this request (e.g. 1: no retry)."""
+        """Send ``req``; ``max_attempts`` lowers the configured bound for this request (e.g. 1: no retry).
+
+        With a ``sink``, a successful answer's body is streamed into it (a file download)."""
         started = self.clock()
         attempt = 0
         limit = self.config.max_attempts if max_attempts is None else min(max_attempts, self.config.max_attempts)
@@ -143,7 +151,7 @@ class Sender:
             self.attempts += 1
             self.emit(RequestSent(req.method, req.path, attempt))
             try:
-                return self.client.send(req)
+                return self.client.send(req) if sink is None else self.client.stream(req, sink)
             except ApiError as exc:
                 verdict = classify(exc, unsafe=unsafe)
                 if verdict == "ambiguous":

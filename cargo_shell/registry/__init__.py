@@ -5,25 +5,45 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from functools import cache, cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from cargo_shell.registry.spec import ArgSpec, CommandSpec, spec_from_dict
+from cargo_shell.registry.spec import ArgSpec, CommandSpec, GroupSpec, group_from_dict, spec_from_dict
 
 if TYPE_CHECKING:
     from cargo_shell.registry.jobs import JobKind
     from cargo_shell.registry.resources import ResourceKind
 
-__all__ = ["ArgSpec", "CommandSpec", "Registry", "get_registry"]
+__all__ = ["ArgSpec", "CommandSpec", "GroupSpec", "Registry", "get_registry"]
 
 #: The seven skills the LLM sees as tools; the catalogue's ``skill`` field decides membership.
 SKILLS = ("orchestration", "storage", "connection", "ai", "analytics", "billing", "workspace")
 
 
 class Registry:
-    def __init__(self, specs: list[CommandSpec]) -> None:
+    """Every command (the Cargo API's and cargo-shell's own) and the groups that have a summary or a
+    default verb. ``view(front_end)`` is the part a front end offers."""
+
+    def __init__(self, specs: list[CommandSpec], groups: list[GroupSpec] | None = None) -> None:
         self._by_name = {s.name: s for s in specs}
         if len(self._by_name) != len(specs):
             raise ValueError("duplicate command names in the registry")
+        self.groups = {g.words: g for g in groups or ()}
+        for group in self.groups.values():
+            if group.default is not None and " ".join((*group.words, group.default)) not in self._by_name:
+                raise ValueError(f"group {' '.join(group.words)!r}: default verb {group.default!r} is no command")
+        self._views: dict[str, Registry] = {}
+
+    def view(self, front_end: str) -> Registry:
+        """The commands offered in ``front_end`` (``cli`` or ``shell``)."""
+        if front_end not in self._views:
+            offered = [s for s in self if front_end in s.offered_in]
+            self._views[front_end] = Registry(offered, [g for g in self.groups.values() if _has(offered, g)])
+        return self._views[front_end]
+
+    @property
+    def api(self) -> list[CommandSpec]:
+        """The commands sent to the Cargo API."""
+        return [s for s in self if s.http is not None]
 
     def __iter__(self) -> Iterator[CommandSpec]:
         return iter(self._by_name.values())
@@ -39,6 +59,9 @@ class Registry:
             return self._by_name[name]
         except KeyError:
             raise KeyError(f"unknown command {name!r}") from None
+
+    def get_or_none(self, name: str) -> CommandSpec | None:
+        return self._by_name.get(name)
 
     def match(self, words: list[str]) -> tuple[CommandSpec | None, int]:
         """Longest command whose words prefix ``words``; returns (spec, words consumed)."""
@@ -90,10 +113,20 @@ class Registry:
 def get_registry() -> Registry:
     from importlib import resources  # here, not at import time: it costs a few ms of start-up
 
-    specs: list[CommandSpec] = []
+    entries: list[dict[str, Any]] = []
+    groups: list[GroupSpec] = []
     folder = resources.files("cargo_shell.registry") / "commands"
     for entry in sorted(folder.iterdir(), key=lambda p: p.name):
         if entry.name.endswith(".json"):
-            for raw in json.loads(entry.read_text(encoding="utf-8"))["commands"]:
-                specs.append(spec_from_dict(raw))
-    return Registry(specs)
+            data = json.loads(entry.read_text(encoding="utf-8"))
+            entries += data["commands"]
+            groups += [group_from_dict(raw) for raw in data.get("groups", ())]
+    by_name = {raw["command"]: raw for raw in entries}
+    for raw in entries:  # "args_like": the same arguments as another command, written once
+        if "args_like" in raw:
+            raw["args"] = by_name[raw.pop("args_like")]["args"]
+    return Registry([spec_from_dict(raw) for raw in entries], groups)
+
+
+def _has(specs: list[CommandSpec], group: GroupSpec) -> bool:
+    return any(s.words[: len(group.words)] == group.words for s in specs)

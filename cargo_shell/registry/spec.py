@@ -25,6 +25,8 @@ ArgType = Literal["uuid", "string", "json", "int", "bool", "date", "list", "enum
 #: poll — milliseconds between polls while waiting (read by the poller).
 ArgIn = Literal["path", "query", "body", "form", "wait", "local", "filter", "unsent", "poll"]
 EFFECTS: tuple[Effect, ...] = ("read", "write", "destructive", "cost")
+#: The front ends a command can be offered in.
+FRONT_ENDS: tuple[str, ...] = ("cli", "shell")
 #: How much an effect asks of the person, least first: the effect of a call is the most
 #: severe of its command's own effect and those of the ``effect_when`` rules it meets.
 SEVERITY: dict[Effect, int] = {"read": 0, "write": 1, "cost": 2, "destructive": 3}
@@ -68,10 +70,14 @@ class ArgSpec:
     refers_to: str | None = None
     #: For a JSON argument: (key, resource kind) of the UUID fields it may hold.
     refers_to_keys: tuple[tuple[str, str], ...] = ()
+    #: For a list argument: ``a,b`` is two items (False: each repetition of the flag is one item).
+    split: bool = True
     #: The smallest value accepted (numbers).
     minimum: float | None = None
     #: What the value is, for guards and the rollout (see :data:`Holds`).
     holds: Holds | None = None
+    #: A one-letter spelling of the flag (``-k``), for cargo-shell's own commands.
+    short: str | None = None
 
     @property
     def attr(self) -> str:
@@ -81,6 +87,11 @@ class ArgSpec:
     @property
     def flag(self) -> str:
         return self.name if self.positional else f"--{self.name}"
+
+    @property
+    def spellings(self) -> tuple[str, ...]:
+        """Every way to write the flag on a command line (``--only``, ``-k``)."""
+        return (self.flag, self.short) if self.short else (self.flag,)
 
     @property
     def choices(self) -> tuple[str, ...]:
@@ -98,6 +109,7 @@ class EffectRule:
     ``is``: the value equals ``value`` (a JSON value; ``true`` for a switch).
     ``sql``: the value is SQL text that is not a single read-only query (``value`` is
     ``"not-read-only"``, the only SQL test). ``why`` says what the call then does, for people.
+    With ``key`` the rule tests that key of a JSON object argument (an alert scope's ``query``).
     """
 
     arg: str
@@ -105,12 +117,19 @@ class EffectRule:
     test: EffectTest
     value: Any
     why: str
+    #: For a JSON object argument: the key whose value is tested (``scope`` → its ``query``).
+    key: str | None = None
+
+    @property
+    def subject(self) -> str:
+        """``sql``, ``scope.query``: what the rule tests."""
+        return f"{self.arg}.{self.key}" if self.key else self.arg
 
     def condition(self) -> str:
         """``enrich=true``, ``sql not read-only``: the short form used in markers and help."""
         if self.test == "sql":
-            return f"{self.arg} not read-only"
-        return f"{self.arg}={json.dumps(self.value)}"
+            return f"{self.subject} not read-only"
+        return f"{self.subject}={json.dumps(self.value)}"
 
 
 @dataclass(frozen=True)
@@ -159,15 +178,29 @@ class JobSpec:
 @dataclass(frozen=True)
 class CommandSpec:
     words: tuple[str, ...]
+    #: The skill (tool) the command belongs to; "" for cargo-shell's own commands outside the catalogue.
     skill: str
     summary: str
     effect: Effect
     args: tuple[ArgSpec, ...]
     http: HttpSpec | None = None
-    local: str | None = None
+    #: cargo-shell's own commands: ``"module:function"`` receiving the context and the validated
+    #: arguments as keywords, returning data (the front end renders it).
+    handler: str | None = None
+    #: Front ends that offer the command: ``cli`` (the command line) and ``shell`` (typed in the shell).
+    offered_in: tuple[str, ...] = FRONT_ENDS
+    #: A ``stream`` command that starts or follows jobs: SIGTERM/SIGHUP are handled like Ctrl-C while it
+    #: runs, as for every ``data`` command (other ``stream`` commands handle their signals themselves).
+    follows_jobs: bool = False
+    #: ``data``: the handler returns data to render; ``stream``: it writes to the context's streams
+    #: as it goes (a server, a conversation) and returns the exit status.
+    output: Literal["data", "stream"] = "data"
     response_key: str | None = None
     job: JobSpec | None = None
     download: bool = False
+    #: The download is the answer's own body (a file's bytes, registry ``"download": "body"``), not a JSON
+    #: answer naming signed URLs (``"download": true``).
+    download_body: bool = False
     admin_only: bool = False
     errors: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
@@ -186,6 +219,11 @@ class CommandSpec:
     @property
     def domain(self) -> str:
         return self.words[0]
+
+    @property
+    def own(self) -> bool:
+        """One of cargo-shell's own commands (run by its handler, not sent to the API)."""
+        return self.handler is not None
 
     def arg(self, name: str) -> ArgSpec:
         for a in self.args:
@@ -216,6 +254,20 @@ class CommandSpec:
         return build_params_model(self)
 
 
+@dataclass(frozen=True)
+class GroupSpec:
+    """A group of commands (``jobs``): what help says of it and the verb it runs when none is given."""
+
+    words: tuple[str, ...]
+    summary: str = ""
+    #: ``jobs`` and ``jobs --limit 5`` mean ``jobs list ...``.
+    default: str | None = None
+
+
+def group_from_dict(raw: dict[str, Any]) -> GroupSpec:
+    return GroupSpec(tuple(raw["group"].split()), raw.get("summary", ""), raw.get("default"))
+
+
 def spec_from_dict(raw: dict[str, Any]) -> CommandSpec:
     """Turn one JSON registry entry into a :class:`CommandSpec`."""
     args = []
@@ -241,8 +293,10 @@ def spec_from_dict(raw: dict[str, Any]) -> CommandSpec:
                 null_when_absent=bool(a.get("null_when_absent", False)),
                 refers_to=refers if isinstance(refers, str) else None,
                 refers_to_keys=tuple(refers.items()) if isinstance(refers, dict) else (),
+                split=bool(items.get("split", True)),
                 minimum=a.get("min"),
                 holds=_holds(raw["command"], a),
+                short=_short(raw["command"], a),
             )
         )
     http = None
@@ -256,23 +310,31 @@ def spec_from_dict(raw: dict[str, Any]) -> CommandSpec:
         )
     job = JobSpec(raw["job"]["kind"], raw["job"]["id"]) if "job" in raw else None
     known = {
-        "command", "skill", "summary", "effect", "args", "http", "local", "response_key", "job",
-        "download", "admin_only", "errors", "notes", "effect_when", "guards", "rollout", "derived_fields",
+        "command", "skill", "summary", "effect", "args", "http", "handler", "offered_in", "follows_jobs", "output",
+        "response_key", "job", "download", "admin_only", "errors", "notes", "effect_when", "guards", "rollout",
+        "derived_fields",
     }  # fmt: skip
+    download = raw.get("download", False)
+    if download not in (False, True, "body"):
+        raise ValueError(f'{raw["command"]}: download must be true (signed URLs) or "body", got {download!r}')
     effect = raw["effect"]
     if effect not in EFFECTS:
         raise ValueError(f"{raw['command']}: effect must be one of {', '.join(EFFECTS)}, got {effect!r}")
     return CommandSpec(
         words=tuple(raw["command"].split()),
-        skill=raw["skill"],
+        skill=raw.get("skill", ""),
         summary=raw["summary"],
         effect=effect,
         args=tuple(args),
         http=http,
-        local=raw.get("local"),
+        handler=raw.get("handler"),
+        offered_in=_offered_in(raw),
+        follows_jobs=bool(raw.get("follows_jobs", False)),
+        output="stream" if raw.get("output") == "stream" else "data",
         response_key=raw.get("response_key"),
         job=job,
-        download=bool(raw.get("download", False)),
+        download=bool(download),
+        download_body=download == "body",
         admin_only=bool(raw.get("admin_only", False)),
         errors=tuple(raw.get("errors", ())),
         notes=tuple(raw.get("notes", ())),
@@ -284,6 +346,23 @@ def spec_from_dict(raw: dict[str, Any]) -> CommandSpec:
     )
 
 
+def _offered_in(raw: dict[str, Any]) -> tuple[str, ...]:
+    offered = tuple(raw.get("offered_in", FRONT_ENDS))
+    unknown = set(offered) - set(FRONT_ENDS)
+    if unknown or not offered:
+        raise ValueError(f"{raw['command']}: offered_in takes some of {', '.join(FRONT_ENDS)}, got {list(offered)}")
+    return offered
+
+
+def _short(command: str, raw: dict[str, Any]) -> str | None:
+    short = raw.get("short")
+    if short is None:
+        return None
+    if not (isinstance(short, str) and len(short) == 2 and short[0] == "-" and short[1].isalpha()):
+        raise ValueError(f"{command}: --{raw['name']}: short takes one dash and one letter, got {short!r}")
+    return short
+
+
 def _effect_rule(command: str, base: Effect, args: list[ArgSpec], raw: Any) -> EffectRule:
     """One ``effect_when`` entry, checked: a rule that cannot match or cannot escalate is a registry bug."""
 
@@ -292,7 +371,7 @@ def _effect_rule(command: str, base: Effect, args: list[ArgSpec], raw: Any) -> E
 
     if not isinstance(raw, dict):
         raise bad("each rule is an object")
-    unknown = set(raw) - {"arg", "effect", "why", "is", "sql"}
+    unknown = set(raw) - {"arg", "key", "effect", "why", "is", "sql"}
     if unknown:
         raise bad(f"unknown keys {', '.join(sorted(unknown))}")
     arg = next((a for a in args if a.name == raw.get("arg")), None)
@@ -306,14 +385,17 @@ def _effect_rule(command: str, base: Effect, args: list[ArgSpec], raw: Any) -> E
         raise bad('needs exactly one test: "is" or "sql"')
     test: EffectTest = "is" if tests == ["is"] else "sql"
     value = raw[test]
-    if test == "sql" and (value not in SQL_TESTS or arg.type != "string"):
-        raise bad(f'"sql" takes one of {", ".join(SQL_TESTS)} and a string argument')
+    key = raw.get("key")
+    if key is not None and (not isinstance(key, str) or not key or arg.type != "json"):
+        raise bad('"key" names a key of a JSON argument')
+    if test == "sql" and (value not in SQL_TESTS or (arg.type != "string" and key is None)):
+        raise bad(f'"sql" takes one of {", ".join(SQL_TESTS)} and a string argument (or a "key" of a JSON one)')
     if test == "is" and arg.type == "bool" and not isinstance(value, bool):
         raise bad(f'"is" on the switch --{arg.name} takes true or false')
     why = raw.get("why")
     if not isinstance(why, str) or not why.strip():
         raise bad('"why" must say what the call does then')
-    return EffectRule(arg.name, effect, test, value, why)
+    return EffectRule(arg.name, effect, test, value, why, key)
 
 
 def _holds(command: str, raw: dict[str, Any]) -> Holds | None:

@@ -1,43 +1,17 @@
-"""The shell's wiring to the shared executor: one executor per shell, its confirmer and events.
+"""What the shell takes from an executor's outcome: the command line for a saved script, a created UUID.
 
 Every direct command, replayed line and agent tool call runs through
-:meth:`cargo_shell.executor.Executor.run` with the policy, the job store and the audit log.
+:meth:`cargo_shell.executor.Executor.run` on an executor made by the session context
+(:meth:`cargo_shell.commands.context.Context.make_executor`).
 """
 
 from __future__ import annotations
 
 import shlex
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
 
-from cargo_shell.executor import Approval, Confirmer, EventSink, Executor, Outcome, Plan
+from cargo_shell.executor import Outcome
 
-if TYPE_CHECKING:
-    from cargo_shell.session import Context
-
-__all__ = ["Approval", "Confirmer", "Outcome", "Plan", "created_uuid", "make_executor", "script_argv"]
-
-
-def make_executor(
-    ctx: Context,
-    *,
-    confirmer: Confirmer | None,
-    events: EventSink | None,
-    front_end: str,
-    assume_yes: bool = False,
-    sleep: Callable[[float], None] | None = None,
-) -> Executor:
-    """The context's executor (profile policy, job store, audit log) with this front end's hooks.
-
-    ``sleep`` replaces every pause of the executor: retries, polls, stages (tests pass a fake clock's).
-    """
-    executor = ctx.make_executor(confirmer=confirmer, events=events or _ignore, front_end=front_end, sleep=sleep)
-    executor.policy.assume_yes = executor.policy.assume_yes or assume_yes
-    return executor
-
-
-def _ignore(_event: Any) -> None:
-    pass
+__all__ = ["created_uuid", "script_argv"]
 
 
 def script_argv(outcome: Outcome) -> list[str]:

@@ -23,13 +23,13 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from cargo_shell.agent.conversation import Conversation
+    from cargo_shell.commands.context import Context
     from cargo_shell.executor import Approval, Executor, InterruptChoice, Plan
     from cargo_shell.registry import Registry
     from cargo_shell.repl.render.progress import JobProgress
     from cargo_shell.repl.render.waiting import Waiting
     from cargo_shell.repl.resources import Snapshot
     from cargo_shell.repl.transcript import ConversationStore, Transcript
-    from cargo_shell.session import Context
 
 SessionFactory = Callable[..., "PromptSession[str]"]
 
@@ -77,14 +77,13 @@ class Repl:
         if model is not None:
             self.state.model = str(getattr(model, "name", "custom"))
         else:
-            from cargo_shell.repl.llm import current_model_name
+            from cargo_shell.commands.providers import current_model_name
 
             self.state.model = current_model_name(ctx)
         self._model = model
         #: The model chosen with ``/model NAME`` for this session (None: the configured one).
         self.model_override: str | None = None
-        self._sleep = sleep
-        self._executor: Executor | None = None
+        ctx.use_front_end("repl", confirmer=lambda: self, events=self.on_event, sleep=sleep)
         self.event_hook: Callable[[Any], None] | None = None
         self._progress: JobProgress | None = None
         self._waiting: Waiting | None = None
@@ -104,7 +103,8 @@ class Repl:
     # -- parts made on first use (start-up stays fast) ---------------------------------------
     @property
     def registry(self) -> Registry:
-        return self.ctx.registry
+        """The commands the shell offers (``sandbox serve`` and ``onboard`` are for the command line)."""
+        return self.ctx.registry.view("shell")
 
     @property
     def console(self) -> Console:
@@ -284,23 +284,12 @@ class Repl:
 
     # -- the executor and its confirmer ----------------------------------------------------------
     def executor(self) -> Executor:
-        if self._executor is None:
-            from cargo_shell.repl.actions import make_executor
-
-            self._executor = make_executor(
-                self.ctx,
-                confirmer=self,
-                events=self.on_event,
-                front_end="repl",
-                assume_yes=bool(self.ctx.globals.get("yes")),
-                sleep=self._sleep,
-            )
-        return self._executor
+        """The session context's executor, with this shell as its confirmer and event sink."""
+        return self.ctx.executor()
 
     def reset_target(self) -> None:
         """After a profile or login change: reconnect on next use."""
         self.ctx.close()
-        self._executor = None
         resolved = self.ctx.resolved()
         self.state.profile, self.state.target, self.state.workspace = resolved.profile, resolved.target, None
         self.refresh_soon()
@@ -331,27 +320,27 @@ class Repl:
 
     def _edit(self, plan: Plan) -> dict[str, Any] | None:
         """Edit the command line in place; the executor re-plans and asks again."""
-        from cargo_shell.cli_args import parse_command_args
+        from cargo_shell.commands.resolve import Invocation, resolve
         from cargo_shell.repl.parse import split_words
 
         # a value read from an @file is edited as the @file reference, not as its whole JSON
         default = self.typed if self.sources and self.typed else plan.command_line.removeprefix("cargo-shell ")
         text = self._make_session().prompt("edit› ", default=default)
         words, error = split_words(text)
-        spec, used = self.registry.match(words)
+        spec, _used = self.registry.match(words)
         if error or spec is None or spec.name != plan.spec.name:
             self.console.print(
                 f"[yellow]Keep the command words `{plan.spec.name}`; only the arguments can change.[/yellow]"
             )
             return None
         try:
-            raw, _opts = parse_command_args(spec, words[used:], self.ctx.env.stdin)
+            edited = resolve(self.registry, words, self.ctx.env.stdin)
         except CargoShellError as exc:
             from cargo_shell.repl.render.errors import show_error
 
             show_error(self.console, exc)
             return None
-        return raw
+        return edited.raw if isinstance(edited, Invocation) else None
 
     def on_interrupt(self, kind: str, job_id: str) -> InterruptChoice:
         self.progress.stop()
@@ -479,8 +468,8 @@ class Repl:
             from cargo_shell.executor import JobStore
 
             store = JobStore(self.ctx.env.paths.jobs_db)
-            if self._executor is not None and store.list(limit=1, active_only=True):
-                self._executor.refresh_jobs(every_s=15.0)
+            if self.ctx.executor_made and store.list(limit=1, active_only=True):
+                self.ctx.executor().refresh_jobs(every_s=15.0)
             self.state.running_jobs = len(store.list(active_only=True))
         except Exception:
             pass
@@ -494,7 +483,7 @@ class Repl:
 
     # -- natural language -----------------------------------------------------------------------
     def brain_available(self) -> bool:
-        from cargo_shell.repl.llm import model_configured
+        from cargo_shell.commands.providers import model_configured
 
         return self._model is not None or model_configured(self.ctx)
 

@@ -9,8 +9,6 @@ from typing import TYPE_CHECKING
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
 
-from cargo_shell.repl.parse import LOCAL_WORDS
-
 if TYPE_CHECKING:
     from cargo_shell.registry import Registry
     from cargo_shell.repl.resources import Snapshot
@@ -59,13 +57,9 @@ class ShellCompleter(Completer):
             text = text[1:].lstrip()
         done, partial = _words(text)
         if not done:
-            for word in [*self.domains, *LOCAL_WORDS]:
+            for word in self.domains:
                 if word.startswith(partial) and partial:
                     yield Completion(word, -len(partial), display_meta=self._meta((word,)))
-            return
-        if done[0] in LOCAL_WORDS:
-            if len(done) == 1:
-                yield from self._plain(LOCAL_WORDS[done[0]], partial)
             return
         if done[0] not in self.domains:
             return  # natural language
@@ -75,8 +69,9 @@ class ShellCompleter(Completer):
         name = " ".join(words)
         if name in self.registry:
             return self.registry.get(name).summary[:60]
-        if len(words) == 1 and words[0] in LOCAL_WORDS:
-            return "cargo-shell command"
+        group = self.registry.groups.get(words)
+        if group is not None and group.summary:
+            return group.summary[:60]
         return ", ".join(self.registry.children(words))[:60]
 
     def _slash(self, text: str) -> Iterable[Completion]:
@@ -94,24 +89,33 @@ class ShellCompleter(Completer):
     def _command(self, done: list[str], partial: str) -> Iterable[Completion]:
         words = [w for w in done if not w.startswith("-")]
         spec, used = self.registry.match(words)
-        if spec is None or used < len(spec.words) or len(words) < len(spec.words):
+        group = self.registry.groups.get(tuple(words))
+        if spec is None and group is not None and group.default and (partial.startswith("-") or len(done) > len(words)):
+            spec = self.registry.get(" ".join((*words, group.default)))  # `jobs --limit 5` is `jobs list ...`
+            words = list(spec.words)
+        elif spec is None or used < len(spec.words) or len(words) < len(spec.words):
             prefix = tuple(words[:3])
             for child in self.registry.children(prefix):
                 if child.startswith(partial):
                     yield Completion(child, -len(partial), display_meta=self._meta((*prefix, child)))
             return
-        from cargo_shell.cli_args import GLOBAL_FLAGS, GLOBAL_SWITCHES
+        from cargo_shell.commands.options import after_command
 
+        own = {a.flag: a for a in spec.options}
+        globals_ = {o.flag: o for o in after_command(download=spec.download) if o.flag not in own}
         previous = done[-1] if done else ""
-        if previous.startswith("--") and previous != "--yes" and not partial.startswith("-"):
+        takes_value = (previous in own and own[previous].type != "bool") or (
+            previous in globals_ and globals_[previous].value is not None
+        )
+        if takes_value and not partial.startswith("-"):
             yield from self._values(spec.words, previous[2:], partial)
             return
         typed = set(done)
         positionals = [a for a in spec.positionals if a.required]
         if positionals and len(words) == len(spec.words) and not partial.startswith("-"):
             yield from self._values(spec.words, positionals[0].name, partial)
-        flags = [(a.flag, a.help or a.type) for a in spec.options]
-        flags += [(f, h) for f, h in {**GLOBAL_FLAGS, **GLOBAL_SWITCHES}.items() if f not in dict(flags)]
+        flags = [(a.flag, a.help or a.type) for a in own.values()]
+        flags += [(o.flag, o.help) for o in globals_.values()]
         if partial.startswith("-") or (not partial and not positionals) or len(words) > len(spec.words):
             for flag, help_text in flags:
                 if flag.startswith(partial) and flag not in typed:
@@ -119,12 +123,12 @@ class ShellCompleter(Completer):
 
     def _values(self, words: tuple[str, ...], flag: str, partial: str) -> Iterable[Completion]:
         spec = self.registry.get(" ".join(words))
-        if flag == "output":
-            yield from self._plain(("json", "table"), partial)
-            return
         try:
             arg = spec.arg(flag)
         except KeyError:
+            from cargo_shell.commands.options import global_options
+
+            yield from self._plain(next((o.values for o in global_options() if o.name == flag), ()), partial)
             return
         if arg.choices:
             yield from self._plain(arg.choices, partial)

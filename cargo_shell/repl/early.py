@@ -15,33 +15,43 @@ import os
 import sys
 from typing import Any
 
+from cargo_shell.paths import config_file
+
 PROMPT = "cargo› "
 GREETING = (
     "cargo-shell — type a command (storage model list) or ask in plain words; "
     "/help for more, Tab completes, Ctrl-D exits."
 )
-_SHELL_FLAGS = ("--resume",)
 _saved: dict[str, Any] = {}
 
 
 def _config_says_onboarded() -> bool:
-    home = os.environ.get("CARGO_SHELL_HOME")
-    if home:
-        config = os.path.join(os.path.expanduser(home), "config", "config.json")
-    else:
-        base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
-        config = os.path.join(base, "cargo-shell", "config.json")
     try:
-        with open(config, encoding="utf-8") as handle:
+        with open(config_file(), encoding="utf-8") as handle:
             return bool(json.load(handle).get("onboarded"))
     except (OSError, ValueError, AttributeError):
         return False
 
 
+def _bare_shell_flags() -> frozenset[str]:
+    """The global options that, alone, still open the shell (``--resume``), from ``registry/options.json``."""
+    path = os.path.join(os.path.dirname(os.path.dirname(__file__)), "registry", "options.json")
+    try:
+        with open(path, encoding="utf-8") as handle:
+            options = json.load(handle)["options"]
+    except (OSError, ValueError, KeyError):
+        return frozenset()
+    return frozenset(f"--{o['name']}" for o in options if o.get("bare_shell"))
+
+
 def paint_prompt_early(argv: list[str] | None = None) -> bool:
-    """Paint the greeting and prompt when this process is a bare interactive `cargo-shell`."""
+    """Paint the greeting and prompt when this process is a bare interactive `cargo-shell`.
+
+    Called first thing by ``cli.main``; everything heavier is imported after it."""
     argv = sys.argv if argv is None else argv
-    if not argv or os.path.basename(argv[0]) != "cargo-shell" or any(a not in _SHELL_FLAGS for a in argv[1:]):
+    if not argv or os.path.basename(argv[0]) != "cargo-shell":
+        return False
+    if argv[1:] and not set(argv[1:]) <= _bare_shell_flags():
         return False
     if os.environ.get("CARGO_SHELL_NO_EARLY_PROMPT") or not (os.isatty(0) and os.isatty(1)):
         return False

@@ -31,7 +31,7 @@ from cargo_shell.executor.events import (
 from cargo_shell.secrets import mask_data
 
 if TYPE_CHECKING:
-    from cargo_shell.session import Context
+    from cargo_shell.commands.context import Context
 
 #: Executor events a script hears about, as ``progress`` events (``event`` is the class name).
 PROGRESS_EVENTS = (

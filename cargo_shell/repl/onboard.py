@@ -15,11 +15,9 @@ from cargo_shell.errors import CargoShellError, ExitStatus
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from cargo_shell.session import Context
+    from cargo_shell.commands.context import Context
 
 Ask = Callable[..., str]
-
-OLLAMA_URL = "http://localhost:11434/v1"
 
 
 def is_onboarded(ctx: Context) -> bool:
@@ -85,9 +83,8 @@ class Onboarding:
         self.login()
 
     def login(self) -> None:
-        from cargo_shell.config import Resolved
-        from cargo_shell.executor import Executor
-        from cargo_shell.target import open_target
+        from cargo_shell.commands.own.session import check_token
+        from cargo_shell.constants import DEFAULT_BASE_URL
 
         c = self.console
         for _attempt in range(3):
@@ -95,22 +92,13 @@ class Onboarding:
             if not token:
                 c.print("No token given: staying on the sandbox.")
                 return
-            base_url = self.ask("API base URL [https://api.getcargo.io]: ").strip() or "https://api.getcargo.io"
+            base_url = self.ask(f"API base URL [{DEFAULT_BASE_URL}]: ").strip() or DEFAULT_BASE_URL
             profile = self.ctx.store.current_profile()
-            target = open_target(
-                Resolved(profile, "cloud", base_url, token, None),
-                self.ctx.env.paths,
-                transport=self.ctx.transport,
-            )
             try:
-                executor = Executor(target.client)
-                spec = self.ctx.registry.get("whoami")
-                who = executor.run(spec, executor.validate(spec, {})).data or {}
+                who = check_token(self.ctx, profile, base_url, token, None)
             except CargoShellError as exc:
                 c.print(f"✗ That token did not work: {exc.message}", style="red", markup=False)
                 continue
-            finally:
-                target.close()
             user = who.get("user") or {}
             workspace = who.get("workspace") or {}
             c.print(f"Logged in as {user.get('email') or user.get('name') or 'unknown user'}.")
@@ -126,25 +114,26 @@ class Onboarding:
 
     # -- step 2 -----------------------------------------------------------------------------
     def choose_model(self) -> None:
-        from cargo_shell.repl.llm import save_model_settings, test_model
+        from cargo_shell.commands.providers import PROVIDERS, save_model_settings, test_model
 
         c = self.console
         c.print("\n[bold]2. Language model[/bold] (for plain-words requests; commands work without one)")
-        c.print("  1) OpenAI (needs an API key)")
-        c.print(f"  2) a local or other OpenAI-compatible server, e.g. Ollama at {OLLAMA_URL}")
-        c.print("  3) skip for now")
-        choice = self._choice("Choose 1, 2 or 3", {"1": "", "2": "", "3": ""}, "3")
-        if choice == "3":
+        for number, choice in enumerate(PROVIDERS, 1):
+            at = f" at {choice.base_url}" if choice.base_url else ""
+            c.print(f"  {number}) {choice.label}{at}")
+        skip = str(len(PROVIDERS) + 1)
+        c.print(f"  {skip}) skip for now")
+        numbers = [str(n) for n in range(1, len(PROVIDERS) + 2)]
+        answer = self._choice(f"Choose {', '.join(numbers[:-1])} or {skip}", dict.fromkeys(numbers, ""), skip)
+        if answer == skip:
             c.print("No model: type commands directly; /model or `cargo-shell onboard` later.")
             return
-        if choice == "1":
-            key = self.ask("OpenAI API key (hidden): ", is_password=True).strip()
-            base_url = None
-            model = self.ask("Model [gpt-4o-mini]: ").strip() or "gpt-4o-mini"
-        else:
-            key = ""
-            base_url = self.ask(f"Server URL [{OLLAMA_URL}]: ").strip() or OLLAMA_URL
-            model = self.ask("Model [llama3.1]: ").strip() or "llama3.1"
+        chosen = PROVIDERS[int(answer) - 1]
+        key = self.ask("OpenAI API key (hidden): ", is_password=True).strip() if chosen.needs_key else ""
+        base_url = None
+        if chosen.base_url is not None:
+            base_url = self.ask(f"Server URL [{chosen.base_url}]: ").strip() or chosen.base_url
+        model = self.ask(f"Model [{chosen.model}]: ").strip() or chosen.model
         save_model_settings(self.ctx, model=model, base_url=base_url, api_key=key or None)
         c.print("Testing with a tiny request…")
         ok, detail = test_model(self.ctx)
@@ -196,14 +185,11 @@ class Onboarding:
         c.print("\nTry [bold]storage model list --output table[/bold], [bold]/help[/bold], or ask in plain words.")
 
 
-def onboard_command(ctx: Context, argv: list[str]) -> int:
+def onboard_command(ctx: Context) -> int:
     """`cargo-shell onboard`: the guided setup (needs a terminal)."""
     from cargo_shell.errors import UsageError
     from cargo_shell.repl.render.console import make_console
 
-    if any(a in ("-h", "--help") for a in argv):
-        ctx.env.stdout.write("usage: cargo-shell onboard\n\nGuided setup: sandbox or login, language model, a tour.\n")
-        return int(ExitStatus.OK)
     if not ctx.env.interactive:
         raise UsageError("onboard needs a terminal", hint="Use `cargo-shell login --token ...` in scripts.")
     return Onboarding(ctx, ask=terminal_ask(), console=make_console(ctx.env)).run()

@@ -7,7 +7,6 @@ action that needs approval is refused (``--yes`` approves, policy rules still ap
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,9 +14,9 @@ from cargo_shell.errors import ApprovalRequired, ConfigError, ExitStatus, UsageE
 
 if TYPE_CHECKING:
     from cargo_shell.agent.events import AgentEvent
+    from cargo_shell.commands.context import Context
     from cargo_shell.executor import Approval, Plan
     from cargo_shell.repl.jsonevents import JsonEvents
-    from cargo_shell.session import Context
 
 _FAILED = ("api_error", "job_failed")
 _NOT_APPROVED = ("declined", "denied")
@@ -43,7 +42,7 @@ class OneShot:
     """Answers prompts in one conversation; with ``events`` (``--output json``) reports as JSON lines."""
 
     def __init__(self, ctx: Context, *, events: JsonEvents | None, resume: bool = False) -> None:
-        from cargo_shell.repl.llm import model_configured
+        from cargo_shell.commands.providers import model_configured
         from cargo_shell.repl.render.console import make_console
         from cargo_shell.repl.render.progress import JobProgress
 
@@ -132,12 +131,12 @@ class OneShot:
 
     def run(self, prompts: list[str]) -> int:
         from cargo_shell.agent.conversation import Conversation
+        from cargo_shell.commands.confirm import tty_confirmer
+        from cargo_shell.commands.providers import agent_limits, make_model
         from cargo_shell.executor.events import ignore
-        from cargo_shell.repl.actions import make_executor
         from cargo_shell.repl.brain import make_agent
-        from cargo_shell.repl.llm import agent_limits, make_model
         from cargo_shell.repl.render.events import EventRenderer
-        from cargo_shell.repl.scripted import event_printer, tty_confirmer
+        from cargo_shell.repl.scripted import event_printer
         from cargo_shell.repl.transcript import ConversationStore, Transcript
 
         store = ConversationStore(self.ctx.env.paths.conversations_dir)
@@ -145,13 +144,11 @@ class OneShot:
         conversation, transcript = resumed if resumed else (Conversation(), None)
         transcript = transcript or Transcript(conversation_id=conversation.id)
         self.renderer = EventRenderer(self.console)
-        executor = make_executor(
-            self.ctx,
+        executor = self.ctx.make_executor(
             confirmer=None,
             # as JSON, executor events arrive through the agent, tagged with their call
             events=ignore if self.json is not None else event_printer(self.console, self.progress),
             front_end="prompt",
-            assume_yes=bool(self.ctx.globals.get("yes")),
         )
         confirmer = tty_confirmer(self.ctx) or _NobodyToAsk(self)
         agent = make_agent(
@@ -224,32 +221,12 @@ def prompt_command(ctx: Context, argv: list[str]) -> int:
     return answer_prompts(ctx, [prompt], json_output=json_output, resume=bool(ctx.globals.get("resume")))
 
 
-def run_command(ctx: Context, argv: list[str]) -> int:
+def run_command(ctx: Context, *, file: str, resume: bool | None) -> int:
     """`cargo-shell run FILE`: each non-empty, non-# line is a prompt, all in one conversation."""
-    parser = argparse.ArgumentParser(prog="cargo-shell run", description="Run prompts from a file, in order.")
-    parser.add_argument("file")
-    parser.add_argument(
-        "--yes", action="store_true", help="approve writes and credit spending (--yes=destructive: also deletions)"
-    )
-    parser.add_argument("--output", choices=["json", "text"], default=None)
-    parser.add_argument("--resume", action="store_true", help="continue the last conversation")
-    if any(a in ("-h", "--help") for a in argv):
-        ctx.env.stdout.write(parser.format_help())
-        return int(ExitStatus.OK)
-    from cargo_shell.cli_args import take_yes
-
-    argv, yes = take_yes(argv)
     try:
-        ns = parser.parse_args(argv)
-    except SystemExit:
-        raise UsageError("cargo-shell run: invalid arguments", hint="See `cargo-shell run --help`.") from None
-    try:
-        text = Path(ns.file).expanduser().read_text(encoding="utf-8")
+        text = Path(file).expanduser().read_text(encoding="utf-8")
     except OSError as exc:
-        raise UsageError(f"Cannot read {ns.file}: {exc.strerror or exc}") from None
+        raise UsageError(f"Cannot read {file}: {exc.strerror or exc}") from None
     prompts = [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
-    if yes:
-        ctx.globals["yes"] = yes
-    json_output = (ns.output or ctx.globals.get("output")) == "json"
-    resume = bool(ns.resume or ctx.globals.get("resume"))
-    return answer_prompts(ctx, prompts, json_output=json_output, resume=resume)
+    json_output = ctx.globals.get("output") == "json"
+    return answer_prompts(ctx, prompts, json_output=json_output, resume=bool(resume or ctx.globals.get("resume")))

@@ -11,17 +11,6 @@ if TYPE_CHECKING:
 
 Kind = Literal["empty", "slash", "direct", "natural"]
 
-#: cargo-shell's own command words that also work inside the shell, with the words that may follow.
-LOCAL_WORDS: dict[str, tuple[str, ...]] = {
-    "login": (),
-    "logout": (),
-    "config": ("show",),
-    "jobs": ("list", "wait", "cancel"),
-    "log": ("--limit", "--effect"),
-    "policy": ("list", "allow", "deny", "remove"),
-    "sandbox": ("info", "reset"),
-}
-
 
 @dataclass
 class ParsedInput:
@@ -46,15 +35,16 @@ def split_words(text: str) -> tuple[list[str], str | None]:
 
 
 def _looks_direct(words: list[str], registry: Registry) -> bool:
+    """A command's words (or a group's), alone or followed by flags, a next word, or the arguments
+    of a command that takes positional ones: "storage model list", "jobs --limit 5", "log".
+    "storage is nearly full, why?" and "log in to my workspace" are questions."""
     first = words[0]
-    if first in LOCAL_WORDS:
-        return len(words) == 1 or words[1].startswith("-") or words[1] in LOCAL_WORDS[first]
     if first not in registry.children(()):
         return False
     if len(words) == 1 or words[1].startswith("-"):
         return True
-    # "storage model list" is a command; "storage is nearly full, why?" is a question.
-    return words[1] in registry.children((first,)) or first in registry
+    command = registry.get_or_none(first)
+    return words[1] in registry.children((first,)) or (command is not None and bool(command.positionals))
 
 
 def _close(typed: str, word: str) -> bool:
@@ -72,7 +62,7 @@ def _close(typed: str, word: str) -> bool:
 def _command_paths(registry: Registry) -> list[tuple[str, ...]]:
     """Every command and command group (``storage``, ``storage model``, ``storage model list``)."""
     paths = {s.words[:n] for s in registry for n in range(1, len(s.words) + 1)}
-    return sorted(paths | {(word,) for word in LOCAL_WORDS}, key=lambda p: (-len(p), p))
+    return sorted(paths, key=lambda p: (-len(p), p))
 
 
 def near_command(words: list[str], registry: Registry) -> list[str] | None:
@@ -89,7 +79,7 @@ def near_command(words: list[str], registry: Registry) -> list[str] | None:
             continue
         if not all(a == b or _close(a, b) for a, b in zip(typed, path, strict=True)):
             continue
-        is_command = " ".join(path) in registry or (n == 1 and path[0] in LOCAL_WORDS)
+        is_command = " ".join(path) in registry
         rest = words[n:]
         if (is_command and n > 1) or not rest or rest[0].startswith("-"):
             return [*path, *rest]
@@ -111,7 +101,7 @@ def parse_line(text: str, registry: Registry) -> ParsedInput:
     body = stripped[len("cargo-shell ") :] if stripped.startswith("cargo-shell ") else stripped
     words, error = split_words(body)
     if words and _looks_direct(words, registry):
-        typo = words[0] not in LOCAL_WORDS and registry.match(words)[0] is None
+        typo = registry.match(words)[0] is None
         meant = near_command(words, registry) if typo and not error else None
         return ParsedInput("direct", stripped, words, error, suggestion=shlex.join(meant) if meant else None)
     meant = near_command(words, registry) if words and not error else None

@@ -1,8 +1,9 @@
 """Names and UUIDs of workspace resources for completion, refreshed off the main thread.
 
 The refresher opens its own connection to the target (the sandbox's SQLite connection, like
-any client connection, belongs to one thread), lists a few resource kinds, then hands a new
-snapshot to a callback: the shell swaps its completer, litecli-style.
+any client connection, belongs to one thread) and lists a few resource kinds through an executor
+the session context makes for it (the profile's deny rules apply; these background reads write no
+audit line), then hands a new snapshot to a callback: the shell swaps its completer, litecli-style.
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the refresher is made before the first prompt: the registry loads later
+    from cargo_shell.commands.context import Context
     from cargo_shell.executor import Executor
     from cargo_shell.registry.resources import Resource
     from cargo_shell.registry.spec import ArgSpec
-    from cargo_shell.session import Context
 
 
 @dataclass
@@ -108,14 +109,11 @@ class Refresher:
             thread.join(timeout)
 
     def _work(self) -> None:
-        from cargo_shell.executor import Executor
-        from cargo_shell.target import open_target
-
         while True:
             try:
-                target = open_target(self.ctx.resolved(), self.ctx.env.paths, transport=self.ctx.transport)
+                target = self.ctx.open_target()
                 try:
-                    self.on_done(collect(Executor(target.client)))
+                    self.on_done(collect(self.ctx.make_executor(target=target, front_end="refresh", audited=False)))
                 finally:
                     target.close()
             except Exception:

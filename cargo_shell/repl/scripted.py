@@ -6,7 +6,6 @@ declined); 1 when an action failed. Without a terminal nothing ever waits for an
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,11 +14,11 @@ from cargo_shell.errors import ApprovalRequired, CargoShellError, Declined, Exit
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from cargo_shell.executor import Confirmer, EventSink, Executor
+    from cargo_shell.commands.context import Context
+    from cargo_shell.executor import EventSink, Executor
     from cargo_shell.repl.jsonevents import JsonEvents
     from cargo_shell.repl.render.progress import JobProgress
     from cargo_shell.repl.transcript import Transcript
-    from cargo_shell.session import Context
 
 
 def event_printer(console: Console, progress: JobProgress, events: JsonEvents | None = None) -> EventSink:
@@ -68,7 +67,7 @@ def replay_script(
 
     UUIDs that earlier lines created (``#> created`` marks) are replaced by the new ones.
     """
-    from cargo_shell.cli_args import parse_command_args
+    from cargo_shell.commands.resolve import Invocation, resolve
     from cargo_shell.repl.actions import created_uuid
     from cargo_shell.repl.render.plan import plan_panel
     from cargo_shell.repl.render.results import show_result
@@ -97,11 +96,12 @@ def replay_script(
                 "so it cannot be sent",
                 hint="Put the real value in its place in the script, or run that command yourself.",
             )
-        spec, used = ctx.registry.match(argv)
-        if spec is None or spec.http is None:
+        known, _used = ctx.registry.match(argv)
+        inv = resolve(ctx.registry, argv, ctx.env.stdin) if known is not None and known.http is not None else None
+        if not isinstance(inv, Invocation):
             shown = summarise_argv(argv)
             raise UsageError(f"{path.name} line {line.number}: `{shown}` is not a Cargo API command")
-        raw, _opts = parse_command_args(spec, argv[used:], ctx.env.stdin)
+        spec, raw = inv.spec, inv.raw
         if dry_run:
             plan = executor.prepare(spec, raw)
             if events is not None:
@@ -193,70 +193,30 @@ def _console(ctx: Context) -> Console:
     return make_console(ctx.env)
 
 
-def replay_command(ctx: Context, argv: list[str]) -> int:
+def replay_command(ctx: Context, *, file: str, dry_run: bool | None) -> int:
+    """`cargo-shell replay FILE [--dry-run]`: the saved commands again, through the executor and its policy."""
     from cargo_shell.repl.render.progress import JobProgress
 
-    parser = argparse.ArgumentParser(prog="cargo-shell replay", description="Run a script saved with /save.")
-    parser.add_argument("file")
-    parser.add_argument("--dry-run", action="store_true", help="show the plans, send nothing")
-    parser.add_argument("--yes", action="store_true", help="approve the actions that would ask")
-    parser.add_argument("--output", choices=["json", "text", "table"], default=None)
-    from cargo_shell.cli_args import take_yes
-
-    argv, yes = take_yes(argv)
-    ns = _parse(parser, ctx, argv)
-    if ns is None:
-        return int(ExitStatus.OK)
-    ns.yes = bool(yes)
     console = _console(ctx)
     progress = JobProgress(console)
-    if (ns.output or ctx.globals.get("output")) != "json":
-        return _replay(ctx, ns, console, progress, None)
+    path = Path(file).expanduser()
+    if ctx.globals.get("output") != "json":
+        return _replay(ctx, path, bool(dry_run), console, progress, None)
     from cargo_shell.repl.jsonevents import JsonEvents
 
     events = JsonEvents(ctx)
-    return events.run(lambda: _replay(ctx, ns, console, progress, events))
+    return events.run(lambda: _replay(ctx, path, bool(dry_run), console, progress, events))
 
 
 def _replay(
-    ctx: Context, ns: argparse.Namespace, console: Console, progress: JobProgress, events: JsonEvents | None
+    ctx: Context, path: Path, dry_run: bool, console: Console, progress: JobProgress, events: JsonEvents | None
 ) -> int:
-    from cargo_shell.repl.actions import make_executor
+    from cargo_shell.commands.confirm import tty_confirmer
 
-    executor = make_executor(
-        ctx,
-        confirmer=tty_confirmer(ctx),
-        events=event_printer(console, progress, events),
-        front_end="replay",
-        assume_yes=bool(ns.yes or ctx.globals.get("yes")),
+    executor = ctx.make_executor(
+        confirmer=tty_confirmer(ctx), events=event_printer(console, progress, events), front_end="replay"
     )
     try:
-        return replay_script(
-            ctx,
-            Path(ns.file).expanduser(),
-            console=console,
-            executor=executor,
-            dry_run=ns.dry_run,
-            events=events,
-        )
+        return replay_script(ctx, path, console=console, executor=executor, dry_run=dry_run, events=events)
     finally:
         progress.stop()
-
-
-def _parse(parser: argparse.ArgumentParser, ctx: Context, argv: list[str]) -> argparse.Namespace | None:
-    if any(a in ("-h", "--help") for a in argv):
-        ctx.env.stdout.write(parser.format_help())
-        return None
-    try:
-        return parser.parse_args(argv)
-    except SystemExit:
-        raise UsageError(f"{parser.prog}: invalid arguments", hint=f"See `{parser.prog} --help`.") from None
-
-
-def tty_confirmer(ctx: Context) -> Confirmer | None:
-    """The executor's terminal confirmer when a person is there; None (refuse, exit 3) otherwise."""
-    if not ctx.env.interactive:
-        return None
-    from cargo_shell.executor import StdinConfirmer
-
-    return StdinConfirmer(ctx.env.stdin, ctx.env.stderr, ctx.env.environ)

@@ -65,21 +65,10 @@ def _skills(repl: Repl, args: list[str]) -> None:
 
 
 def _jobs(repl: Repl, args: list[str]) -> None:
-    from cargo_shell import cli
-    from cargo_shell.repl.render.progress import job_line
+    """``/jobs ...`` is ``jobs ...``."""
+    from cargo_shell.repl.direct import run_direct
 
-    if "jobs" in cli.LOCAL_COMMANDS:
-        from cargo_shell.repl.direct import run_local
-
-        run_local(repl, ["jobs", *args])
-        return
-    from cargo_shell.executor import JobStore
-
-    records = JobStore(repl.ctx.env.paths.jobs_db).list(limit=20)
-    if not records:
-        repl.console.print("No job started from cargo-shell yet.")
-    for rec in records:
-        repl.console.print(job_line(rec.kind, rec.job_id, rec.status, rec.done, rec.failed, rec.total), highlight=False)
+    run_direct(repl, ["jobs", *args])
 
 
 def _history(repl: Repl, args: list[str]) -> None:
@@ -99,14 +88,10 @@ def _history(repl: Repl, args: list[str]) -> None:
 
 
 def _log(repl: Repl, args: list[str]) -> None:
-    from cargo_shell import cli
+    """``/log ...`` is ``log ...``."""
+    from cargo_shell.repl.direct import run_direct
 
-    if "log" in cli.LOCAL_COMMANDS:
-        from cargo_shell.repl.direct import run_local
-
-        run_local(repl, ["log", *args])
-        return
-    _history(repl, [])
+    run_direct(repl, ["log", *args])
 
 
 def _policy(repl: Repl, args: list[str]) -> None:
@@ -125,7 +110,7 @@ def _policy(repl: Repl, args: list[str]) -> None:
 
 def _model(repl: Repl, args: list[str]) -> None:
     """``/model`` shows the model and its source; ``/model NAME`` sets it for the session (``--save``: profile)."""
-    from cargo_shell.repl.llm import model_choice, model_configured, set_model
+    from cargo_shell.commands.providers import model_choice, model_configured, set_model
 
     names = [a for a in args if not a.startswith("-")]
     unknown = [a for a in args if a.startswith("-") and a != "--save"]

@@ -2,7 +2,8 @@
 
 Each integration carries its connector credential schema, actions (keys are the
 ``actionSlug`` of connector nodes), extractors and autocompletes. ``sandboxOptions`` holds
-the values the demo account of that integration offers to autocomplete (local data only).
+the values the demo account of that integration offers to autocomplete (local data only), and
+``sandboxLanguageModels`` the models a language-model provider's demo account lists.
 """
 
 from __future__ import annotations
@@ -66,6 +67,15 @@ def _extractor(name: str, description: str) -> dict[str, Any]:
         "mode": {"kind": "fetch", "isIncremental": True},
         "preview": "records",
     }
+
+
+def _language_model(
+    slug: str, name: str, description: str, context: int, output: int, reasoning: bool = False
+) -> dict[str, Any]:
+    return {
+        "slug": slug, "name": name, "description": description, "contextWindowTokensLimit": context,
+        "outputTokensLimit": output, "isReasoning": reasoning,
+    }  # fmt: skip
 
 
 def _integration(
@@ -246,12 +256,29 @@ INTEGRATIONS: dict[str, dict[str, Any]] = {
             {"config": _schema([])},
             {"request": _action("Request", "Send an HTTP request", 0, _schema(["url"], url="URL"))},
         ),
+        {
+            **_integration(
+                "openai",
+                "OpenAI",
+                "freeform",
+                "Language models for agents, with your own API key.",
+                "https://openai.com",
+                "#10a37f",
+                {"config": _schema(["apiKey"], apiKey="API key")},
+                {},
+            ),
+            "sandboxLanguageModels": [
+                _language_model("gpt-4o", "GPT-4o", "Flagship multimodal model.", 128_000, 16_384),
+                _language_model("gpt-4o-mini", "GPT-4o mini", "Small, fast and cheap.", 128_000, 16_384),
+                _language_model("o3-mini", "o3-mini", "Reasoning model for multi-step work.", 200_000, 100_000, True),
+            ],
+        },
     )
 }
 
 
 def public(integration: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in integration.items() if k != "sandboxOptions"}
+    return {k: v for k, v in integration.items() if not k.startswith("sandbox")}
 
 
 def documentation(integration: dict[str, Any]) -> str:

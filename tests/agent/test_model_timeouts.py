@@ -64,10 +64,10 @@ def test_server_errors_are_retried_within_the_count() -> None:
 
 def test_timeouts_and_retries_are_settings() -> None:
     env = {"CARGO_SHELL_LLM_READ_TIMEOUT": "2.5", "CARGO_SHELL_LLM_RETRIES": "0"}
-    settings = model_settings(env, {"llm_connect_timeout": 3})
+    settings = model_settings(env, {"llm_connect_timeout": 3}, default_model="m")
     assert (settings.read_timeout_s, settings.connect_timeout_s, settings.max_retries) == (2.5, 3.0, 0)
     with pytest.raises(ConfigError, match=r"CARGO_SHELL_LLM_READ_TIMEOUT.*seconds"):
-        model_settings({"CARGO_SHELL_LLM_READ_TIMEOUT": "soon"})
+        model_settings({"CARGO_SHELL_LLM_READ_TIMEOUT": "soon"}, default_model="m")
 
 
 def test_a_server_that_never_accepts_fails_naming_the_connect_setting() -> None:
@@ -94,3 +94,25 @@ def test_a_server_that_never_accepts_fails_naming_the_connect_setting() -> None:
     finally:
         for sock in (*fillers, server):
             sock.close()
+
+
+@pytest.mark.parametrize(
+    ("headers", "waited"),
+    [({"retry-after": "3"}, 3.0), ({"retry-after-ms": "1500"}, 1.5), ({}, 0.5), ({"retry-after": "soon"}, 0.5)],
+)
+def test_a_rate_limited_request_waits_as_long_as_the_server_asks(headers: dict[str, str], waited: float) -> None:
+    slept: list[float] = []
+    with StubLLM([Failure(429, "Rate limit reached", headers=headers), Reply("ready")]) as stub:
+        model = OpenAIChatModel(ModelSettings("m", "k", stub.base_url, max_retries=2), sleep=slept.append)
+        text = "".join(i.text for i in model.stream(MESSAGES, []) if isinstance(i, TextDelta))
+    assert text == "ready" and len(stub.requests) == 2
+    assert slept == [waited]
+
+
+def test_a_retry_after_beyond_the_turns_budget_is_not_waited_for() -> None:
+    slept: list[float] = []
+    with StubLLM([Failure(429, "Rate limit reached", headers={"retry-after": "600"})]) as stub:
+        model = OpenAIChatModel(ModelSettings("m", "k", stub.base_url, max_retries=3), sleep=slept.append)
+        with pytest.raises(ModelError, match="HTTP 429"):
+            list(model.stream(MESSAGES, [], timeout=30.0))
+    assert slept == [] and len(stub.requests) == 1

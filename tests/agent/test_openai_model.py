@@ -184,8 +184,12 @@ def test_unreachable_server_is_a_model_error() -> None:
 
 def test_settings_come_from_the_environment_then_the_profile() -> None:
     env = {"OPENAI_API_KEY": "k", "OPENAI_BASE_URL": "http://127.0.0.1:11434/v1", "CARGO_SHELL_MODEL": "llama3.1"}
-    assert model_settings(env, {"model": "other"}) == ModelSettings("llama3.1", "k", "http://127.0.0.1:11434/v1")
-    from_profile = model_settings({}, {"model": "gpt-4.1", "openai_base_url": "http://h/v1", "model_stream": "false"})
+    assert model_settings(env, {"model": "other"}, default_model="m") == ModelSettings(
+        "llama3.1", "k", "http://127.0.0.1:11434/v1"
+    )
+    from_profile = model_settings(
+        {}, {"model": "gpt-4.1", "openai_base_url": "http://h/v1", "model_stream": "false"}, default_model="m"
+    )
     assert (from_profile.model, from_profile.base_url, from_profile.stream, from_profile.api_key) == (
         "gpt-4.1",
         "http://h/v1",
@@ -193,13 +197,15 @@ def test_settings_come_from_the_environment_then_the_profile() -> None:
         None,
     )
     with pytest.raises(ConfigError, match="No language model is configured"):
-        OpenAIChatModel(model_settings({})).client()
+        OpenAIChatModel(model_settings({}, default_model="m")).client()
 
 
 def test_a_local_server_needs_no_key(stub: tuple[Stub, str]) -> None:
     state, url = stub
     state.replies.append({"message": {"content": "hello"}, "usage": (1, 1)})
-    _, reply = _gather(OpenAIChatModel(model_settings({"OPENAI_BASE_URL": url, "CARGO_SHELL_MODEL": "local"})))
+    _, reply = _gather(
+        OpenAIChatModel(model_settings({"OPENAI_BASE_URL": url, "CARGO_SHELL_MODEL": "local"}, default_model="m"))
+    )
     assert reply.text == "hello"
 
 

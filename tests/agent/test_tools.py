@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -36,22 +37,50 @@ def test_schemas_match_snapshot() -> None:
     assert current == SNAPSHOT.read_text(encoding="utf-8")
 
 
+def _split_top(text: str, sep: str) -> list[str]:
+    """Split at ``sep`` outside brackets and parentheses."""
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(text):
+        depth += (char in "[(" and 1) or (char in "])" and -1) or 0
+        if depth == 0 and text.startswith(sep, i):
+            parts.append(text[start:i])
+            start = i + len(sep)
+    return [*parts, text[start:]]
+
+
+def _commands_in_index(description: str) -> set[str]:
+    """Read the command names back out of a tool's index: ``domain [resource: verb(args) [w], verb; ...]``."""
+    index = description.split("\nCommands: ", 1)[1].removesuffix(".")
+    names: set[str] = set()
+    for part in _split_top(index, "; "):
+        domain, _, body = part.partition(" [")
+        if not body:
+            names.add(domain)
+            continue
+        for entry in _split_top(body.removesuffix("]"), "; "):
+            resource, _, verbs = entry.rpartition(": ")
+            for verb in _split_top(verbs, ", "):
+                word = re.sub(r"\([^)]*\)|\[[^\]]*\]", "", verb).strip()
+                names.add(" ".join([domain, *resource.split(), word]))
+    return names
+
+
 def test_one_tool_per_skill_covering_every_api_command() -> None:
     schemas = build_tool_schemas()
     assert [s["function"]["name"] for s in schemas] == list(SKILLS)
-    text = json.dumps(schemas)
-    for spec in get_registry():
-        if spec.http is not None:
-            group = " ".join(spec.words[:-1])
-            assert group in text, spec.name
+    for schema in schemas:
+        skill = schema["function"]["name"]
+        wanted = {s.name for s in get_registry().by_skill(skill) if s.http is not None}
+        assert _commands_in_index(schema["function"]["description"]) == wanted, skill
     assert all(s["function"]["parameters"]["required"] == ["command"] for s in schemas)
 
 
 def test_prompt_and_schemas_fit_the_character_budget() -> None:
-    """A tokenizer-free proxy of the 4,000-token budget (benchmarks/bench_tokens.py counts real tokens):
-    English and JSON run at well over 3 characters per cl100k token."""
+    """A tokenizer-free guard of the 4,000-token budget; benchmarks/bench_tokens.py counts the real o200k
+    tokens (3,930 for 15,280 characters with all 306 operations: 3.9 characters a token). 15,600
+    characters is the budget at that ratio, so growth past it fails here before it reaches a model."""
     size = len(system_prompt()) + len(json.dumps(build_tool_schemas()))
-    assert size <= 12_000, size
+    assert size <= 15_600, size
 
 
 def test_decodes_a_valid_call(toolbox: Toolbox) -> None:

@@ -6,7 +6,7 @@ import json
 import shlex
 from pathlib import Path
 
-from cargo_shell.cli_args import parse_command_args
+from cargo_shell.commands.args import parse_command_args
 from cargo_shell.registry import get_registry
 from tests.helpers import run_cli
 

@@ -156,10 +156,10 @@ def test_interrupts_after_a_job_end_the_json_event_stream_with_the_job() -> None
     """`--output json`: the final `error` event of a run stopped after a job was accepted names it (exit 5)."""
     import io
 
+    from cargo_shell.commands.context import Context
     from cargo_shell.environment import Environment
     from cargo_shell.errors import JobInterrupted, Terminated
     from cargo_shell.repl.jsonevents import JsonEvents
-    from cargo_shell.session import Context
 
     pending = {"jobId": "b-1", "kind": "batch", "waitCommand": "cargo-shell jobs wait b-1"}
     cases = [

@@ -159,3 +159,15 @@ def test_executor_without_policy_uses_the_defaults(make_executor: MakeExecutor) 
     executor: Executor = make_executor(policy=None)
     with pytest.raises(ApprovalRequired):
         executor.run(get_registry().get("workspace folder create"), {"name": "x", **FOLDER})
+
+
+def test_yes_for_one_call_approves_it_without_touching_the_shared_policy(make_executor: MakeExecutor) -> None:
+    """The shell's `... --yes` approves that call only: the policy other calls share never says yes."""
+    executor = make_executor()
+    seen: list[bool] = []
+    with executor.events_to(lambda _event: seen.append(executor.policy.assume_yes)):
+        outcome = executor.run(get_registry().get("workspace folder create"), {"name": "x", **FOLDER}, assume_yes=True)
+    assert outcome.approval is not None and outcome.approval.source == "flag"
+    assert seen and not any(seen)  # not even while the call ran
+    with pytest.raises(ApprovalRequired):  # the next call without it still needs a person
+        executor.run(get_registry().get("workspace folder create"), {"name": "y", **FOLDER})

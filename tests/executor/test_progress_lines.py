@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 from cargo_shell.executor import JobFinished, JobProgress, JobStarted
-from cargo_shell.executor.progress import CliEvents
+from cargo_shell.render.progress import CliEvents
 
 
 def test_a_batch_shows_its_total_from_the_start_and_the_real_counts_when_cancelled() -> None:

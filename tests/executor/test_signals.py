@@ -124,7 +124,7 @@ _KILL_AT_FIRST_EVENT_AFTER_THE_RESPONSE = """
 import os, signal, sys
 from cargo_shell.environment import Environment
 from cargo_shell.executor import RequestSent
-from cargo_shell.session import Context
+from cargo_shell.commands.context import Context
 
 ctx = Context(Environment())
 ctx.apply_globals({"yes": True})

@@ -16,10 +16,10 @@ from prompt_toolkit.input import PipeInput, create_pipe_input
 from prompt_toolkit.output import DummyOutput
 from rich.console import Console
 
+from cargo_shell.commands.context import Context
 from cargo_shell.environment import Environment
 from cargo_shell.repl.app import Repl
 from cargo_shell.sandbox.runtime import Sandbox
-from cargo_shell.session import Context
 from tests.support import FakeClock
 
 

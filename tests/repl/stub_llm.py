@@ -23,6 +23,7 @@ class Reply:
     text: str = ""
     tool_calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (tool name, arguments)
     usage: tuple[int, int] = (120, 25)
+    ids: list[str] | None = None  # the calls' ids (default: unique across the server)
 
 
 @dataclass
@@ -31,6 +32,7 @@ class Failure:
 
     status: int = 400
     message: str = "the model is overloaded"
+    headers: dict[str, str] = field(default_factory=dict)  # e.g. {"retry-after": "1"} with a 429
 
 
 @dataclass
@@ -66,9 +68,13 @@ def tool_payloads(messages: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 class StubLLM:
-    def __init__(self, steps: Sequence[Step]) -> None:
+    """``steps`` answer the requests in order; with ``responder``, every request that finds no step
+    left is answered by it (for servers that answer many conversations at once)."""
+
+    def __init__(self, steps: Sequence[Step], *, responder: Step | None = None) -> None:
         self.steps = list(steps)
         self.stalls = [step for step in self.steps if isinstance(step, Stall)]
+        self.responder = responder
         self.requests: list[dict[str, Any]] = []
         self.errors: list[str] = []
         self._lock = threading.Lock()
@@ -99,16 +105,19 @@ class StubLLM:
                     reply.release.wait(30)
                     return  # the client gave up long ago; close without an answer
                 if isinstance(reply, Failure):
-                    self._json(reply.status, {"error": {"message": reply.message, "type": "invalid_request_error"}})
+                    error = {"error": {"message": reply.message, "type": "invalid_request_error"}}
+                    self._json(reply.status, error, reply.headers)
                     return
                 if body.get("stream"):
                     self._sse(body, reply)
                 else:
                     self._json(200, _completion(body, reply))
 
-            def _json(self, status: int, payload: dict[str, Any]) -> None:
+            def _json(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
                 data = json.dumps(payload).encode()
                 self.send_response(status)
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
                 self.send_header("content-type", "application/json")
                 self.send_header("content-length", str(len(data)))
                 self.end_headers()
@@ -137,10 +146,11 @@ class StubLLM:
     def next_reply(self, body: dict[str, Any]) -> Reply | Failure | Stall | None:
         with self._lock:
             self.requests.append(body)
-            if not self.steps:
+            if not self.steps and self.responder is None:
                 return None
-            step = self.steps.pop(0)
+            step = self.steps.pop(0) if self.steps else self.responder
             self._calls += 1
+        assert step is not None
         return step(body.get("messages", [])) if callable(step) else step
 
     def release_all(self) -> None:
@@ -163,13 +173,14 @@ _call_ids = itertools.count(1)
 def _tool_parts(reply: Reply) -> list[dict[str, Any]]:
     """Call ids are unique across the whole server, as real ones are."""
     if not hasattr(reply, "_parts"):
+        ids = reply.ids or [f"call_{next(_call_ids)}" for _ in reply.tool_calls]
         reply._parts = [  # type: ignore[attr-defined]
             {
-                "id": f"call_{next(_call_ids)}",
+                "id": call_id,
                 "type": "function",
                 "function": {"name": n, "arguments": json.dumps(a)},
             }
-            for n, a in reply.tool_calls
+            for call_id, (n, a) in zip(ids, reply.tool_calls, strict=True)
         ]
     return reply._parts  # type: ignore[attr-defined,no-any-return]
 

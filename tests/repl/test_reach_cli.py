@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from cargo_shell import cli
-from cargo_shell.session import Context
+from cargo_shell.commands.context import Context
 from tests.repl.conftest import FakeClock, World, make_world
 from tests.repl.stub_llm import Reply, Stall, StubLLM, tool, tool_payloads
 

@@ -13,7 +13,6 @@ import pytest
 from rich.console import Console
 
 from cargo_shell import cli
-from cargo_shell.repl.actions import make_executor
 from cargo_shell.repl.scripted import replay_script
 from tests.repl.conftest import FakeClock, RunRepl, World, make_world
 from tests.repl.stub_llm import Reply, StubLLM, tool
@@ -151,17 +150,15 @@ def test_saved_session_replays_to_the_same_state(
     fresh = make_world(fresh_dir, FakeClock())
     screen = io.StringIO()
     console = Console(file=screen, width=120, no_color=True)
-    executor = make_executor(
-        fresh.ctx, confirmer=None, events=None, front_end="replay", assume_yes=True, sleep=fresh.clock.sleep
-    )
+    executor = fresh.ctx.make_executor(front_end="replay", assume_yes=True, sleep=fresh.clock.sleep)
     assert replay_script(fresh.ctx, script, console=console, executor=executor) == 0
     assert state(fresh) == state(world)
 
     # without --yes and without a terminal, the first write stops the replay with exit 3
     again = make_world(tmp_path / "again", FakeClock())
-    strict = make_executor(again.ctx, confirmer=None, events=None, front_end="replay")
+    strict = again.ctx.make_executor(front_end="replay")
     assert replay_script(again.ctx, script, console=console, executor=strict) == 3
-    dry = make_executor(again.ctx, confirmer=None, events=None, front_end="replay")
+    dry = again.ctx.make_executor(front_end="replay")
     assert replay_script(again.ctx, script, console=console, executor=dry, dry_run=True) == 0
     assert "Dry run: 3 command(s) planned" in screen.getvalue()
     for w in (fresh, again):

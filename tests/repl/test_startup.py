@@ -26,10 +26,11 @@ import json, sys
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 from cargo_shell import cli
+from cargo_shell.commands.context import Context
 from cargo_shell.environment import Environment
 from cargo_shell.repl.app import Repl
 with create_pipe_input() as pipe:
-    repl = Repl(cli.Context(Environment()), input=pipe, output=DummyOutput())
+    repl = Repl(Context(Environment()), input=pipe, output=DummyOutput())
     repl.session()
 heavy = json.loads(sys.argv[1])
 print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in heavy or m in heavy)))
@@ -71,3 +72,19 @@ def test_stand_in_completer_waits_for_tab_then_builds_the_real_one() -> None:
     offered = [c.text for c in stand_in.get_completions(doc, CompleteEvent(completion_requested=True))]
     assert offered == ["storage"]
     assert build.built == 1
+
+
+def test_importing_the_command_line_paints_nothing(tmp_path: Path) -> None:
+    """The early prompt is painted by ``cli.main``, never as a side effect of an import."""
+    import pexpect
+
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "config.json").write_text(json.dumps({"onboarded": True, "profiles": {}}))
+    code = "import sys; sys.argv = ['cargo-shell']; import cargo_shell.cli; print('imported')"
+    child = pexpect.spawn(
+        sys.executable, ["-c", code], env={"CARGO_SHELL_HOME": str(tmp_path), "PATH": "", "HOME": str(tmp_path)},
+        encoding="utf-8", timeout=60,
+    )  # fmt: skip
+    child.expect("imported")
+    assert "cargo-shell — type a command" not in child.before and "cargo›" not in child.before
+    child.expect(pexpect.EOF)

@@ -209,6 +209,15 @@ def deploy_draft(req: Request) -> dict[str, Any]:
     return RELEASES.response(ctx.db, ctx.workspace_uuid, draft["uuid"])
 
 
+def get_deployed(req: Request) -> dict[str, Any]:
+    ctx = req.ctx
+    agent = agent_row(ctx.db, ctx.workspace_uuid, uuid_ref(req.query, "agentUuid"))
+    row = RELEASES.deployed(ctx.db, ctx.workspace_uuid, agent["uuid"])
+    if row is None:
+        raise ApiError(404, "This agent has no deployed release (ai release deploy-draft)", "releaseNotFound")
+    return {"release": release_json(row)}
+
+
 # -- templates ---------------------------------------------------------------------
 def list_templates(req: Request) -> dict[str, Any]:
     kinds = strings(req.body(), "kinds")
@@ -231,6 +240,7 @@ def register(router: Router) -> None:
     r("DELETE", "/v1/ai/agents/{uuid}")(remove_agent)
     r("GET", "/v1/ai/releases/list")(RELEASES.list)
     r("GET", "/v1/ai/releases/draft")(get_draft)
+    r("GET", "/v1/ai/releases/deployed")(get_deployed)
     r("PUT", "/v1/ai/releases/draft/update")(update_draft)
     r("POST", "/v1/ai/releases/draft/deploy")(deploy_draft)
     r("GET", "/v1/ai/releases/{uuid}")(RELEASES.get)

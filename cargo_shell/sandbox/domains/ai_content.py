@@ -6,12 +6,13 @@ import random
 from typing import Any
 
 from cargo_shell.sandbox.db import Database, dumps, loads
-from cargo_shell.sandbox.fields import text
+from cargo_shell.sandbox.fields import text, uuid_ref
 from cargo_shell.sandbox.http import ApiError, Request, Router, bad_request
 from cargo_shell.sandbox.util import check_folder, iso, live_rows, new_uuid
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 SCOPES = ("user", "agent")
+FILE_KINDS = ("connector", "native")
 
 
 # -- files -------------------------------------------------------------------------
@@ -26,7 +27,7 @@ def file_json(row: dict[str, Any]) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _file_row(db: Database, ws: str, uuid: Any) -> dict[str, Any]:
+def file_row(db: Database, ws: str, uuid: Any) -> dict[str, Any]:
     row = db.one(
         "SELECT uuid, workspace_uuid, user_uuid, name, folder_uuid, s3_filename, content_type, size, created_at,"
         " updated_at FROM ai_files WHERE uuid = ? AND workspace_uuid = ? AND deleted_at IS NULL",
@@ -38,12 +39,23 @@ def _file_row(db: Database, ws: str, uuid: Any) -> dict[str, Any]:
 
 
 def list_files(req: Request) -> dict[str, Any]:
-    rows = req.ctx.db.all(
+    """Uploaded files, filtered: every one of them is native and in the workspace's own library."""
+    ws, q = req.ctx.workspace_uuid, req.query
+    kind, folder = text(q, "kind"), uuid_ref(q, "folderUuid")
+    if kind is not None and kind not in FILE_KINDS:
+        raise bad_request(f"kind must be one of {', '.join(FILE_KINDS)}", "invalidField")
+    library, connector = uuid_ref(q, "libraryUuid"), uuid_ref(q, "connectorUuid")
+    if kind == "connector" or connector is not None or library not in (None, ws):
+        return {"files": []}  # connector files come from syncs, which the sandbox never runs
+    sql = (
         "SELECT uuid, workspace_uuid, user_uuid, name, folder_uuid, s3_filename, content_type, size, created_at,"
-        " updated_at FROM ai_files WHERE workspace_uuid = ? AND deleted_at IS NULL ORDER BY created_at",
-        (req.ctx.workspace_uuid,),
+        " updated_at FROM ai_files WHERE workspace_uuid = ? AND deleted_at IS NULL"
     )
-    return {"files": [file_json(r) for r in rows]}
+    params = [ws]
+    if folder is not None:
+        sql += " AND folder_uuid = ?"
+        params.append(folder)
+    return {"files": [file_json(r) for r in req.ctx.db.all(sql + " ORDER BY created_at", params)]}
 
 
 def upload_file(req: Request) -> dict[str, Any]:
@@ -59,7 +71,7 @@ def upload_file(req: Request) -> dict[str, Any]:
     stamp = iso(ctx.clock())
     replace = req.form.get("uuid")
     if replace:
-        _file_row(ctx.db, ctx.workspace_uuid, replace)
+        file_row(ctx.db, ctx.workspace_uuid, replace)
         ctx.db.execute(
             "UPDATE ai_files SET name = ?, content_type = ?, size = ?, content = ?, updated_at = ? WHERE uuid = ?",
             (filename, content_type, len(content), content, stamp, replace),
@@ -73,12 +85,12 @@ def upload_file(req: Request) -> dict[str, Any]:
             (uuid, ctx.workspace_uuid, ctx.user_uuid, filename, folder, f"sandbox/files/{uuid}/{filename}",
              content_type, len(content), content, stamp, stamp),
         )  # fmt: skip
-    return {"files": [file_json(_file_row(ctx.db, ctx.workspace_uuid, uuid))]}
+    return {"files": [file_json(file_row(ctx.db, ctx.workspace_uuid, uuid))]}
 
 
 def update_file(req: Request) -> dict[str, Any]:
     ctx, body = req.ctx, req.body()
-    row = _file_row(ctx.db, ctx.workspace_uuid, req.path_params["uuid"])
+    row = file_row(ctx.db, ctx.workspace_uuid, req.path_params["uuid"])
     if "folderUuid" in body:
         check_folder(ctx.db, ctx.workspace_uuid, body["folderUuid"])
     ctx.db.execute(
@@ -86,11 +98,11 @@ def update_file(req: Request) -> dict[str, Any]:
         (text(body, "name") or row["name"], body["folderUuid"] if "folderUuid" in body else row["folder_uuid"],
          iso(ctx.clock()), row["uuid"]),
     )  # fmt: skip
-    return {"file": file_json(_file_row(ctx.db, ctx.workspace_uuid, row["uuid"]))}
+    return {"file": file_json(file_row(ctx.db, ctx.workspace_uuid, row["uuid"]))}
 
 
 def remove_file(req: Request) -> dict[str, Any]:
-    row = _file_row(req.ctx.db, req.ctx.workspace_uuid, req.path_params["uuid"])
+    row = file_row(req.ctx.db, req.ctx.workspace_uuid, req.path_params["uuid"])
     req.ctx.db.execute("UPDATE ai_files SET deleted_at = ? WHERE uuid = ?", (iso(req.ctx.clock()), row["uuid"]))
     return {}
 
@@ -119,6 +131,10 @@ def _mcp_row(db: Database, ws: str, uuid: Any, *, writable: bool = False) -> dic
 
 def list_mcp(req: Request) -> dict[str, Any]:
     return {"mcpServers": [mcp_json(r) for r in live_rows(req.ctx.db, "ai_mcp_servers", req.ctx.workspace_uuid)]}
+
+
+def get_mcp(req: Request) -> dict[str, Any]:
+    return {"mcpServer": mcp_json(_mcp_row(req.ctx.db, req.ctx.workspace_uuid, req.path_params["uuid"]))}
 
 
 def create_mcp(req: Request) -> dict[str, Any]:
@@ -261,6 +277,7 @@ def register(router: Router) -> None:
     r("DELETE", "/v1/content/files/{uuid}")(remove_file)
     r("GET", "/v1/ai/mcpServers/list")(list_mcp)
     r("POST", "/v1/ai/mcpServers")(create_mcp)
+    r("GET", "/v1/ai/mcpServers/{uuid}")(get_mcp)
     r("PUT", "/v1/ai/mcpServers/{uuid}")(update_mcp)
     r("DELETE", "/v1/ai/mcpServers/{uuid}")(remove_mcp)
     r("GET", "/v1/ai/memories/list")(list_memories)
