@@ -85,7 +85,8 @@ class ApprovalRequired(CargoShellError):
 
 
 class Declined(CargoShellError):
-    """Not run because someone said no: ``decided_by`` is ``user`` (an answer) or ``rule`` (a deny rule)."""
+    """Not run because someone said no: ``decided_by`` is ``user`` or ``mcp`` (a person's answer, at
+    the terminal or through an MCP client), ``rule`` (a deny rule) or ``flag`` (``mcp --read-only``)."""
 
     exit_status = ExitStatus.APPROVAL_REQUIRED
 

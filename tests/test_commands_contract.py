@@ -182,7 +182,7 @@ def test_login_is_one_registry_entry_parsed_by_the_registry_parser(tmp_path: Pat
 def test_what_the_shell_offers_is_what_the_command_line_minus_its_own_programs() -> None:
     cli, shell = {s.name for s in REG.view("cli")}, {s.name for s in REG.view("shell")}
     assert shell <= cli
-    assert cli - shell == {"bench", "completion", "onboard", "replay", "run", "sandbox serve"}
+    assert cli - shell == {"bench", "completion", "mcp", "onboard", "replay", "run", "sandbox serve"}
     assert "sandbox serve" not in _shell_completions("sandbox ")
     assert {"info", "reset"} <= set(_shell_completions("sandbox "))
 

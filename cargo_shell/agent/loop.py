@@ -33,11 +33,10 @@ from cargo_shell.agent.conversation import Conversation
 from cargo_shell.agent.history import History
 from cargo_shell.agent.limits import CALLS_PER_REPLY, CALLS_PER_TURN, TURN_TIMEOUT, AgentLimits
 from cargo_shell.agent.model import ChatModel, ModelReply, TextDelta, ToolCall, Usage
-from cargo_shell.agent.results import DECLINED, Relay, error_result, quote_data, success
+from cargo_shell.agent.results import DECLINED, MODEL_ERRORS, Relay, error_result, model_text, quote_data, success
 from cargo_shell.agent.runner import ActionRunner, PlanView
 from cargo_shell.agent.tools import Decoded, HelpReply, InvalidCall, PreparedCall, Toolbox
-from cargo_shell.agent.trimming import DEFAULT_BUDGET, DEFAULT_CONTEXT_CHARS, trim_for_model
-from cargo_shell.errors import ApiError, ApprovalRequired, Declined, JobFailed, UsageError
+from cargo_shell.agent.trimming import DEFAULT_BUDGET, DEFAULT_CONTEXT_CHARS
 from cargo_shell.executor.confirm import Confirmer
 from cargo_shell.secrets import Masker, remember
 
@@ -284,7 +283,7 @@ class Agent:
                 on_event=lambda e: self.emit(ev.ExecutorEvent(call.id, e)),
                 plan=self._preview(prepared).plan,
             )
-        except (Declined, ApprovalRequired, JobFailed, ApiError, UsageError) as exc:
+        except MODEL_ERRORS as exc:
             failed, full, reply = error_result(spec.name, exc, declined_by_user=relay.declined)
             self._answer(call, spec.name, failed, full, reply)
             return
@@ -305,13 +304,6 @@ class Agent:
         *,
         raw: bool = False,
     ) -> None:
-        trimmed = False
-        if raw:
-            content = self.masker.text(str(payload))
-        else:
-            masked = self.masker.data(payload)
-            if isinstance(masked, dict) and "result" in masked:
-                masked["result"], trimmed = trim_for_model(masked["result"], self.result_budget)
-            content = quote_data(masked)
+        content, trimmed = model_text(payload, self.masker, budget=self.result_budget, raw=raw)
         self.history.add_result(call.id, content)
         self.emit(ev.ToolResult(call.id, call.name, command, status, full, content, trimmed))

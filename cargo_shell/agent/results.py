@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from cargo_shell.agent import events as ev
+from cargo_shell.agent.trimming import DEFAULT_BUDGET, trim_for_model
 from cargo_shell.errors import (
     ApiError,
     ApiStatusError,
@@ -21,13 +22,18 @@ from cargo_shell.errors import (
     Declined,
     JobFailed,
     NetworkError,
+    UsageError,
 )
 from cargo_shell.executor.confirm import Approval, Confirmer, InterruptAware, InterruptChoice
 from cargo_shell.executor.outcome import Outcome
 from cargo_shell.executor.plan import Plan, arg_values
 from cargo_shell.registry.spec import CommandSpec
+from cargo_shell.secrets import Masker
 
 DECLINED = "declined by the user"
+
+#: Errors a model can act on: they become tool results; anything else stops the front end's turn.
+MODEL_ERRORS: tuple[type[CargoShellError], ...] = (Declined, ApprovalRequired, JobFailed, ApiError, UsageError)
 
 
 def quote_data(payload: dict[str, Any]) -> str:
@@ -118,3 +124,17 @@ def error_result(command: str, exc: CargoShellError, *, declined_by_user: bool) 
 
 def _with_hint(payload: dict[str, Any], exc: CargoShellError) -> dict[str, Any]:
     return {**payload, "hint": exc.hint} if exc.hint else payload
+
+
+def model_text(payload: Any, masker: Masker, *, budget: int = DEFAULT_BUDGET, raw: bool = False) -> tuple[str, bool]:
+    """(the text the model reads, whether its result was trimmed): masked, the ``result`` trimmed.
+
+    The shell's agent loop and the MCP server both answer tool calls with it, so a model reads
+    the same thing whichever agent it runs in."""
+    if raw:
+        return masker.text(str(payload)), False
+    masked = masker.data(payload)
+    trimmed = False
+    if isinstance(masked, dict) and "result" in masked:
+        masked["result"], trimmed = trim_for_model(masked["result"], budget)
+    return quote_data(masked), trimmed

@@ -28,7 +28,7 @@ def refusal(executor: Executor, plan: Plan, exc: Declined | ApprovalRequired) ->
     if isinstance(exc, ApprovalRequired):
         decision, by, rule_id = "refused", "policy", None
     else:
-        decision = "denied" if exc.decided_by == "rule" else "declined"
+        decision = "declined" if exc.decided_by in ("user", "mcp") else "denied"  # a person said no, or a rule/flag
         by, rule_id = exc.decided_by, exc.rule_id
     executor.audit.decision(
         action_id=new_action_id(),

@@ -15,7 +15,9 @@ from typing import Any, Literal, Protocol, runtime_checkable
 from cargo_shell.executor.plan import Plan
 
 Decision = Literal["yes", "no", "always", "edit"]
-ApprovalSource = Literal["user", "rule", "flag", "default"]
+#: Who approved: a person at this terminal (``user``), a person asked through an MCP client
+#: (``mcp``), a policy rule, a flag (``--yes``), or the defaults (reads).
+ApprovalSource = Literal["user", "mcp", "rule", "flag", "default"]
 InterruptChoice = Literal["cancel", "detach", "continue"]
 
 

@@ -17,14 +17,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from cargo_shell.api.client import ApiResponse, CargoClient
 from cargo_shell.api.request import ApiRequest, apply_client_filters, build_request
-from cargo_shell.errors import (
-    ApprovalRequired,
-    CargoShellError,
-    Declined,
-    JobInterrupted,
-    JobPending,
-    UsageError,
-)
+from cargo_shell.errors import ApprovalRequired, CargoShellError, Declined, JobInterrupted, JobPending, UsageError
 from cargo_shell.executor import audit_trail, rollout, staging
 from cargo_shell.executor.audit import AuditLog, new_action_id
 from cargo_shell.executor.confirm import Approval, Confirmer
@@ -213,8 +206,8 @@ class Executor:
             if verdict.kind == "deny":
                 raise Declined(
                     f"Not run: {verdict.reason}",
-                    hint="See `cargo-shell policy list`.",
-                    decided_by="rule",
+                    hint=verdict.hint or "See `cargo-shell policy list`.",
+                    decided_by=verdict.source,
                     rule_id=verdict.rule.id if verdict.rule else None,
                 )
             if verdict.kind == "allow":
@@ -244,9 +237,10 @@ class Executor:
                 continue
             if answer.decision == "always":
                 self.policy.remember_always(plan.command)
+            source = answer.source if answer.source in ("user", "mcp") else "user"  # a confirmer relays a person
             if answer.approved:
-                return plan, Approval(answer.decision, source="user")
-            raise Declined(f"Not run: you declined `{plan.command}`.")
+                return plan, Approval(answer.decision, source=source)
+            raise Declined(f"Not run: you declined `{plan.command}`.", decided_by=source)
 
     def run(
         self,

@@ -2,7 +2,8 @@
 
 Order of decision (first match wins, fail closed):
 
-1. a matching **deny** rule → denied (nothing overrides it, not even ``--yes``);
+1. a matching **deny** rule → denied (nothing overrides it, not even ``--yes``); with
+   ``read_only`` (``cargo-shell mcp --read-only``) every action that is not a read is denied too;
 2. a local path the **model** proposed that is not plainly inside the working directory
    (hidden, a credential location, elsewhere: see ``local_paths``) → ask, whatever ``--yes``,
    "always" or a rule that does not name that path argument say;
@@ -185,8 +186,11 @@ class Policy:
         profile: str = "default",
         assume_yes: bool = False,
         yes_destructive: bool = False,
+        read_only: bool = False,
     ) -> None:
         self.rules = list(rules or [])
+        #: Deny every action that is not a read, whatever the rules, flags and answers say.
+        self.read_only = read_only
         self.profile = profile
         self.assume_yes = assume_yes
         #: ``--yes=destructive``: --yes also covers destructive actions the model proposes.
@@ -205,6 +209,8 @@ class Policy:
         for rule in self.rules:
             if rule.action == "deny" and rule.matches(plan, self.profile):
                 return Verdict("deny", "rule", f"denied by policy rule {rule.describe()}", rule)
+        if self.read_only and plan.effect != "read":
+            return _READ_ONLY
         if plan.proposer == "model":
             flagged = self._flagged_paths(plan)
             if flagged:
@@ -234,6 +240,13 @@ class Policy:
                 flagged = [f for f in flagged if f.arg not in named]
         return flagged
 
+
+_READ_ONLY = Verdict(
+    "deny",
+    "flag",
+    "this MCP server was started with --read-only: it runs reads only",
+    hint="Run the command in a terminal, or start the server without --read-only (`cargo-shell mcp`).",
+)
 
 _MODEL_DESTRUCTIVE = Verdict(
     "ask",
