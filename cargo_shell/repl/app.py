@@ -12,9 +12,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from cargo_shell.errors import CargoShellError, Declined, ExitStatus, Interrupted, UsageError
+from cargo_shell.render.toolbar import ToolbarState, toolbar_fragments
 from cargo_shell.repl.completer import OnTabCompleter, ShellCompleter
 from cargo_shell.repl.parse import ParsedInput, parse_line
-from cargo_shell.repl.toolbar import ToolbarState, toolbar_fragments
 
 if TYPE_CHECKING:
     from prompt_toolkit import PromptSession
@@ -26,8 +26,8 @@ if TYPE_CHECKING:
     from cargo_shell.commands.context import Context
     from cargo_shell.executor import Approval, Executor, InterruptChoice, Plan
     from cargo_shell.registry import Registry
-    from cargo_shell.repl.render.progress import JobProgress
-    from cargo_shell.repl.render.waiting import Waiting
+    from cargo_shell.render.job_progress import JobProgress
+    from cargo_shell.render.waiting import Waiting
     from cargo_shell.repl.resources import Snapshot
     from cargo_shell.repl.transcript import ConversationStore, Transcript
 
@@ -109,7 +109,7 @@ class Repl:
     @property
     def console(self) -> Console:
         if self._console is None:
-            from cargo_shell.repl.render.console import make_console
+            from cargo_shell.render.console import make_console
 
             self._console = make_console(self.ctx.env)
         return self._console
@@ -121,7 +121,7 @@ class Repl:
     @property
     def progress(self) -> JobProgress:
         if self._progress is None:
-            from cargo_shell.repl.render.progress import JobProgress
+            from cargo_shell.render.job_progress import JobProgress
 
             self._progress = JobProgress(self.console)
         return self._progress
@@ -130,7 +130,7 @@ class Repl:
     def waiting(self) -> Waiting:
         """The spinner and toolbar shown while the model thinks."""
         if self._waiting is None:
-            from cargo_shell.repl.render.waiting import Waiting
+            from cargo_shell.render.waiting import Waiting
 
             self._waiting = Waiting(self.console, self.state)
         return self._waiting
@@ -296,7 +296,7 @@ class Repl:
 
     def confirm(self, plan: Plan) -> Approval:
         from cargo_shell.executor import Approval
-        from cargo_shell.repl.render.plan import PROMPT, parse_answer, plan_panel
+        from cargo_shell.render.plan import PROMPT, parse_answer, plan_panel
 
         self.progress.stop()
         if self._waiting is not None:
@@ -336,7 +336,7 @@ class Repl:
         try:
             edited = resolve(self.registry, words, self.ctx.env.stdin)
         except CargoShellError as exc:
-            from cargo_shell.repl.render.errors import show_error
+            from cargo_shell.render.errors import show_error
 
             show_error(self.console, exc)
             return None
@@ -356,7 +356,7 @@ class Repl:
         return "detach"
 
     def on_event(self, event: Any) -> None:
-        from cargo_shell.repl.render.progress import describe
+        from cargo_shell.render.job_progress import describe
 
         if self._waiting is not None:
             self._waiting.stop()  # the job's progress or the notice takes the screen
@@ -395,7 +395,7 @@ class Repl:
 
     # -- the loop -------------------------------------------------------------------------
     def banner(self) -> None:
-        from cargo_shell.repl.render.banner import banner
+        from cargo_shell.render.banner import banner
 
         self.console.print(banner(self.state, has_model=self.brain_available()))
 
@@ -452,7 +452,7 @@ class Repl:
         except Interrupted as exc:
             self.console.print(exc.message, style="yellow", markup=False)
         except Exception as exc:
-            from cargo_shell.repl.render.errors import show_error
+            from cargo_shell.render.errors import show_error
 
             show_error(self.console, exc)
         finally:

@@ -63,7 +63,7 @@ def make_agent(
 class Brain:
     def __init__(self, repl: Repl, model: Any = None) -> None:
         from cargo_shell.commands.providers import agent_limits, make_model
-        from cargo_shell.repl.render.events import EventRenderer
+        from cargo_shell.render.events import EventRenderer
 
         self.repl = repl
         self.renderer = EventRenderer(repl.console, waiting=repl.waiting)

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 def run_direct(repl: Repl, argv: list[str]) -> None:
     from cargo_shell.commands.execute import execute
     from cargo_shell.commands.resolve import HelpText, resolve
-    from cargo_shell.repl.render.results import show_result
+    from cargo_shell.render.results import show_result
 
     if not argv:
         raise UsageError("Type a command after !, e.g. !storage model list")

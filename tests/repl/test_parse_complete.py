@@ -92,7 +92,7 @@ def test_workflow_uuid_completes_to_the_workflow_uuid_of_the_tool(world: World) 
 
 def test_toolbar_credits_go_down_when_a_batch_spends(world: World) -> None:
     """Credits left = the subscription's available minus used (extra top-up credits shown apart)."""
-    from cargo_shell.repl.toolbar import ToolbarState, toolbar_text
+    from cargo_shell.render.toolbar import ToolbarState, toolbar_text
 
     executor = world.ctx.make_executor(sleep=world.clock.sleep)  # the sandbox runs on the fake clock: polls move it
     sub = executor.read("billing subscription get", {})["subscription"]

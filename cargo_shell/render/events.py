@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.live import Live
 
-    from cargo_shell.repl.render.waiting import Waiting
+    from cargo_shell.render.waiting import Waiting
 
 _STATUS_MARK = {
     "ok": ("✓", "green"),
