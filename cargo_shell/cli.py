@@ -144,6 +144,8 @@ def internal_error(ctx: Context, exc: Exception) -> dict[str, Any]:
 
         traceback.print_exc(file=ctx.env.stderr)
     else:
+        from cargo_shell.crash_log import log_crash
+
         log_crash(ctx.env)
     from cargo_shell.secrets import mask_text
 
@@ -161,26 +163,3 @@ def _interrupted(env: Environment, exc: KeyboardInterrupt) -> int:
     if body.get("hint"):
         env.warn(f"hint: {body['hint']}")
     return status
-
-
-def log_crash(env: Environment) -> None:
-    """The traceback of an unexpected error, in the state folder, secrets masked."""
-    import logging
-
-    from cargo_shell.private_files import private_file
-    from cargo_shell.secrets import MaskingFormatter
-
-    try:
-        path = private_file(env.paths.state_dir / "cargo-shell.log")
-        handler = logging.FileHandler(path, encoding="utf-8")
-        handler.setFormatter(MaskingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        logger = logging.getLogger("cargo_shell.crash")
-        logger.propagate = False
-        logger.addHandler(handler)
-        try:
-            logger.error("unexpected error", exc_info=True)
-        finally:
-            logger.removeHandler(handler)
-            handler.close()
-    except OSError:
-        pass

@@ -37,7 +37,8 @@ def run_direct(repl: Repl, argv: list[str]) -> None:
         return
     from cargo_shell.render.summary import file_sources
 
-    repl.sources, repl.typed = file_sources(resolved.argv), shlex.join(argv)
+    confirmer = repl.confirmer
+    confirmer.sources, confirmer.typed = file_sources(resolved.argv), shlex.join(argv)
     try:
         result = execute(
             repl.ctx,
@@ -48,7 +49,7 @@ def run_direct(repl: Repl, argv: list[str]) -> None:
         )
     finally:
         repl.progress.stop()
-        sources, repl.sources, repl.typed = repl.sources, {}, None
+        sources, confirmer.sources, confirmer.typed = confirmer.sources, {}, None
     if result.outcome is not None:
         repl.transcript.record(result.outcome, sources)  # its notices were already shown as executor events
     show_result(repl.console, result.data, key=result.key, output=output)

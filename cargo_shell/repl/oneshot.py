@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from cargo_shell.errors import ApprovalRequired, ConfigError, ExitStatus, UsageError
 
 if TYPE_CHECKING:
-    from cargo_shell.agent.events import AgentEvent
+    from cargo_shell.agent.events import AgentEvent, SecretRevealed
     from cargo_shell.commands.context import Context
     from cargo_shell.executor import Approval, Plan
     from cargo_shell.repl.jsonevents import JsonEvents
@@ -122,7 +122,7 @@ class OneShot:
             case _:
                 pass
 
-    def _show_secret(self, event: Any) -> None:
+    def _show_secret(self, event: SecretRevealed) -> None:
         """A secret the API returned (a token just created): once, on stderr, never in the events."""
         from cargo_shell.render.events import secret_notice
 

@@ -23,34 +23,11 @@ if TYPE_CHECKING:
 
 def event_printer(console: Console, progress: JobProgress, events: JsonEvents | None = None) -> EventSink:
     """An executor event sink for one-shot use: progress bars/lines, or JSON events."""
-    from cargo_shell.render.job_progress import describe
+    if events is not None:
+        return lambda event: events.executor_event(None, event)
+    from cargo_shell.render.job_progress import JobEvents
 
-    def sink(event: Any) -> None:
-        name = type(event).__name__
-        if events is not None:
-            events.executor_event(None, event)
-            return
-        if name in ("JobProgress", "JobFinished"):
-            finished = name == "JobFinished"
-            done = event.done
-            progress.update(
-                event.kind,
-                event.job_id,
-                event.status,
-                done=done,
-                failed=event.failed,
-                total=event.total,
-                finished=finished,
-            )
-            return
-        text = describe(event)
-        if text:
-            progress.stop()
-            console.print(text, style="dim", highlight=False)
-        if name == "JobStarted":
-            progress.started(event.kind, event.job_id, event.total)
-
-    return sink
+    return JobEvents(console, progress)
 
 
 def replay_script(

@@ -11,7 +11,7 @@ from cargo_shell.registry.resources import Resource
 from cargo_shell.repl.completer import ShellCompleter
 from cargo_shell.repl.parse import parse_line
 from cargo_shell.repl.resources import Snapshot, collect
-from cargo_shell.repl.slash import SLASH_HELP
+from cargo_shell.repl.slash import summaries
 from tests.repl.conftest import World
 
 
@@ -50,7 +50,7 @@ def _complete(completer: ShellCompleter, text: str) -> list[str]:
 def test_completion_of_words_flags_and_values() -> None:
     companies = Resource("model", "3843249c-0000-4000-8000-000000000001", "Companies", "model")
     snap = Snapshot(resources={"model": [companies]})
-    completer = ShellCompleter(get_registry(), SLASH_HELP, snap)
+    completer = ShellCompleter(get_registry(), summaries(), snap)
     assert _complete(completer, "/sa") == ["/save"]
     assert "storage" in _complete(completer, "sto")
     assert _complete(completer, "storage mo") == ["model"]
@@ -80,7 +80,7 @@ def test_workflow_uuid_completes_to_the_workflow_uuid_of_the_tool(world: World) 
     """Picking the tool "Enrich company" for --workflow-uuid inserts its workflowUuid, not its uuid."""
     tools = world.ctx.executor().read("orchestration tool list", {})["tools"]
     enrich = next(t for t in tools if t["name"] == "Enrich company")
-    completer = ShellCompleter(get_registry(), SLASH_HELP, collect(world.ctx.executor()))
+    completer = ShellCompleter(get_registry(), summaries(), collect(world.ctx.executor()))
     event = CompleteEvent(completion_requested=True)
     offered = list(completer.get_completions(Document("orchestration batch create --workflow-uuid enrich"), event))
     assert [c.text for c in offered] == [enrich["workflowUuid"]]
