@@ -11,8 +11,8 @@ from cargo_shell.registry.resources import Resource
 from cargo_shell.repl.completer import ShellCompleter
 from cargo_shell.repl.parse import parse_line
 from cargo_shell.repl.resources import Snapshot, collect
-from cargo_shell.repl.slash import summaries
-from tests.repl.conftest import World
+from cargo_shell.repl.slash import COMMANDS, find, summaries
+from tests.repl.conftest import RunRepl, World
 
 
 @pytest.mark.parametrize(
@@ -64,6 +64,18 @@ def test_completion_of_words_flags_and_values() -> None:
     kinds = _complete(completer, "workspace folder create --kind ")
     assert "play" in kinds and "tool" in kinds
     assert _complete(completer, "enrich my hot leads") == []
+
+
+def test_a_slash_command_is_declared_once_and_help_completion_and_routing_read_it(run_repl: RunRepl) -> None:
+    names = [command.name for command in COMMANDS]
+    assert len(names) == len(set(names)) and "help" in names and "exit" in names
+    completer = ShellCompleter(get_registry(), summaries())
+    assert _complete(completer, "/") == ["/" + name for name in names]
+    help_text = run_repl("/help\r").text
+    for command in COMMANDS:
+        assert f"/{command.name}" in help_text and command.summary in help_text
+        assert all(find(name) is command for name in (command.name, *command.aliases))
+    assert find("quit") is find("exit") and "quit" not in summaries()  # an alias is routed, not offered
 
 
 def test_resource_snapshot_from_the_sandbox(world: World) -> None:
