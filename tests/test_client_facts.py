@@ -128,14 +128,9 @@ def test_every_http_command_is_a_client_operation(facts: Facts) -> None:
     covered = {op for ops in mapping.values() for op in ops}
     assert len(covered) == len(mapping) + 1  # login is local; whoami makes two calls; no operation twice
     missing = Counter(op.domain for op in facts if op.id not in covered)
-    # what is left of issue 12's table of operations with no command (ai, content, context, connection and
-    # billing are complete)
-    assert dict(missing) == {
-        "(root)": 1, "domainManagement": 9,
-        "expression": 10, "hosting": 28, "observability": 8, "orchestration": 18, "revenueOrganization": 19,
-        "segmentation": 4, "storage": 19, "systemOfRecordIntegration": 9, "userManagement": 1,
-        "workspaceManagement": 8,
-    }  # fmt: skip
+    # issue 12's table of operations with no command is empty: every operation of the client is a command
+    assert dict(missing) == {}
+    assert len(covered) == len(facts.operations) == 306
 
 
 def test_registry_agrees_with_the_client_except_known_deviations(facts: Facts) -> None:

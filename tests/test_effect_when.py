@@ -44,6 +44,34 @@ REVIEWED_CLAIMS: dict[tuple[str, str], tuple[Any, str, str]] = {
         "destructive",
         "same as fetch: the export runs the text it is given",
     ),
+    ("storage query execute", "sql"): (
+        "DELETE FROM datasets_crm.models_companies",
+        "destructive",
+        "the storage query route takes any statement text, as the system-of-record query does",
+    ),
+    ("storage query download", "query"): (
+        "DROP TABLE datasets_crm.models_companies",
+        "destructive",
+        "the export runs the text it is given",
+    ),
+    ("storage run create", "is-reset"): (
+        True,
+        "destructive",
+        "a reset empties the model's table before refilling it from its source: hand-written records are lost",
+    ),
+    ("orchestration query execute", "sql"): (
+        "DELETE FROM orchestration.runs",
+        "destructive",
+        "the client sends the query text as is; nothing in its types limits it to SELECT",
+    ),
+    **{
+        (f"observability alert {verb}", "scope"): (
+            {"kind": "orchestrationQuery", "query": "DELETE FROM orchestration.runs"},
+            "destructive",
+            "a query scope carries SQL that the platform runs (at once for a preview, on each tick for an alert)",
+        )
+        for verb in ("create", "update", "preview")
+    },
 }
 
 
@@ -139,6 +167,8 @@ def test_the_effect_is_the_commands_own_without_the_arguments_that_raise_it() ->
         ({"arg": "flag", "sql": "not-read-only", "effect": "cost", "why": "x"}, '"sql" takes'),
         ({"arg": "flag", "is": True, "effect": "cost"}, '"why"'),
         ({"arg": "flag", "is": True, "effect": "cost", "why": "x", "when": 1}, "unknown keys when"),
+        ({"arg": "text", "key": "query", "sql": "not-read-only", "effect": "cost", "why": "x"}, '"key" names a key'),
+        ({"arg": "doc", "key": "", "sql": "not-read-only", "effect": "cost", "why": "x"}, '"key" names a key'),
     ],
 )
 def test_a_rule_that_cannot_work_is_a_registry_error(rule: dict[str, Any], problem: str) -> None:
@@ -147,12 +177,24 @@ def test_a_rule_that_cannot_work_is_a_registry_error(rule: dict[str, Any], probl
         "skill": "storage",
         "summary": "demo",
         "effect": "write",
-        "args": [{"name": "flag", "type": "bool"}, {"name": "text", "type": "string"}],
+        "args": [{"name": "flag", "type": "bool"}, {"name": "text", "type": "string"}, {"name": "doc", "type": "json"}],
         "effect_when": [rule],
     }
     with pytest.raises(ValueError, match=re.escape(problem)) as caught:
         spec_from_dict(raw)
     assert "demo thing get" in str(caught.value)
+
+
+def test_a_rule_on_a_key_tests_that_key_of_a_json_argument() -> None:
+    preview = get_registry().get("observability alert preview")
+    threshold = {"metric": "query", "operator": "gte", "value": 1}
+    reads = {"kind": "orchestrationQuery", "query": "SELECT count(*) FROM orchestration.runs"}
+    assert effective_effect(preview, {"scope": reads, "threshold": threshold}).effect == "read"
+    assert effective_effect(preview, {"scope": {"kind": "runs"}, "threshold": threshold}).effect == "read"
+    writes = effective_effect(preview, {"scope": {**reads, "query": "DROP TABLE t"}, "threshold": threshold})
+    assert writes.effect == "destructive"
+    assert writes.reasons[0].startswith("--scope query is a DROP statement"), writes.reasons
+    assert [r.condition() for r in preview.effect_when] == ["scope.query not read-only"]
 
 
 def test_a_switch_given_as_a_number_does_not_meet_a_rule_on_true() -> None:

@@ -133,7 +133,7 @@ def command_help(spec: CommandSpec) -> str:
         lines[-1:] = ["Runs from the command line, not inside the shell.", ""]
     lines.append(f"Effect: {spec.extra.get('effect_note') or _EFFECT_TEXT[spec.effect]}")
     for rule in spec.effect_when:  # arguments that make a call more than the command's own effect
-        flag = spec.arg(rule.arg).flag
+        flag = spec.arg(rule.arg).flag + (f" {rule.key}" if rule.key else "")
         when = f"{flag} is not one read-only SELECT" if rule.test == "sql" else f"{flag} is {json.dumps(rule.value)}"
         lines.append(_wrap(f"{_EFFECT_TEXT[rule.effect]} when {when}: {rule.why}", 8))
     if spec.http is not None and spec.http.path:

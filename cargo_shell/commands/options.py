@@ -35,6 +35,8 @@ class GlobalOption:
     only: str | None = None
     #: Given alone, it still opens the shell (the early prompt is painted for it).
     bare_shell: bool = False
+    #: A whole command line using it, shown when its value is missing.
+    example: str | None = None
 
     @property
     def flag(self) -> str:
@@ -66,6 +68,7 @@ def global_options() -> tuple[GlobalOption, ...]:
                 scopes=tuple(raw.get("scopes", ())),
                 only=raw.get("only"),
                 bare_shell=bool(raw.get("bare_shell", False)),
+                example=raw.get("example"),
             )
         )
     return tuple(out)
@@ -130,7 +133,7 @@ def split_leading(argv: list[str]) -> tuple[dict[str, Any], list[str]]:
             i += 1
             opts[opt.key] = argv[i]
         else:
-            example = ' e.g. cargo-shell -p "list my models"' if opt.name == "prompt" else ""
+            example = f" e.g. {opt.example}" if opt.example else ""
             raise UsageError(f"{name} needs a value", hint=f"Give {opt.value} after {name}.{example}")
         i += 1
     return opts, argv[i:]

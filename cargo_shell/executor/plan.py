@@ -95,9 +95,10 @@ def _flag_text(value: Any, arg_type: str) -> str:
 def command_line(spec: CommandSpec, values: dict[str, Any]) -> str:
     """The copy-pasteable ``cargo-shell ...`` line for these argument values (secrets masked)."""
     parts = ["cargo-shell", *spec.words]
+    masked = MASKER.arguments(values)
     for arg in spec.positionals:
         if arg.name in values:
-            parts.append(shlex.quote(_flag_text(MASKER.flag(arg.name, values[arg.name]), arg.type)))
+            parts.append(shlex.quote(_flag_text(masked[arg.name], arg.type)))
     for arg in spec.options:
         if arg.name not in values:
             continue
@@ -105,7 +106,7 @@ def command_line(spec: CommandSpec, values: dict[str, Any]) -> str:
         if arg.type == "bool" and value is True:
             parts.append(arg.flag)
         else:
-            parts += [arg.flag, shlex.quote(_flag_text(MASKER.flag(arg.name, value), arg.type))]
+            parts += [arg.flag, shlex.quote(_flag_text(masked[arg.name], arg.type))]
     return " ".join(parts)
 
 
@@ -253,7 +254,7 @@ class Plan:
     @property
     def args(self) -> dict[str, Any]:
         """Argument values by flag name, secrets masked."""
-        return {k: MASKER.flag(k, v) for k, v in self.values.items()}
+        return MASKER.arguments(self.values)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {

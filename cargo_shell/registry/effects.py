@@ -28,6 +28,10 @@ _PLAIN: dict[Effect, EffectiveEffect] = {e: EffectiveEffect(e) for e in SEVERITY
 
 def rule_met(rule: EffectRule, value: Any) -> str | None:
     """What makes ``value`` meet ``rule`` ("is true", "is a DELETE statement"), or None."""
+    if rule.key is not None:
+        if not isinstance(value, Mapping) or rule.key not in value:
+            return None
+        value = value[rule.key]
     if rule.test == "sql":
         if not isinstance(value, str):
             return None
@@ -53,7 +57,8 @@ def effective_effect(spec: CommandSpec, values: Mapping[str, Any]) -> EffectiveE
         detail = rule_met(rule, values[rule.arg])
         if detail is None:
             continue
-        reasons.append(f"{spec.arg(rule.arg).flag} {detail}: {rule.why}")
+        flag = spec.arg(rule.arg).flag + (f" {rule.key}" if rule.key else "")
+        reasons.append(f"{flag} {detail}: {rule.why}")
         if SEVERITY[rule.effect] > SEVERITY[effect]:
             effect = rule.effect
     return EffectiveEffect(effect, tuple(reasons))

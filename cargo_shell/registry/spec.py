@@ -102,6 +102,7 @@ class EffectRule:
     ``is``: the value equals ``value`` (a JSON value; ``true`` for a switch).
     ``sql``: the value is SQL text that is not a single read-only query (``value`` is
     ``"not-read-only"``, the only SQL test). ``why`` says what the call then does, for people.
+    With ``key`` the rule tests that key of a JSON object argument (an alert scope's ``query``).
     """
 
     arg: str
@@ -109,12 +110,19 @@ class EffectRule:
     test: EffectTest
     value: Any
     why: str
+    #: For a JSON object argument: the key whose value is tested (``scope`` → its ``query``).
+    key: str | None = None
+
+    @property
+    def subject(self) -> str:
+        """``sql``, ``scope.query``: what the rule tests."""
+        return f"{self.arg}.{self.key}" if self.key else self.arg
 
     def condition(self) -> str:
         """``enrich=true``, ``sql not read-only``: the short form used in markers and help."""
         if self.test == "sql":
-            return f"{self.arg} not read-only"
-        return f"{self.arg}={json.dumps(self.value)}"
+            return f"{self.subject} not read-only"
+        return f"{self.subject}={json.dumps(self.value)}"
 
 
 @dataclass(frozen=True)
@@ -346,7 +354,7 @@ def _effect_rule(command: str, base: Effect, args: list[ArgSpec], raw: Any) -> E
 
     if not isinstance(raw, dict):
         raise bad("each rule is an object")
-    unknown = set(raw) - {"arg", "effect", "why", "is", "sql"}
+    unknown = set(raw) - {"arg", "key", "effect", "why", "is", "sql"}
     if unknown:
         raise bad(f"unknown keys {', '.join(sorted(unknown))}")
     arg = next((a for a in args if a.name == raw.get("arg")), None)
@@ -360,14 +368,17 @@ def _effect_rule(command: str, base: Effect, args: list[ArgSpec], raw: Any) -> E
         raise bad('needs exactly one test: "is" or "sql"')
     test: EffectTest = "is" if tests == ["is"] else "sql"
     value = raw[test]
-    if test == "sql" and (value not in SQL_TESTS or arg.type != "string"):
-        raise bad(f'"sql" takes one of {", ".join(SQL_TESTS)} and a string argument')
+    key = raw.get("key")
+    if key is not None and (not isinstance(key, str) or not key or arg.type != "json"):
+        raise bad('"key" names a key of a JSON argument')
+    if test == "sql" and (value not in SQL_TESTS or (arg.type != "string" and key is None)):
+        raise bad(f'"sql" takes one of {", ".join(SQL_TESTS)} and a string argument (or a "key" of a JSON one)')
     if test == "is" and arg.type == "bool" and not isinstance(value, bool):
         raise bad(f'"is" on the switch --{arg.name} takes true or false')
     why = raw.get("why")
     if not isinstance(why, str) or not why.strip():
         raise bad('"why" must say what the call does then')
-    return EffectRule(arg.name, effect, test, value, why)
+    return EffectRule(arg.name, effect, test, value, why, key)
 
 
 def _holds(command: str, raw: dict[str, Any]) -> Holds | None:

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import importlib
-import importlib.util
 import json
 import logging
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from cargo_shell.sandbox.db import Database
@@ -29,28 +26,6 @@ from cargo_shell.sandbox.http import (
 )
 
 log = logging.getLogger("cargo_shell.sandbox")
-
-# Modules exposing ``register(router)``; missing ones are skipped so each helper's part
-# works on its own (an import error inside an existing module is *not* hidden).
-DOMAIN_MODULES = (
-    "cargo_shell.sandbox.downloads",
-    "cargo_shell.sandbox.domains.workspace",
-    "cargo_shell.sandbox.domains.storage",
-    "cargo_shell.sandbox.domains.segmentation",
-    "cargo_shell.sandbox.domains.system_of_record",
-    "cargo_shell.sandbox.domains.connection",
-    "cargo_shell.sandbox.domains.billing",
-    "cargo_shell.sandbox.domains.orchestration",
-    "cargo_shell.sandbox.domains.ai",
-    "cargo_shell.sandbox.domains.ai_chats",
-    "cargo_shell.sandbox.domains.ai_documents",
-    "cargo_shell.sandbox.domains.ai_prompts",
-    "cargo_shell.sandbox.domains.content_libraries",
-    "cargo_shell.sandbox.domains.context",
-    "cargo_shell.sandbox.domains.connection_custom",
-    "cargo_shell.sandbox.domains.billing_plan",
-)
-ENGINE_MODULE = "cargo_shell.sandbox.engine"
 
 StartResponse = Callable[..., Any]
 REASONS = {
@@ -75,35 +50,6 @@ REASONS = {
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-OPTIONAL_MODULES = frozenset(
-    {
-        "cargo_shell.sandbox.domains.orchestration",
-        "cargo_shell.sandbox.domains.ai",
-        ENGINE_MODULE,
-    }
-)
-
-
-def load_modules(names: Iterable[str]) -> list[ModuleType]:
-    """Import the modules that exist. An optional (orchestration/ai) module that fails to import is
-    logged and skipped so the data domains keep working; any other import error propagates."""
-    modules = []
-    for name in names:
-        try:
-            spec = importlib.util.find_spec(name)
-        except ModuleNotFoundError:
-            spec = None
-        if spec is None:
-            continue
-        try:
-            modules.append(importlib.import_module(name))
-        except ImportError:
-            if name not in OPTIONAL_MODULES:
-                raise
-            log.error("sandbox: optional module %s failed to import; its routes are missing", name, exc_info=True)
-    return modules
 
 
 def _status_line(status: int) -> str:
@@ -155,7 +101,7 @@ class SandboxApp:
             with self.db.request_scope():  # a concurrent `sandbox reset` waits for it, or it for the reset
                 response = self._dispatch(method, path, environ)
         except ApiError as exc:
-            response = JsonResponse(exc.body(), exc.status)
+            response = JsonResponse(exc.body(), exc.status, exc.headers)
         except Exception:
             log.exception("sandbox handler failed: %s %s (%s)", method, path, request_id)
             response = JsonResponse(
@@ -197,11 +143,17 @@ class SandboxApp:
         headers = {
             key[5:].replace("_", "-").lower(): value for key, value in environ.items() if key.startswith("HTTP_")
         }
-        matched = self.router.match(method, path)
+        try:
+            matched = self.router.match(method, path)
+        except ApiError:  # a known path asked with another method: 405, after authentication
+            if path.startswith("/v1/"):
+                self._authenticate(headers)
+            raise
         if matched is None:
             if path.startswith("/v1/"):
                 self._authenticate(headers)  # the real API answers 401 before 404
-            raise ApiError(404, f"No sandbox route for {method} {path}", "routeNotFound")
+            why = self.router.why_not(path)
+            raise ApiError(404, f"No sandbox route for {method} {path}{why}", "routeNotFound")
         route, params = matched
         ctx = self._authenticate(headers) if route.auth else self._anonymous()
         content_type = environ.get("CONTENT_TYPE", "") or ""
@@ -297,12 +249,10 @@ def _closing(iterable: Iterable[bytes]) -> Iterator[bytes]:
 
 
 def build_router() -> Router:
-    router = Router()
-    for module in load_modules(DOMAIN_MODULES):
-        register = getattr(module, "register", None)
-        if callable(register):
-            register(router)
-    return router
+    """Every domain's routes (importing the domain modules also registers their migrations)."""
+    from cargo_shell.sandbox import modules  # the domain modules import this one (hash_token)
+
+    return modules.build_router()
 
 
 def create_app(
@@ -313,12 +263,10 @@ def create_app(
     base_url: str = "http://sandbox.local",
 ) -> SandboxApp:
     """Open (and migrate) the database at ``db_path`` and build the app with every domain."""
+    from cargo_shell.sandbox.engine import create_engine
+
     router = build_router()  # imports the domain modules first, so their migrations are registered
     db = Database(db_path)
     db.migrate()
-    engine = None
-    for module in load_modules([ENGINE_MODULE]):
-        factory = getattr(module, "create_engine", None)
-        if callable(factory):
-            engine = factory(db, clock)
+    engine = create_engine(db, clock)
     return SandboxApp(db, router, clock=clock, faults=faults, base_url=base_url, engine=engine)

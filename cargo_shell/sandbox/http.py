@@ -18,12 +18,20 @@ if TYPE_CHECKING:
 class ApiError(Exception):
     """An error answered as ``{"errorMessage": ..., "reason": ...}`` with the given status."""
 
-    def __init__(self, status: int, message: str, reason: str | None = None, extra: dict[str, Any] | None = None):
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        reason: str | None = None,
+        extra: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ):
         super().__init__(message)
         self.status = status
         self.message = message
         self.reason = reason
         self.extra = extra or {}
+        self.headers = headers or {}
 
     def body(self) -> dict[str, Any]:
         return {"errorMessage": self.message, "reason": self.reason, **self.extra}
@@ -108,45 +116,126 @@ Handler = Callable[[Request], "JsonResponse | StreamResponse | dict[str, Any]"]
 class Route:
     method: str
     template: str
-    pattern: re.Pattern[str]
-    param_count: int
     handler: Handler
     auth: bool
 
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        return tuple(re.findall(r"{(\w+)}", self.template))
+
+
+_UUID_VALUE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+def is_uuid_param(name: str) -> bool:
+    """``{uuid}``, ``{userUuid}``, ``{connectorUuid}``...: parameters that only ever hold a UUID."""
+    return name == "uuid" or name.endswith("Uuid")
+
+
+@dataclass
+class _Node:
+    """One path segment: literal children, one parameter child, and the routes ending here by method."""
+
+    literals: dict[str, _Node] = field(default_factory=dict)
+    param: _Node | None = None
+    routes: dict[str, Route] = field(default_factory=dict)
+
 
 class Router:
-    """Path templates with ``{name}`` params; literal segments win over params."""
+    """Path templates with ``{name}`` parameters, matched one segment at a time.
+
+    A literal segment beats a parameter wherever either is registered: once a segment equals a
+    literal registered at that place (by any route, any method), only that literal's branch is
+    followed, so ``/models/existsBySlug`` never reaches ``/models/{uuid}``. A parameter named
+    ``uuid`` or ``...Uuid`` only takes a UUID, so a literal no route serves yet (or a typo) is no
+    route at all instead of "object not found" from the wrong handler. A known path asked with a
+    method it does not have is a 405 naming the methods it has.
+    """
 
     def __init__(self) -> None:
         self.routes: list[Route] = []
+        self._root = _Node()
 
     def route(self, method: str, template: str, *, auth: bool = True) -> Callable[[Handler], Handler]:
         def decorator(handler: Handler) -> Handler:
-            names = re.findall(r"{(\w+)}", template)
-            regex = re.sub(r"{(\w+)}", r"(?P<\1>[^/]+)", template)
-            self.routes.append(Route(method.upper(), template, re.compile(f"^{regex}$"), len(names), handler, auth))
+            self.add(Route(method.upper(), template, handler, auth))
             return handler
 
         return decorator
 
+    def add(self, route: Route) -> None:
+        node = self._root
+        for segment in _segments(route.template):
+            if segment.startswith("{") and segment.endswith("}"):
+                node.param = node.param or _Node()
+                node = node.param
+            else:
+                node = node.literals.setdefault(segment, _Node())
+        if route.method in node.routes:
+            raise ValueError(f"two sandbox routes for {route.method} {route.template}")
+        node.routes[route.method] = route
+        self.routes.append(route)
+
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
-        """The best route for the path; raises 405 when only other methods match."""
-        found: list[tuple[Route, dict[str, str]]] = []
-        other_method = False
-        for route in self.routes:
-            m = route.pattern.match(path)
-            if m is None:
-                continue
-            if route.method != method:
-                other_method = True
-                continue
-            found.append((route, m.groupdict()))
-        if not found:
-            if other_method:
-                raise ApiError(405, f"Method {method} not allowed on {path}", "methodNotAllowed")
+        """The route for the request and its path parameters; None when no route has this path,
+        405 (``methodNotAllowed``, with ``Allow``) when routes have it for other methods only."""
+        walked = self._walk(path)
+        if walked is None:
             return None
-        found.sort(key=lambda item: item[0].param_count)
-        return found[0]
+        node, values = walked
+        fitting = {m: r for m, r in node.routes.items() if _fits(r, values)}
+        if not fitting:
+            return None
+        route = fitting.get(method)
+        if route is None:
+            allowed = ", ".join(sorted(fitting))
+            raise ApiError(
+                405,
+                f"{path} does not take {method}; it takes {allowed}",
+                "methodNotAllowed",
+                headers={"allow": allowed},
+            )
+        return route, dict(zip(route.param_names, values, strict=True))
+
+    def why_not(self, path: str) -> str:
+        """Why no route has this path, for the 404 message: a value where a UUID belongs."""
+        walked = self._walk(path)
+        if walked is None:
+            return ""
+        node, values = walked
+        for route in node.routes.values():
+            for name, value in zip(route.param_names, values, strict=True):
+                if is_uuid_param(name) and not _UUID_VALUE.match(value):
+                    return f" ({value!r} is not a UUID, and no route has the segment {value!r} there)"
+        return ""
+
+    def _walk(self, path: str) -> tuple[_Node, list[str]] | None:
+        """The node the path ends at (a literal segment never falls back to a parameter) and the
+        values taken by parameters on the way."""
+        node = self._root
+        values: list[str] = []
+        for segment in _segments(path):
+            literal = node.literals.get(segment)
+            if literal is not None:
+                node = literal
+            elif node.param is not None and segment:
+                values.append(segment)
+                node = node.param
+            else:
+                return None
+        return node, values
+
+
+def _segments(path: str) -> list[str]:
+    return path.removeprefix("/").split("/")
+
+
+def _fits(route: Route, values: list[str]) -> bool:
+    """Whether the values taken by the route's parameters have their kinds (a UUID where one belongs)."""
+    return all(
+        _UUID_VALUE.match(value) or not is_uuid_param(name)
+        for name, value in zip(route.param_names, values, strict=True)
+    )
 
 
 #: Limits of what a request may carry; past them the answer is a 400, never a 500.

@@ -12,6 +12,9 @@ from cargo_shell.sandbox.filters import FilterCompiler, compile_sort
 from cargo_shell.sandbox.http import ApiError
 from cargo_shell.sandbox.warehouse import Column, ColumnSql, ModelInfo, decode_row, q, select_list
 
+#: Record ids bound in one ``IN (...)``: well under SQLite's limit on bound values.
+ID_CHUNK = 500
+
 
 @dataclass
 class RecordQuery:
@@ -31,13 +34,18 @@ def build_query(
     *,
     now: float,
     limit: int | None = None,
+    ids: list[str] | None = None,
 ) -> RecordQuery:
-    """SELECT of every column of ``model`` matching ``flt``; ``limit`` caps the segment size."""
+    """SELECT of every column of ``model`` matching ``flt`` (and, given ``ids``, with one of those
+    ``_id`` values); ``limit`` caps the segment size."""
     cols = ColumnSql(db, model, "t")
     where_params: list[Any] = []
     where = FilterCompiler(db, model.workspace_uuid, now).compile(
         flt if flt is not None else {"conjonction": "and", "groups": []}, cols, where_params
     )
+    if ids is not None:
+        where = f"({where}) AND t._id IN ({', '.join('?' for _ in ids)})" if ids else "0"
+        where_params += ids
     select_params: list[Any] = []
     select, columns = select_list(cols, select_params)
     order_params: list[Any] = []
@@ -83,3 +91,17 @@ def iterate(db: Database, model: ModelInfo, query: RecordQuery, batch: int = 200
                 yield decode_row(row, query.columns)
     finally:
         conn.close()
+
+
+def fetch_by_ids(db: Database, model: ModelInfo, ids: list[str], *, now: float) -> list[dict[str, Any]]:
+    """The records of ``model`` with these ``_id`` values, every column computed, in the order asked
+    (ids that do not exist are left out; an id asked twice is answered once)."""
+    wanted = list(dict.fromkeys(ids))
+    found: dict[str, dict[str, Any]] = {}
+    conn = db.dataset_conn(model.dataset_uuid, readonly=True)
+    for start in range(0, len(wanted), ID_CHUNK):
+        query = build_query(db, model, None, None, now=now, ids=wanted[start : start + ID_CHUNK])
+        for row in _run(conn, query.sql, query.params).fetchall():
+            record = decode_row(row, query.columns)
+            found[str(record["_id"])] = record
+    return [found[i] for i in wanted if i in found]

@@ -17,8 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from cargo_shell.private_files import open_private, private_dir
+from cargo_shell.sandbox import engine as _engine  # noqa: F401  (importing it registers its migration)
 from cargo_shell.sandbox import lifecycle
-from cargo_shell.sandbox.app import DOMAIN_MODULES, ENGINE_MODULE, SandboxApp, create_app, hash_token, load_modules
+from cargo_shell.sandbox import modules as _modules  # noqa: F401  (every domain: migrations, seed hooks)
+from cargo_shell.sandbox.app import SandboxApp, create_app, hash_token
 from cargo_shell.sandbox.db import MIGRATIONS, Database
 from cargo_shell.sandbox.faults import FaultSpec
 from cargo_shell.sandbox.lifecycle import DB_FILE
@@ -110,7 +112,6 @@ class Sandbox:
         admin token of the demo workspace in addition to the stored one (again after a reset).
         """
         data_dir = private_dir(Path(data_dir))
-        load_modules([*DOMAIN_MODULES, ENGINE_MODULE])  # registers every migration and seed hook
         stored = _stored_token(data_dir)
         repair = partial(
             lifecycle.prepare,

@@ -1,8 +1,8 @@
 """Deterministic demo workspace, generated at first start (fixed random seed, no data files).
 
-Other modules add their own demo data with ``seed_orchestration(db, workspace_uuid, rng)`` /
-``seed_ai(db, workspace_uuid, rng)`` functions in the orchestration/ai domain modules, or any
-function registered with :func:`register_seed_hook`; they run after the core data exists.
+The domains add their own demo data with the hooks listed in ``modules.SHARED_SEEDS`` (one shared
+generator, so the demo UUIDs named in docs and tests stay put) and ``modules.SEEDS`` (each with its
+own ``random.Random`` seeded from :data:`SEED` and its name); they run after the core data exists.
 """
 
 from __future__ import annotations
@@ -15,12 +15,6 @@ from cargo_shell.sandbox.db import Database, dumps
 from cargo_shell.sandbox.util import iso, new_uuid
 
 SEED = 20250115
-SeedHook = Callable[[Database, str, random.Random], None]
-SEED_HOOKS: list[SeedHook] = []
-HOOK_SOURCES = (
-    ("cargo_shell.sandbox.domains.orchestration", "seed_orchestration"),
-    ("cargo_shell.sandbox.domains.ai", "seed_ai"),
-)
 
 DOMAINS = (
     "ai",
@@ -56,11 +50,6 @@ USERS = (
     ("alan.turing@acme-demo.com", "Alan", "Turing", "viewer"),
 )
 FOLDERS = (("Outbound plays", "play"), ("Enrichment tools", "tool"), ("Agents", "agent"), ("Imports", "file"))
-
-
-def register_seed_hook(hook: SeedHook) -> SeedHook:
-    SEED_HOOKS.append(hook)
-    return hook
 
 
 def seed_workspace(db: Database, now: float, rng: random.Random, name: str = "Acme Demo") -> dict[str, str]:
@@ -101,18 +90,16 @@ def seed_workspace(db: Database, now: float, rng: random.Random, name: str = "Ac
     return out
 
 
-def run_hooks(db: Database, workspace_uuid: str, rng: random.Random) -> None:
+def run_hooks(db: Database, workspace_uuid: str) -> None:
+    """Every domain's demo data: ``modules.SHARED_SEEDS`` on one generator (the demo UUIDs that are
+    named elsewhere), then ``modules.SEEDS``, each hook with a generator of its own."""
+    from cargo_shell.sandbox.modules import SEEDS, SHARED_SEEDS
 
-    from cargo_shell.sandbox.app import load_modules
-
-    hooks = list(SEED_HOOKS)
-    for module_name, attr in HOOK_SOURCES:
-        for module in load_modules([module_name]):
-            hook = getattr(module, attr, None)
-            if callable(hook) and hook not in hooks:
-                hooks.append(hook)
-    for hook in hooks:
-        hook(db, workspace_uuid, rng)
+    shared = random.Random(SEED + 1)
+    for hook in SHARED_SEEDS:
+        hook(db, workspace_uuid, shared)
+    for hook in SEEDS:
+        hook(db, workspace_uuid, random.Random(f"{SEED}:{hook.__module__}.{hook.__qualname__}"))
 
 
 def seed_demo_data(db: Database, ws: str, admin: str, now: float, rng: random.Random) -> None:
@@ -140,7 +127,7 @@ def seed_sandbox(db: Database, now: float, *, before_marker: Callable[[], None] 
         db.execute("INSERT INTO sandbox_meta VALUES ('workspace_uuid', ?)", (ws,))
         db.execute("INSERT INTO sandbox_meta VALUES ('admin_user_uuid', ?)", (ids["admin"],))
         seed_demo_data(db, ws, ids["admin"], now, rng)
-    run_hooks(db, ws, random.Random(SEED + 1))
+    run_hooks(db, ws)
     if before_marker is not None:
         before_marker()
     with db.transaction():

@@ -8,6 +8,7 @@ from typing import Any
 
 from cargo_shell.sandbox.db import Database, dumps
 from cargo_shell.sandbox.domains.segmentation import count_records
+from cargo_shell.sandbox.domains.segmentation_tracking import seed_history
 from cargo_shell.sandbox.util import iso, new_uuid
 from cargo_shell.sandbox.warehouse import load_model
 
@@ -79,22 +80,15 @@ def seed_segments(db: Database, ws: str, user: str, models: dict[str, str], now:
             " '{}', ?, ?, ?, ?)",
             (uuid, ws, user, model.uuid, slug, name, dumps(flt), count, iso(now - DAY), ts, ts),
         )
-        previous = max(0, count - rng.randint(0, 6))
-        for days_ago, total, added in ((29, previous, previous), (1, count, count - previous)):
-            db.execute(
-                "INSERT INTO changes VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?)",
-                (
-                    new_uuid(rng),
-                    ws,
-                    uuid,
-                    iso(now - days_ago * DAY)[:10],
-                    total,
-                    added,
-                    rng.randint(0, 3),
-                    total - added,
-                    iso(now - days_ago * DAY),
-                ),
-            )
+        # draws in the order they always were, so the generator's later draws (connectors, billing) stay
+        entered = min(count, rng.randint(0, 6))
+        first_change = new_uuid(rng)
+        rng.randint(0, 3)
+        last_change = new_uuid(rng)
+        left = rng.randint(0, 3)
+        segment = db.one("SELECT * FROM segments WHERE uuid = ?", (uuid,))
+        assert segment is not None
+        seed_history(db, segment, (first_change, now - 29 * DAY), (last_change, now - DAY), entered, left)
 
 
 def seed_connectors(db: Database, ws: str, user: str, now: float, rng: random.Random) -> dict[str, str]:
@@ -228,6 +222,7 @@ def seed_system_of_record(db: Database, ws: str, now: float, rng: random.Random)
         "isActive": True,
     }
     db.execute(
-        "INSERT INTO system_of_records VALUES (?, ?, 'sandbox', 'Sandbox warehouse', 'sqlite', ?, ?, ?)",
+        "INSERT INTO system_of_records (uuid, workspace_uuid, slug, name, kind, data, created_at, updated_at)"
+        " VALUES (?, ?, 'sandbox', 'Sandbox warehouse', 'sqlite', ?, ?, ?)",
         (new_uuid(rng), ws, dumps(data), ts, ts),
     )

@@ -107,3 +107,8 @@ def check_folder(db: Database, ws: str, folder: Any) -> None:
     """404 unless ``folder`` (when given) is a live folder of the workspace (400 when not a string)."""
     if folder is not None and folder != "":
         live_row(db, "folders", ws, folder, "Folder", "folderNotFound")
+
+
+def seeded_now(db: Database, ws: str) -> float:
+    """The "now" a seed hook writes at: the demo workspace is created 90 days before it."""
+    return parse_iso(str(db.scalar("SELECT created_at FROM workspaces WHERE uuid = ?", (ws,)))) + 90 * 86400

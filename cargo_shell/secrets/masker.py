@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from cargo_shell.secrets.known import KNOWN, MIN_KNOWN_LENGTH, KnownSecrets
@@ -44,6 +45,11 @@ class Masker:
         if is_secret_key(name):
             return self._hide(name, value)
         return self.data(value)
+
+    def arguments(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """Argument values by flag name, masked together: each by its flag's name, and a ``value``
+        its sibling ``is-secret`` says is secret."""
+        return self._object(dict(values))
 
     def _object(self, obj: dict[Any, Any]) -> dict[Any, Any]:
         connector = "config" in obj and ("integrationSlug" in obj or "useCredits" in obj)

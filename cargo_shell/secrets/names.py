@@ -121,6 +121,9 @@ _KEY_NOT_SECRET_RESTS = frozenset({"", "s", "path", "paths", "field", "fields", 
 _BAG_WORDS = ("credential", "secret", "password", "authorization", "cookie")
 #: Fields that name the other member of a name/value pair: ``{"name": "X-Api-Key", "value": "..."}``.
 _PAIR_NAMES = ("name", "key", "header", "field", "label")
+#: Switches by which an object says its own ``value`` is a secret (a hosting env var: ``isSecret``),
+#: in the API's spelling and as cargo-shell flags (``--is-secret``).
+SECRET_SWITCHES = ("isSecret", "is-secret", "is_secret")
 
 _CACHE: dict[str, bool] = {}
 
@@ -163,9 +166,12 @@ def is_credential_bag(key: str) -> bool:
 
 
 def secret_pair_member(obj: dict[str, Any]) -> str | None:
-    """``"value"`` when ``obj`` is a name/value pair naming a secret (headers, settings), else None."""
+    """``"value"`` when ``obj`` is a name/value pair naming a secret (headers, settings) or says that its
+    value is secret (``{"key": "STRIPE_KEY", "value": ..., "isSecret": true}``), else None."""
     if "value" not in obj:
         return None
+    if any(obj.get(switch) in (True, "true") for switch in SECRET_SWITCHES):
+        return "value"
     for name in _PAIR_NAMES:
         label = obj.get(name)
         if isinstance(label, str) and is_secret_key(label):

@@ -99,11 +99,19 @@ _AWS_KEY_ID = re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b")
 _AWS_SECRET = re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+=]{40}(?![A-Za-z0-9/+=])")
 
 
+#: A command line that sets a value it says is secret: ``--value X`` beside ``--is-secret`` (not ``false``).
+_SECRET_SWITCH = "--is-secret"
+_SWITCH_OFF = re.compile(r"--is-secret(?:=|\s+)[\"']?false\b")
+_VALUE_FLAG = re.compile(r"(?P<keep>--value(?:=|\s+))(?:'[^']*'|\"[^\"]*\"|[^\s'\"]+)")
+
+
 def mask_shapes(text: str) -> str:
     """``text`` with every well-known secret format replaced by :data:`MASK`."""
     lowered = text.lower()
     hits = {t for t in _TRIGGERS if t in lowered}
     out = text
+    if _SECRET_SWITCH in lowered and "--value" in lowered and not _SWITCH_OFF.search(lowered):
+        out = _VALUE_FLAG.sub(lambda m: m.group("keep") + MASK, out)
     if hits:
         for shape in _SHAPES:
             if not hits.isdisjoint(shape.triggers) and (not shape.needs or any(c in lowered for c in shape.needs)):

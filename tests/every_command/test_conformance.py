@@ -24,8 +24,13 @@ from tests.client_facts.facts import load_facts
 from tests.every_command import (
     test_ai_commands,
     test_data_commands,
+    test_expression_commands,
+    test_observability_commands,
     test_orchestration_commands,
+    test_orchestration_platform_commands,
+    test_org_commands,
     test_platform_ai_commands,
+    test_platform_data_commands,
 )
 from tests.every_command.world import Case, open_world
 
@@ -43,6 +48,14 @@ REFUSED = {
     "billing.subscription.createSetupIntent": "a Stripe object",
     "billing.subscription.createStripeCreditsCheckoutSession": "a Stripe object",
     "billing.subscription.updatePaymentMethod": "a Stripe object",
+    "hosting.deployment.create": "building needs the hosting build farm",
+    "domainManagement.domain.search": "availability and prices are the registrar's",
+    "domainManagement.domain.suggestions": "availability and prices are the registrar's",
+    "domainManagement.domain.purchase": "the registration is made and paid at the registrar",
+    "domainManagement.domain.refreshStatus": "the registration status is the registrar's",
+    "systemOfRecordIntegration.systemOfRecord.migrate": "moving tables is the outside warehouse's work",
+    "systemOfRecordIntegration.systemOfRecord.cutover": "switching warehouses needs the migrated outside warehouse",
+    "expression.expression.generate": "an LLM writes the expression; the sandbox has no language model",
 }
 
 
@@ -77,7 +90,17 @@ class Recorder(httpx.BaseTransport):
         self.inner.close()
 
 
-MODULES = (test_data_commands, test_orchestration_commands, test_ai_commands, test_platform_ai_commands)
+MODULES = (
+    test_data_commands,
+    test_orchestration_commands,
+    test_ai_commands,
+    test_platform_ai_commands,
+    test_org_commands,
+    test_platform_data_commands,
+    test_orchestration_platform_commands,
+    test_observability_commands,
+    test_expression_commands,
+)
 
 
 def _cases(module: Any) -> list[Case]:

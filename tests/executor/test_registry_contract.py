@@ -132,10 +132,22 @@ def test_filter_arguments_are_the_fields_the_client_types_with_a_filter() -> Non
     assert have == want
 
 
+#: SQL that effect_when reads but that is not over the warehouse's ``datasets_*.models_*`` tables, so
+#: the table guard must not check it: SQL over orchestration data, and an alert scope (JSON whose
+#: ``query`` key is SQL).
+NOT_WAREHOUSE_SQL = {
+    ("orchestration query execute", "sql"),
+    ("observability alert create", "scope"),
+    ("observability alert update", "scope"),
+    ("observability alert preview", "scope"),
+}
+
+
 def test_sql_arguments_are_the_ones_effect_when_reads_as_sql() -> None:
     sql_rules = {(s.name, r.arg) for s in REGISTRY for r in s.effect_when if r.test == "sql"}
     holding = {(s.name, a.name) for s in REGISTRY for a in s.holding("sql")}
-    assert sql_rules == holding and holding
+    assert sql_rules - NOT_WAREHOUSE_SQL == holding and holding
+    assert sql_rules >= NOT_WAREHOUSE_SQL  # the reviewed list names only real rules
 
 
 def test_rollout_commands_have_what_the_rollout_splits_and_reads() -> None:

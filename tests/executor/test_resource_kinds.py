@@ -24,6 +24,13 @@ CRM = "16c9a763-8f24-4547-a897-20cc389cde43"
 SEGMENT = "3a53ebe1-0bbf-4d74-b4db-9931e932a1d2"
 
 
+#: Kinds of the platform's operations that the documented CLI's entity list does not name: kind → why.
+BEYOND_CATALOGUE = {
+    "storage_run": "a model sync (StorageTypes.Run of the client); not the orchestration `run` entity",
+    "permission_resource": "what a user permission is on (agent, MCP server, workflow, folder or file)",
+}
+
+
 def _uuid_args() -> list[tuple[str, str]]:
     return [
         (spec.name, arg.name)
@@ -85,12 +92,20 @@ def test_kinds_are_catalogue_entities() -> None:
     ref = reference_dir()
     assert ref is not None
     entities = yaml.safe_load((ref / "entities.yaml").read_text())["entities"]
-    # kinds the catalogue does not describe are types of the official client (issue 12's operations)
+    # kinds of the operations the catalogue does not document are types of the official client: the
+    # kind's words start the type's name (custom_domain: CustomDomain) or all appear in its qualified
+    # name (revenue_member: RevenueOrganizationTypes.Member)
     from tests.client_facts.facts import load_facts
 
-    types = {name.split(".", 1)[-1].lower() for name in load_facts().definitions}
-    others = {kind for kind in reg.kinds if kind not in entities}
-    assert {kind for kind in others if kind.replace("_", "") not in types} == set()
+    names = [name.lower() for name in load_facts().definitions]
+
+    def names_a_type(kind: str) -> bool:
+        words = kind.split("_")
+        return any(n.rsplit(".", 1)[-1].startswith("".join(words)) or all(w in n for w in words) for n in names)
+
+    beyond = set(reg.kinds) - set(entities)
+    unexplained = sorted(k for k in beyond if not names_a_type(k) and k not in BEYOND_CATALOGUE)
+    assert unexplained == []  # else name a client type, or say why in BEYOND_CATALOGUE
 
 
 def test_workflow_lookups_take_the_workflow_uuid_of_plays_and_tools(make_executor: MakeExecutor) -> None:

@@ -172,7 +172,7 @@ def create_connector(req: Request) -> dict[str, Any]:
             "INSERT INTO datasets VALUES (?, ?, ?, ?, 'connector', ?, ?, ?, NULL)",
             (dataset, ws, slug, name, uuid, now, now),
         )
-    from cargo_shell.sandbox.domains.storage import dataset_json
+    from cargo_shell.sandbox.domains.storage_models import dataset_json
 
     dataset_row = db.one("SELECT * FROM datasets WHERE uuid = ?", (dataset,))
     assert dataset_row is not None

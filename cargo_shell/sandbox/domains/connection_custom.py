@@ -21,7 +21,6 @@ from cargo_shell.sandbox.db import Database, register_migration
 from cargo_shell.sandbox.fields import optional, text, uuid_ref
 from cargo_shell.sandbox.http import UNAVAILABLE_STATUS, ApiError, Request, Router, bad_request
 from cargo_shell.sandbox.integrations import INTEGRATIONS
-from cargo_shell.sandbox.seed import register_seed_hook
 from cargo_shell.sandbox.util import iso, live_row, new_uuid
 
 KINDS = ("external", "worker")
@@ -189,7 +188,6 @@ def register(router: Router) -> None:
     r("POST", "/v1/connection/integrations/{slug}/initiateOauth")(initiate_oauth)
 
 
-@register_seed_hook
 def seed_custom_integration(db: Database, ws: str, rng: random.Random) -> None:
     """The demo workspace's own enrichment service, an external custom integration."""
     created = str(db.scalar("SELECT created_at FROM workspaces WHERE uuid = ?", (ws,)))

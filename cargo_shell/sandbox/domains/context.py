@@ -26,7 +26,6 @@ from cargo_shell.sandbox.domains.context_store import (
 )
 from cargo_shell.sandbox.fields import optional, text
 from cargo_shell.sandbox.http import ApiError, Request, Router, StreamResponse
-from cargo_shell.sandbox.seed import register_seed_hook
 
 #: The demo repository's ids come from their own generator, so adding it changes no other seeded id.
 CONTEXT_SEED = 20250400
@@ -182,6 +181,5 @@ def register(router: Router) -> None:
     r("POST", "/v1/context/runtime/execute")(context_shell.execute)
 
 
-@register_seed_hook
-def _seed(db: Any, workspace_uuid: str, rng: random.Random) -> None:
+def seed_demo_context(db: Any, workspace_uuid: str, rng: random.Random) -> None:
     seed_context(db, workspace_uuid, random.Random(CONTEXT_SEED))

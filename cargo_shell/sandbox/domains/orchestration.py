@@ -13,7 +13,17 @@ from datetime import datetime
 from typing import Any
 
 from cargo_shell.sandbox.db import Database, dumps
-from cargo_shell.sandbox.domains import orchestration_batches, orchestration_runs, orchestration_workflows
+from cargo_shell.sandbox.domains import (
+    orchestration_batches,
+    orchestration_exports,
+    orchestration_plays,
+    orchestration_previews,
+    orchestration_query,
+    orchestration_runs,
+    orchestration_telemetry,
+    orchestration_tools,
+    orchestration_workflows,
+)
 from cargo_shell.sandbox.domains import orchestration_graphs as graphs
 from cargo_shell.sandbox.engine import credits, storage_bridge
 from cargo_shell.sandbox.engine.core import Engine
@@ -27,9 +37,11 @@ DAY = 86400.0
 
 
 def register(router: Router) -> None:
-    orchestration_runs.register(router)
-    orchestration_batches.register(router)
-    orchestration_workflows.register(router)
+    for module in (
+        orchestration_runs, orchestration_batches, orchestration_workflows, orchestration_plays, orchestration_tools,
+        orchestration_previews, orchestration_telemetry, orchestration_query, orchestration_exports,
+    ):  # fmt: skip
+        module.register(router)
 
 
 # -- seed -------------------------------------------------------------------------

@@ -222,7 +222,7 @@ def download_runs(req: Request) -> dict[str, Any]:
 
 
 # -- records (latest run per record id) ----------------------------------------
-def _latest_sql(ws: str, body: dict[str, Any]) -> tuple[str, list[Any]]:
+def latest_records_sql(ws: str, body: dict[str, Any]) -> tuple[str, list[Any]]:
     where, params = run_filter(ws, body, record_mode=True)
     sql = (
         "SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY workflow_uuid, record_id ORDER BY seq DESC) AS rn"
@@ -236,19 +236,19 @@ def _latest_sql(ws: str, body: dict[str, Any]) -> tuple[str, list[Any]]:
 
 
 def list_records(req: Request) -> dict[str, Any]:
-    rows, count = _page(req, _latest_sql)
+    rows, count = _page(req, latest_records_sql)
     return {"records": [record_json(r) for r in rows], "count": count}
 
 
 def count_records(req: Request) -> dict[str, Any]:
-    return _count(req, _latest_sql)
+    return _count(req, latest_records_sql)
 
 
 def record_metrics(req: Request) -> dict[str, Any]:
     sync(req)
     body = req.body()
     require_workflow(body)
-    sql, params = _latest_sql(req.ctx.workspace_uuid, body)
+    sql, params = latest_records_sql(req.ctx.workspace_uuid, body)
     return {"recordMetrics": _metrics(req.ctx.db.all(sql, params), runs=False)}
 
 
@@ -262,7 +262,7 @@ def download_records(req: Request) -> dict[str, Any]:
 def cancel_records(req: Request) -> dict[str, Any]:
     body = req.body()
     require_workflow(body)
-    sql, params = _latest_sql(req.ctx.workspace_uuid, body)
+    sql, params = latest_records_sql(req.ctx.workspace_uuid, body)
     db = req.ctx.db
     uuids = [r["uuid"] for r in db.all(f"SELECT uuid FROM ({sql}) WHERE status IN ('pending', 'running')", params)]
     if len(uuids) > MAX_RECORD_CANCEL:

@@ -130,7 +130,7 @@ def tool_json(row: dict[str, Any]) -> dict[str, Any]:
         "description": row["description"],
         "isReadOnly": data.get("isReadOnly", False),
         "triggers": data.get("triggers", []),
-        "publicForm": None,
+        "publicForm": data.get("publicForm"),
         **_stamps(row),
         "deletedAt": None,
     }

@@ -9,10 +9,11 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from cargo_shell.sandbox.db import Database, dumps, loads
+from cargo_shell.sandbox.domains.segmentation_tracking import record_change
 from cargo_shell.sandbox.downloads import create_download, register_download_kind
-from cargo_shell.sandbox.fields import text
+from cargo_shell.sandbox.fields import optional, strings, text
 from cargo_shell.sandbox.http import UNAVAILABLE_STATUS, ApiError, JsonResponse, Request, Router, bad_request, not_found
-from cargo_shell.sandbox.records import build_query, fetch_page, iterate
+from cargo_shell.sandbox.records import build_query, fetch_by_ids, fetch_page, iterate
 from cargo_shell.sandbox.util import as_int, iso, new_uuid, require, slugify
 from cargo_shell.sandbox.warehouse import ModelInfo, load_model
 
@@ -164,18 +165,9 @@ def create_segment(req: Request) -> JsonResponse:
             stamp,
         ),
     )
-    _record_change(db, ws, uuid, count, count, 0, 0, now)
+    record_change(db, _segment(db, ws, uuid), now)
     row = _segment(db, ws, uuid)
     return JsonResponse({"segment": segment_json(row, _last_change(db, uuid))})
-
-
-def _record_change(
-    db: Database, ws: str, segment: str, total: int, added: int, removed: int, unchanged: int, now: float
-) -> None:
-    db.execute(
-        "INSERT INTO changes VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?)",
-        (new_uuid(), ws, segment, iso(now)[:10], total, added, removed, unchanged, iso(now)),
-    )
 
 
 def update_segment(req: Request) -> dict[str, Any]:
@@ -203,10 +195,7 @@ def update_segment(req: Request) -> dict[str, Any]:
         " updated_at = ? WHERE uuid = ?",
         (name, dumps(flt), dumps(sort), limit, dumps(data), count, iso(now), iso(now), row["uuid"]),
     )
-    previous = row["records_count"]
-    _record_change(
-        db, ws, row["uuid"], count, max(0, count - previous), max(0, previous - count), min(count, previous), now
-    )
+    record_change(db, _segment(db, ws, row["uuid"]), now)
     new = _segment(db, ws, row["uuid"])
     return {"segment": segment_json(new, _last_change(db, row["uuid"]))}
 
@@ -236,8 +225,24 @@ def fetch(req: Request) -> dict[str, Any]:
     offset = as_int(body.get("fetchingOffset"), "fetchingOffset", 0)
     query = build_query(db, model, flt, body.get("sort"), now=req.ctx.clock(), limit=_optional_limit(body.get("limit")))
     records, count = fetch_page(db, model, query, offset, page)
-    columns = [{"slug": c.slug, "type": c.type, "label": c.label, "modelUuid": model.uuid} for c in query.columns]
-    return {"records": records, "count": count, "columns": columns, "isRefreshing": False}
+    return {"records": records, "count": count, "columns": columns_json(model, query.columns), "isRefreshing": False}
+
+
+def columns_json(model: ModelInfo, columns: list[Any]) -> list[dict[str, Any]]:
+    return [{"slug": c.slug, "type": c.type, "label": c.label, "modelUuid": model.uuid} for c in columns]
+
+
+def fetch_records(req: Request) -> dict[str, Any]:
+    """Records of a model by id, every column computed (ids that do not exist are left out)."""
+    db, body = req.ctx.db, req.body()
+    model = load_model(db, req.ctx.workspace_uuid, require(body, "modelUuid"))
+    ids = strings(body, "ids")
+    if ids is None:
+        raise bad_request("ids is required: the records' ids (their _id)", "missingField")
+    if len(ids) > MAX_FETCH:
+        raise bad_request(f"ids takes at most {MAX_FETCH} record ids", "invalidField")
+    optional(body, "resetCache", bool)  # the sandbox's records are never cached: nothing to reset
+    return {"records": fetch_by_ids(db, model, ids, now=req.ctx.clock())}
 
 
 def download(req: Request) -> dict[str, Any]:
@@ -318,3 +323,4 @@ def register(router: Router) -> None:
     r("POST", "/v1/segmentation/segments/fetch")(fetch)
     r("POST", "/v1/segmentation/segments/download")(download)
     r("GET", "/v1/segmentation/changes/list")(list_changes)
+    r("POST", "/v1/segmentation/records/fetch")(fetch_records)

@@ -6,14 +6,16 @@ from typing import Any
 
 from cargo_shell.sandbox.db import Database, dumps, loads
 from cargo_shell.sandbox.domains.storage_models import NO_CONTENT, dataset_row, insert_column
-from cargo_shell.sandbox.fields import uuid_ref
+from cargo_shell.sandbox.fields import text, uuid_ref
 from cargo_shell.sandbox.http import ApiError, JsonResponse, Request, Router, bad_request, unavailable
+from cargo_shell.sandbox.records import ID_CHUNK
 from cargo_shell.sandbox.util import check_identifier, new_uuid, require
 from cargo_shell.sandbox.warehouse import (
     AGGREGATIONS,
     COLUMN_TYPES,
     SYSTEM_COLUMNS,
     Column,
+    ColumnSql,
     ModelInfo,
     add_column,
     drop_column,
@@ -82,16 +84,23 @@ def _validate_column(db: Database, model: ModelInfo, spec: Any, *, creating: boo
     return Column(slug, str(kind), str(col_type), label, len(model.columns), extra)
 
 
-def _compute_values(db: Database, model: ModelInfo, column: Column) -> None:
-    """Fill a computed column by evaluating its expression on every stored record."""
-    try:
-        from cargo_shell.sandbox.engine import expressions
-    except ImportError:  # the expression engine is optional
-        return
+def compute_values(db: Database, model: ModelInfo, column: Column, ids: list[str] | None = None) -> None:
+    """Fill a computed column by evaluating its expression on the stored records (``ids``: only those)."""
+    from cargo_shell.sandbox.engine import expressions
+
     expression = column.data["expression"]
     conn = db.dataset_conn(model.dataset_uuid)
+    sql = f"SELECT * FROM {q(model.table)}"
+    rows: list[Any] = []
+    if ids is None:
+        rows = conn.execute(sql).fetchall()
+    else:
+        for start in range(0, len(ids), ID_CHUNK):
+            chunk = ids[start : start + ID_CHUNK]
+            marks = ", ".join("?" for _ in chunk)
+            rows += conn.execute(f"{sql} WHERE _id IN ({marks})", chunk).fetchall()
     updates = []
-    for row in conn.execute(f"SELECT * FROM {q(model.table)}").fetchall():
+    for row in rows:
         record = dict(row)
         scope = {**record, "record": record}
         try:
@@ -116,7 +125,7 @@ def create_column(req: Request) -> JsonResponse:
         add_column(db.dataset_conn(model.dataset_uuid), model.table, column.slug, column.type)
     insert_column(db, model.uuid, ws, column)
     if column.kind == "computed":
-        _compute_values(db, model, column)
+        compute_values(db, model, column)
     return NO_CONTENT
 
 
@@ -135,7 +144,7 @@ def update_column(req: Request) -> JsonResponse:
         (column.type, column.label, dumps(column.data), model.uuid, column.slug),
     )
     if column.kind == "computed" and column.data != existing.data:
-        _compute_values(db, model, column)
+        compute_values(db, model, column)
     return NO_CONTENT
 
 
@@ -255,9 +264,52 @@ def set_relationships(req: Request) -> dict[str, Any]:
     return {"relationships": [relationship_json(r) for r in kept]}
 
 
+def column_exists(req: Request) -> dict[str, Any]:
+    model = load_model(req.ctx.db, req.ctx.workspace_uuid, uuid_ref(req.query, "modelUuid"))
+    slug = text(req.query, "slug")
+    if not slug:
+        raise bad_request("slug is required", "missingField")
+    return {"exists": model.has_column(slug)}
+
+
+AUTOCOMPLETE_LIMIT = 20
+
+
+def autocomplete(req: Request) -> dict[str, Any]:
+    """Values the column holds (distinct, most frequent first) that contain ``query``: what a filter
+    on that column can be given."""
+    db, body = req.ctx.db, req.body()
+    model = load_model(db, req.ctx.workspace_uuid, require(body, "modelUuid"))
+    spec = require(body, "column", dict)
+    column = model.column(spec.get("slug"))
+    search = text(body, "query") or ""
+    params: list[Any] = []
+    expr = ColumnSql(db, model, "t").expr(column.slug, params)
+    sql = (
+        f"SELECT CAST(v AS TEXT) AS v, COUNT(*) AS n FROM (SELECT {expr} AS v FROM {q(model.table)} t)"
+        " WHERE v IS NOT NULL AND v != '' AND instr(lower(CAST(v AS TEXT)), lower(?)) > 0"
+        " GROUP BY 1 ORDER BY n DESC, 1 LIMIT ?"
+    )
+    rows = db.dataset_conn(model.dataset_uuid, readonly=True).execute(sql, [*params, search, AUTOCOMPLETE_LIMIT])
+    return {"results": [{"label": row["v"], "value": row["v"]} for row in rows]}
+
+
+def get_relationship(req: Request) -> dict[str, Any]:
+    row = req.ctx.db.one(
+        "SELECT * FROM relationships WHERE uuid = ? AND workspace_uuid = ?",
+        (req.path_params["uuid"], req.ctx.workspace_uuid),
+    )
+    if row is None:
+        raise ApiError(404, "Relationship not found", "relationshipNotFound")
+    return {"relationship": relationship_json(row)}
+
+
 def register(router: Router) -> None:
     r = router.route
     r("GET", "/v1/storage/columns/list")(list_columns)
+    r("GET", "/v1/storage/columns/existsBySlug")(column_exists)
+    r("POST", "/v1/storage/columns/autocomplete")(autocomplete)
+    r("GET", "/v1/storage/relationships/{uuid}")(get_relationship)
     r("POST", "/v1/storage/columns")(create_column)
     r("PUT", "/v1/storage/columns")(update_column)
     r("DELETE", "/v1/storage/columns")(remove_column)

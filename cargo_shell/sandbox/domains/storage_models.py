@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import sqlite3
 from typing import Any
 
 from cargo_shell.sandbox.db import Database, dumps, loads
@@ -122,7 +123,8 @@ def get_ddl(req: Request) -> dict[str, Any]:
     return {"ddl": render_ddl(db.dataset_conn(model.dataset_uuid), model), "language": "sqlite"}
 
 
-def _csv_rows(db: Database, ws: str, s3_filename: Any) -> tuple[list[str], list[list[str]]]:
+def csv_rows(db: Database, ws: str, s3_filename: Any) -> tuple[list[str], list[list[str]]]:
+    """The header and the non-empty rows of an uploaded CSV workspace file (400 when it is none)."""
     row = db.one("SELECT content FROM workspace_files WHERE s3_filename = ? AND workspace_uuid = ?", (s3_filename, ws))
     if row is None:
         raise bad_request("config.s3Filename does not name an uploaded workspace file", "invalidConfig")
@@ -131,33 +133,27 @@ def _csv_rows(db: Database, ws: str, s3_filename: Any) -> tuple[list[str], list[
     return header, [r for r in reader if any(cell.strip() for cell in r)]
 
 
-def create_model(req: Request) -> JsonResponse:
-    db, ws, body = req.ctx.db, req.ctx.workspace_uuid, req.body()
-    slug = check_identifier(require(body, "slug"), "model slug")
-    name = require(body, "name")
-    dataset = dataset_row(db, ws, require(body, "datasetUuid"))
-    extractor = require(body, "extractorSlug")
-    config = body.get("config") or {}
+def check_extractor(dataset: dict[str, Any], extractor: Any, config: Any, what: str) -> None:
+    """400 unless the extractor is one the sandbox runs and its config an object; 422 for a connector."""
     if not isinstance(config, dict):
         raise bad_request("config must be an object", "invalidConfig")
     if dataset["kind"] == "connector":
-        raise unavailable("Creating a model that syncs from a connector (an external extraction)")
+        raise unavailable(what)
     if extractor not in NATIVE_EXTRACTORS:
         raise ApiError(
             400,
             f"Extractor {extractor!r} is not available; the sandbox supports {NATIVE_EXTRACTORS}",
             "integrationNotCompatible",
         )
-    if db.scalar(
-        "SELECT 1 FROM models WHERE dataset_uuid = ? AND slug = ? AND deleted_at IS NULL", (dataset["uuid"], slug)
-    ):
-        raise ApiError(400, f"A model with slug {slug!r} already exists in this dataset", "duplicateSlug")
-    folder = body.get("folderUuid")
-    check_folder(db, ws, folder)
+
+
+def extracted(db: Database, ws: str, extractor: str, config: dict[str, Any]) -> tuple[list[Column], list[list[str]]]:
+    """The original columns a native extractor gives (``custom``: config.columns; ``file``: the CSV
+    header of config.s3Filename) and the rows it extracts."""
     rows: list[list[str]] = []
     if extractor == "file":
-        header, rows = _csv_rows(db, ws, config.get("s3Filename"))
-        specs = [
+        header, rows = csv_rows(db, ws, config.get("s3Filename"))
+        specs: Any = [
             {"slug": _column_slug(h, i), "type": "string", "label": h or f"Column {i + 1}"}
             for i, h in enumerate(header)
         ]
@@ -170,18 +166,28 @@ def create_model(req: Request) -> JsonResponse:
         if not isinstance(spec, dict) or spec.get("type", "string") not in COLUMN_TYPES:
             raise bad_request("config.columns items are {slug, type, label}", "invalidConfig")
         col_slug = check_identifier(spec.get("slug"), "column slug")
-        columns.append(
-            Column(
-                col_slug,
-                "original",
-                spec.get("type", "string"),
-                spec.get("label") or col_slug,
-                i,
-                {"originalSlug": col_slug},
-            )
-        )
+        label = spec.get("label") or col_slug
+        columns.append(Column(col_slug, "original", spec.get("type", "string"), label, i, {"originalSlug": col_slug}))
     if len({c.slug for c in columns}) != len(columns) or any(c.slug in SYSTEM_COLUMNS for c in columns):
         raise bad_request("column slugs must be unique and must not start with an underscore", "invalidConfig")
+    return columns, rows
+
+
+def create_model(req: Request) -> JsonResponse:
+    db, ws, body = req.ctx.db, req.ctx.workspace_uuid, req.body()
+    slug = check_identifier(require(body, "slug"), "model slug")
+    name = require(body, "name")
+    dataset = dataset_row(db, ws, require(body, "datasetUuid"))
+    extractor = require(body, "extractorSlug")
+    config = body.get("config") or {}
+    check_extractor(dataset, extractor, config, "Creating a model that syncs from a connector (an external extraction)")
+    if db.scalar(
+        "SELECT 1 FROM models WHERE dataset_uuid = ? AND slug = ? AND deleted_at IS NULL", (dataset["uuid"], slug)
+    ):
+        raise ApiError(400, f"A model with slug {slug!r} already exists in this dataset", "duplicateSlug")
+    folder = body.get("folderUuid")
+    check_folder(db, ws, folder)
+    columns, rows = extracted(db, ws, extractor, config)
     now, uuid = iso(req.ctx.clock()), new_uuid()
     id_col = config.get("idColumnSlug") or "_id"
     title_col = config.get("titleColumnSlug") or (columns[0].slug if columns else "_id")
@@ -190,20 +196,7 @@ def create_model(req: Request) -> JsonResponse:
             raise bad_request(f"Unknown column {col!r} in config", "invalidConfig")
     conn = db.dataset_conn(dataset["uuid"])
     create_table(conn, f"models_{slug}", [(c.slug, c.type) for c in columns])
-    if rows:
-        slugs = [c.slug for c in columns]
-        marks = ", ".join("?" for _ in range(len(slugs) + 3))
-        collist = ", ".join(["_id", "_title", "_emitted_at", *(q(s) for s in slugs)])
-        with conn:
-            conn.execute("BEGIN")
-            for n, values in enumerate(rows):
-                values = (values + [""] * len(slugs))[: len(slugs)]
-                record = dict(zip(slugs, values, strict=True))
-                rid = record.get(id_col) or str(n + 1)
-                conn.execute(
-                    f"INSERT OR REPLACE INTO {q('models_' + slug)} ({collist}) VALUES ({marks})",
-                    [rid, record.get(title_col, rid), now, *values],
-                )
+    write_file_rows(conn, f"models_{slug}", [c.slug for c in columns], rows, (id_col, title_col), now)
     data = {
         "config": config,
         "position": {"x": 0, "y": 0},
@@ -236,6 +229,36 @@ def create_model(req: Request) -> JsonResponse:
         for c in columns:
             insert_column(db, uuid, ws, c)
     return JsonResponse({"model": model_json(db, load_model(db, ws, uuid))})
+
+
+def write_file_rows(
+    conn: sqlite3.Connection,
+    table: str,
+    slugs: list[str],
+    rows: list[list[str]],
+    id_title: tuple[str, str],
+    now: str,
+    *,
+    reset: bool = False,
+) -> int:
+    """Upsert a file's rows (cells by position) into a model table, emptied first when ``reset``;
+    a row's id is its id column (or its line number). Returns how many rows were written."""
+    id_col, title_col = id_title
+    marks = ", ".join("?" for _ in range(len(slugs) + 3))
+    collist = ", ".join(["_id", "_title", "_emitted_at", *(q(s) for s in slugs)])
+    with conn:
+        conn.execute("BEGIN")
+        if reset:
+            conn.execute(f"DELETE FROM {q(table)}")
+        for n, values in enumerate(rows):
+            values = (values + [""] * len(slugs))[: len(slugs)]
+            record = dict(zip(slugs, values, strict=True))
+            rid = record.get(id_col) or str(n + 1)
+            conn.execute(
+                f"INSERT OR REPLACE INTO {q(table)} ({collist}) VALUES ({marks})",
+                [rid, record.get(title_col, rid), now, *values],
+            )
+    return len(rows)
 
 
 def _column_slug(header: str, index: int) -> str:

@@ -3,6 +3,7 @@
 Each query runs on a private in-memory connection that attaches only this workspace's
 dataset files, read-only, as ``datasets_<slug>`` (so ``datasets_crm.models_contacts`` works),
 under an authorizer that allows reads only and a progress handler that stops long queries.
+Every query is logged (``system_of_record_logs``); ``storage query`` runs through here too.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from typing import Any
 
 from cargo_shell.sandbox.db import Database, loads, read_only_authorizer
 from cargo_shell.sandbox.domains.segmentation import csv_chunks
+from cargo_shell.sandbox.domains.system_of_record_logs import Meter, active_system, logged, write_log
 from cargo_shell.sandbox.downloads import create_download, register_download_kind
-from cargo_shell.sandbox.http import ApiError, Request, Router, StreamResponse, bad_request, not_found
+from cargo_shell.sandbox.http import ApiError, Ctx, Request, Router, StreamResponse, bad_request, not_found
 from cargo_shell.sandbox.util import as_int, require
 
 QUERY_TIMEOUT_S = 30.0
@@ -49,7 +51,7 @@ def _execute(conn: sqlite3.Connection, sql: str, params: Iterable[Any] = ()) -> 
         raise
 
 
-def _query_text(body: dict[str, Any]) -> str:
+def query_text(body: dict[str, Any]) -> str:
     sql: str = require(body, "query")
     stripped = sql.strip().rstrip(";").strip()
     if not stripped:
@@ -67,6 +69,7 @@ def _rows(cursor: sqlite3.Cursor, limit: int) -> list[dict[str, Any]]:
 
 
 def _connect(db: Database, ws: str) -> sqlite3.Connection:
+    active_system(db, ws)  # 404 clientNotFound when the workspace has no active system of record
     conn = sqlite3.connect("file::memory:?cache=private", uri=True, check_same_thread=False)
     conn.row_factory = sqlite3.Row
     datasets = db.all(
@@ -97,83 +100,99 @@ WAREHOUSE_CONFIG: dict[str, Any] = {
 }
 
 
-def _presented(kind: str, data: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+def presented(kind: str, data: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """A system of record's kind and fields as the client's types describe them."""
     if kind != "sqlite":
         return kind, data
     return WAREHOUSE_KIND, {**data, "config": {**WAREHOUSE_CONFIG, "note": data.get("config", {}).get("note")}}
 
 
+def system_json(row: dict[str, Any]) -> dict[str, Any]:
+    kind, data = presented(row["kind"], loads(row["data"], {}))
+    return {
+        "uuid": row["uuid"],
+        "workspaceUuid": row["workspace_uuid"],
+        "kind": kind,
+        "config": data.get("config", {}),
+        "isActive": bool(data.get("isActive")),
+        "useCredits": bool(data.get("useCredits")),
+        "lastMigration": data.get("lastMigration"),
+        "cutover": data.get("cutover"),
+        "createdAt": row["created_at"],
+        "updatedAt": row["updated_at"],
+        "deletedAt": row["deleted_at"],
+    }
+
+
 def list_systems(req: Request) -> dict[str, Any]:
     rows = req.ctx.db.all(
-        "SELECT * FROM system_of_records WHERE workspace_uuid = ? ORDER BY created_at", (req.ctx.workspace_uuid,)
+        "SELECT * FROM system_of_records WHERE workspace_uuid = ? AND deleted_at IS NULL ORDER BY created_at",
+        (req.ctx.workspace_uuid,),
     )
-    out = []
-    for r in rows:
-        kind, data = _presented(r["kind"], loads(r["data"], {}))
-        out.append(
-            {
-                "uuid": r["uuid"],
-                "workspaceUuid": r["workspace_uuid"],
-                "kind": kind,
-                **data,
-                "createdAt": r["created_at"],
-                "updatedAt": r["updated_at"],
-                "deletedAt": None,
-            }
-        )
-    return {"systemOfRecords": out}
+    return {"systemOfRecords": [system_json(r) for r in rows]}
+
+
+def read_rows(ctx: Ctx, sql: str, limit: int = MAX_ROWS) -> list[dict[str, Any]]:
+    """Rows of a read-only query (at most ``limit``), logged; SQL errors and writes raise."""
+    with logged(ctx, sql) as meter:
+        conn = _connect(ctx.db, ctx.workspace_uuid)
+        try:
+            return meter.count_rows(_rows(_execute(conn, sql), limit))
+        finally:
+            conn.close()
 
 
 def query(req: Request) -> dict[str, Any]:
-    sql = _query_text(req.body())
-    conn = _connect(req.ctx.db, req.ctx.workspace_uuid)
+    sql = query_text(req.body())
     try:
-        try:
-            cursor = _execute(conn, sql)
-            rows = _rows(cursor, MAX_ROWS)
-        except SqlRefused:
-            raise
-        except sqlite3.Error as exc:
-            return {"outcome": "notQueried", "errorMessage": f"SQL error: {exc}"}
-        return {"outcome": "queried", "rows": rows}
-    finally:
-        conn.close()
+        rows = read_rows(req.ctx, sql)
+    except SqlRefused:
+        raise
+    except sqlite3.Error as exc:
+        return {"outcome": "notQueried", "errorMessage": f"SQL error: {exc}"}
+    return {"outcome": "queried", "rows": rows}
 
 
 def fetch(req: Request) -> dict[str, Any]:
     body = req.body()
-    sql = _query_text(body)
+    sql = query_text(body)
     limit = as_int(body.get("limit"), "limit", 100, minimum=0, maximum=MAX_ROWS)
     offset = as_int(body.get("offset"), "offset", 0)
-    conn = _connect(req.ctx.db, req.ctx.workspace_uuid)
     try:
-        _execute(conn, sql).close()  # refuse writes / several statements before wrapping
-        try:
-            count = int(_execute(conn, f"SELECT COUNT(*) FROM ({sql})").fetchone()[0])
-            records = _rows(_execute(conn, f"SELECT * FROM ({sql}) LIMIT ? OFFSET ?", (limit, offset)), limit)
-        except SqlRefused:
-            raise
-        except sqlite3.Error as exc:
-            raise bad_request(f"SQL error: {exc}", "invalidQuery") from None
-        return {"records": records, "count": count}
+        with logged(req.ctx, sql) as meter:
+            conn = _connect(req.ctx.db, req.ctx.workspace_uuid)
+            try:
+                _execute(conn, sql).close()  # refuse writes / several statements before wrapping
+                count = int(_execute(conn, f"SELECT COUNT(*) FROM ({sql})").fetchone()[0])
+                page = _execute(conn, f"SELECT * FROM ({sql}) LIMIT ? OFFSET ?", (limit, offset))
+                records = meter.count_rows(_rows(page, limit))
+            finally:
+                conn.close()
     except SqlRefused:
         raise
     except sqlite3.Error as exc:
         raise bad_request(f"SQL error: {exc}", "invalidQuery") from None
-    finally:
-        conn.close()
+    return {"records": records, "count": count}
 
 
-def download(req: Request) -> dict[str, Any]:
-    sql = _query_text(req.body())
-    conn = _connect(req.ctx.db, req.ctx.workspace_uuid)
+def download_url(ctx: Ctx, sql: str) -> str:
+    """A signed URL streaming the query's whole result as CSV (checked now, logged once streamed)."""
+    conn = _connect(ctx.db, ctx.workspace_uuid)
     try:
         _execute(conn, sql).close()
+    except SqlRefused as exc:
+        write_log(ctx.db, ctx.workspace_uuid, sql, ctx.clock(), 0.0, Meter(), exc.message)
+        raise
     except sqlite3.Error as exc:
+        write_log(ctx.db, ctx.workspace_uuid, sql, ctx.clock(), 0.0, Meter(), f"SQL error: {exc}")
         raise bad_request(f"SQL error: {exc}", "invalidQuery") from None
     finally:
         conn.close()
-    return {"urls": [create_download(req.ctx, "sor", {"query": sql})]}
+    return create_download(ctx, "sor", {"query": sql, "startedAt": ctx.clock()})
+
+
+def download(req: Request) -> dict[str, Any]:
+    return {"urls": [download_url(req.ctx, query_text(req.body()))]}
 
 
 @register_download_kind("sor")
@@ -181,13 +200,17 @@ def _stream(db: Database, ws: str, spec: dict[str, Any]) -> tuple[Iterable[bytes
     conn = _connect(db, ws)
     cursor = _execute(conn, spec["query"])
     header = [d[0] for d in cursor.description or ()]
+    started, t0, meter = float(spec.get("startedAt") or time.time()), time.monotonic(), Meter()
 
     def rows() -> Iterator[dict[str, Any]]:
+        error: str | None = "the download stopped before its end"
         try:
             while batch := cursor.fetchmany(2000):
-                yield from (_row(r) for r in batch)
+                yield from meter.count_rows([_row(r) for r in batch])
+            error = None
         finally:
             conn.close()
+            write_log(db, ws, spec["query"], started, time.monotonic() - t0, meter, error)
 
     return csv_chunks(header, rows()), "text/csv; charset=utf-8", "query.csv"
 

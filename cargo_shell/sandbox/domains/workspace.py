@@ -11,6 +11,7 @@ from cargo_shell.sandbox import fields
 from cargo_shell.sandbox.app import hash_token
 from cargo_shell.sandbox.db import Database, dumps, loads
 from cargo_shell.sandbox.domains import workspace_folders
+from cargo_shell.sandbox.domains.workspace_permissions import ACTIONS, EFFECTS, user_permissions
 from cargo_shell.sandbox.http import ApiError, JsonResponse, Request, Router, bad_request, not_found
 from cargo_shell.sandbox.util import iso, live_row, live_rows, new_uuid, require
 
@@ -21,7 +22,7 @@ MAX_UPLOAD = 50 * 1024 * 1024
 EMPTY = JsonResponse({})
 
 
-def _require_admin(req: Request) -> None:
+def require_admin(req: Request) -> None:
     if not req.ctx.is_admin:
         raise ApiError(403, "Only workspace admins can manage users", "forbidden")
 
@@ -41,6 +42,7 @@ def _role(db: Database, ws: str, role_uuid: str | None) -> dict[str, Any] | None
 
 def user_json(db: Database, ws: str, row: dict[str, Any], role_uuid: str | None) -> dict[str, Any]:
     data, role = loads(row["data"], {}), _role(db, ws, role_uuid)
+    permissions = (role["permissions"] if role else []) + user_permissions(db, ws, row["uuid"])
     return {
         "uuid": row["uuid"],
         "email": row["email"],
@@ -50,14 +52,14 @@ def user_json(db: Database, ws: str, row: dict[str, Any], role_uuid: str | None)
         "lastSignInAt": data.get("lastSignInAt"),
         "createdAt": row["created_at"],
         "updatedAt": row["updated_at"],
-        "webExtensionData": None,
+        "webExtensionData": data.get("webExtensionData"),
         "workspaceUuid": ws,
-        "permissions": role["permissions"] if role else [],
+        "permissions": permissions,
         "role": role,
     }
 
 
-def _member(db: Database, ws: str, user_uuid: Any) -> dict[str, Any]:
+def member_row(db: Database, ws: str, user_uuid: Any) -> dict[str, Any]:
     row = db.one(
         "SELECT u.*, m.role_uuid FROM users u JOIN memberships m ON m.user_uuid = u.uuid"
         " WHERE m.workspace_uuid = ? AND u.uuid = ?",
@@ -94,7 +96,7 @@ def workspace_json(db: Database, ws: str) -> dict[str, Any]:
 # -- current -------------------------------------------------------------------------
 def current_user(req: Request) -> dict[str, Any]:
     db, ws = req.ctx.db, req.ctx.workspace_uuid
-    row = _member(db, ws, req.ctx.user_uuid)
+    row = member_row(db, ws, req.ctx.user_uuid)
     return {"user": user_json(db, ws, row, row["role_uuid"])}
 
 
@@ -132,7 +134,7 @@ def _admins(db: Database, ws: str) -> int:
 
 
 def create_user(req: Request) -> JsonResponse:
-    _require_admin(req)
+    require_admin(req)
     db, ws, body, now = req.ctx.db, req.ctx.workspace_uuid, req.body(), iso(req.ctx.clock())
     email = require(body, "userEmail").strip().lower()
     if "@" not in email or " " in email:
@@ -153,9 +155,9 @@ def create_user(req: Request) -> JsonResponse:
 
 
 def update_user(req: Request) -> JsonResponse:
-    _require_admin(req)
+    require_admin(req)
     db, ws, body = req.ctx.db, req.ctx.workspace_uuid, req.body()
-    member = _member(db, ws, req.path_params["userUuid"])
+    member = member_row(db, ws, req.path_params["userUuid"])
     role = _role_uuid(db, ws, require(body, "roleSlug"))
     current = _role(db, ws, member["role_uuid"])
     if current and current["slug"] == "admin" and body["roleSlug"] != "admin" and _admins(db, ws) <= 1:
@@ -168,9 +170,9 @@ def update_user(req: Request) -> JsonResponse:
 
 
 def remove_user(req: Request) -> JsonResponse:
-    _require_admin(req)
+    require_admin(req)
     db, ws, body = req.ctx.db, req.ctx.workspace_uuid, req.body()
-    member = _member(db, ws, require(body, "userUuid"))
+    member = member_row(db, ws, require(body, "userUuid"))
     role = _role(db, ws, member["role_uuid"])
     if role and role["slug"] == "admin" and _admins(db, ws) <= 1:
         raise ApiError(400, "This is the last admin of the workspace; promote someone else first", "lastAdmin")
@@ -203,21 +205,36 @@ def list_tokens(req: Request) -> dict[str, Any]:
     return {"tokens": [token_json(r) for r in live_rows(req.ctx.db, "tokens", req.ctx.workspace_uuid)]}
 
 
-def _check_permissions(value: Any) -> None:
+def check_permissions(value: Any) -> list[dict[str, Any]] | None:
+    """A token's permissions as stored: null, or ``{effect, actions, resources}`` entries whose actions
+    are the platform's (``resources`` null when not given); 400 saying what is wrong."""
     if value is None:
-        return
-    ok = isinstance(value, list) and all(
-        isinstance(p, dict) and p.get("effect") in ("allow", "deny") and isinstance(p.get("actions"), list)
-        for p in value
-    )
-    if not ok:
-        raise bad_request("permissions must be null or a list of {effect: allow|deny, actions: [...], resources}")
+        return None
+    shape = "permissions must be null or a list of {effect: allow|deny, actions: [...], resources: null|[...]}"
+    if not isinstance(value, list):
+        raise bad_request(shape)
+    out = []
+    for i, entry in enumerate(value):
+        if (
+            not isinstance(entry, dict)
+            or entry.get("effect") not in EFFECTS
+            or not isinstance(entry.get("actions"), list)
+        ):
+            raise bad_request(shape)
+        unknown = [a for a in entry["actions"] if a not in ACTIONS]
+        if unknown:
+            raise bad_request(f"permissions[{i}].actions: unknown action {unknown[0]!r} (e.g. storage:read)")
+        resources = entry.get("resources")
+        if resources is not None and not (isinstance(resources, list) and all(isinstance(r, str) for r in resources)):
+            raise bad_request(f"permissions[{i}].resources must be null or a list of uuids")
+        out.append({"effect": entry["effect"], "actions": list(entry["actions"]), "resources": resources})
+    return out
 
 
 def create_token(req: Request) -> dict[str, Any]:
     db, ws, body = req.ctx.db, req.ctx.workspace_uuid, req.body()
     name = require(body, "name")
-    _check_permissions(body.get("permissions"))
+    permissions = check_permissions(body.get("permissions"))
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     uuid, now = new_uuid(), iso(req.ctx.clock())
     db.execute(
@@ -229,7 +246,7 @@ def create_token(req: Request) -> dict[str, Any]:
             name,
             fields.text(body, "description"),
             hash_token(secret),
-            dumps(body.get("permissions")) if body.get("permissions") is not None else None,
+            dumps(permissions) if permissions is not None else None,
             now,
         ),
     )

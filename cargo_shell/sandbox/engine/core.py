@@ -215,7 +215,7 @@ class Engine:
                 if left[ws] <= 0:
                     result = RunResult("error", "notEnoughCredits: the workspace has no credits left")
                 else:
-                    result = Runner(services[ws], stamp).run(nodes, loads(row["data"]))
+                    result = Runner(services[ws], stamp, time.perf_counter).run(nodes, loads(row["data"]))
                 spent = result.credits
                 left[ws] -= spent
                 updates.append(

@@ -231,7 +231,7 @@ def create_batch(ctx: Ctx, body: dict[str, Any]) -> str:
     return uuid
 
 
-def _model_records(db: Database, ws: str, data: dict[str, Any]) -> list[dict[str, Any]]:
+def model_records(db: Database, ws: str, data: dict[str, Any]) -> list[dict[str, Any]]:
     kind = data["kind"]
     try:
         if kind == "segment":
@@ -261,7 +261,7 @@ def _model_records(db: Database, ws: str, data: dict[str, Any]) -> list[dict[str
         raise DataError(reason, str(exc)) from exc
 
 
-def _file_records(conn: sqlite3.Connection, ws: str, data: dict[str, Any]) -> list[dict[str, Any]]:
+def file_records(conn: sqlite3.Connection, ws: str, data: dict[str, Any]) -> list[dict[str, Any]]:
     row = conn.execute(
         "SELECT content FROM workspace_files WHERE s3_filename = ? AND workspace_uuid = ?",
         (data.get("s3Filename"), ws),
@@ -281,9 +281,9 @@ def resolve_batch_records(db: Database, batch: dict[str, Any]) -> list[dict[str,
     if kind == "records":
         records: list[dict[str, Any]] = loads(batch["source"], [])
     elif kind == "file":
-        records = _file_records(db.conn, ws, data)
+        records = file_records(db.conn, ws, data)
     else:
-        records = _model_records(db, ws, data)
+        records = model_records(db, ws, data)
     if not records:
         raise DataError("noRecords", "The batch data selects no records")
     return records

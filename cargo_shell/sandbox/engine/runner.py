@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from cargo_shell.sandbox.engine import expressions
@@ -97,10 +99,27 @@ def _variables(config: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def stamp_us(ts: float) -> str:
+    """Epoch seconds -> ISO 8601 with microseconds (node timings are far below a millisecond)."""
+    return datetime.fromtimestamp(ts, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 class Runner:
-    def __init__(self, services: Services, now_iso: str) -> None:
+    """Executes graphs. With a ``timer`` (``time.perf_counter``), each execution records when it
+    started and finished, measured while the node really ran, counted from the run's ``now_iso``;
+    without one (the seed, which must stay deterministic) every execution is stamped ``now_iso``."""
+
+    def __init__(self, services: Services, now_iso: str, timer: Callable[[], float] | None = None) -> None:
         self.services = services
         self.now_iso = now_iso
+        self.timer = timer
+        self._base = datetime.fromisoformat(now_iso.replace("Z", "+00:00")).timestamp() if timer else 0.0
+        self._origin = timer() if timer else 0.0
+
+    def _clock_stamp(self) -> str | None:
+        if self.timer is None:
+            return None
+        return stamp_us(self._base + (self.timer() - self._origin))
 
     def run(self, nodes: list[Node], data: Any, *, depth: int = 0) -> RunResult:
         result = RunResult("success", None)
@@ -119,6 +138,7 @@ class Runner:
                 break
             slug = str(current.get("slug"))
             execution = self._execution_stub(current)
+            self._timed(execution, "startedAt")
             try:
                 if current.get("actionSlug") == "start" and current.get("kind") == "native":
                     config: dict[str, Any] = {}
@@ -130,6 +150,7 @@ class Runner:
             except (NodeFailure, expressions.ExpressionError) as exc:
                 credits = exc.credits if isinstance(exc, NodeFailure) else 0
                 execution.update(status="error", errorMessage=str(exc), creditsUsedCount=credits)
+                self._timed(execution, "finishedAt", "updatedAt")
                 result.executions.append(execution)
                 fallback = current.get("fallbackChildUuid")
                 if current.get("fallbackOnFailure") and fallback in by_uuid:
@@ -153,9 +174,15 @@ class Runner:
                 title=outcome.title if outcome.title is not None else _title(outcome.data),
                 creditsUsedCount=outcome.credits,
             )
+            self._timed(execution, "finishedAt", "updatedAt")
             result.executions.append(execution)
             current = by_uuid.get(next_uuid) if next_uuid else None
         return result
+
+    def _timed(self, execution: dict[str, Any], *keys: str) -> None:
+        stamp = self._clock_stamp()
+        if stamp is not None:
+            execution.update(dict.fromkeys(keys, stamp))
 
     def _execution_stub(self, node: Node) -> dict[str, Any]:
         kind = node.get("kind")

@@ -64,12 +64,17 @@ def enrich_company(domain: str) -> dict[str, Any]:
     }
 
 
+def is_lookup(action: str) -> bool:
+    """Lookup-like actions (enrich, find, search ...) answer a company profile; the others a receipt."""
+    lowered = action.lower()
+    return any(word in lowered for word in ("enrich", "company", "lookup", "find", "search"))
+
+
 def simulate_connector(integration: str, action: str, config: dict[str, Any]) -> dict[str, Any]:
     """Deterministic output of one connector action (raises NodeFailure for failing inputs)."""
     if integration in NETWORK_INTEGRATIONS:
         raise NodeFailure(f"The {integration} integration needs network access, which the sandbox does not have")
-    lowered = action.lower()
-    if any(word in lowered for word in ("enrich", "company", "lookup", "find", "search")):
+    if is_lookup(action):
         domain = _domain_of(config)
         if not domain:
             raise NodeFailure("No domain to enrich: the record has no domain, website or email")
