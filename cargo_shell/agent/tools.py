@@ -24,18 +24,16 @@ from cargo_shell.registry.spec import ArgSpec
 from cargo_shell.validation import validate_params
 
 #: Effect markers used in the command index (read commands carry none).
-EFFECT_MARK = {"read": "", "write": " [w]", "destructive": " [!]", "cost": " [$]"}
+EFFECT_MARK = {"read": "", "write": "[w]", "destructive": "[!]", "cost": "[$]"}
 
 #: How to read the command index; said once in the system prompt rather than in each tool.
 INDEX_LEGEND = (
-    "Each tool description ends with an index of its commands by domain: "
-    "`domain [resource: verb(required args), verb; other-resource: verb]`, so `ai [chat: get(chat-uuid)]` "
-    'is the command "ai chat get" with its required argument chat-uuid. '
-    "Markers: [w] writes, [!] destroys, [$] spends credits; cargo-shell asks the user to confirm those itself. "
-    "A marker with `if` applies only to calls with those arguments: `[$ if enrich=true]` spends credits "
-    "when enrich is true, `[! if sql not read-only]` when the SQL is anything but one read-only SELECT. "
-    'Send {"command": "help"} to a tool for its skill guide, and {"command": "<command>", "help": true} '
-    "for one command's full arguments, notes and error reasons."
+    "Each tool description ends with its command index, `domain [resource: verb(required args), ...; ...]`: "
+    '`ai [chat: get(chat-uuid)]` is the command "ai chat get" with its required argument chat-uuid. '
+    "[w] writes, [!] destroys, [$] spends credits (cargo-shell asks the user to confirm those itself); "
+    "`[$ if enrich=true]` applies only with that argument, `[! if sql not read-only]` unless the SQL is one "
+    'read-only SELECT. {"command": "help"} returns the skill guide; {"command": "<command>", "help": true} '
+    "one command's full arguments, notes and error reasons."
 )
 
 
@@ -80,7 +78,7 @@ def command_index(specs: list[CommandSpec]) -> str:
 
 
 def tool_schema(skill: Skill, specs: list[CommandSpec]) -> ToolSchema:
-    description = f"{skill.description}\nCommands — {command_index(specs)}."
+    description = f"{skill.description}\nCommands: {command_index(specs)}."
     return {
         "type": "function",
         "function": {

@@ -55,8 +55,8 @@ def assert_history_valid(messages: list[Message]) -> None:
 
 def test_the_tool_index_marks_arguments_that_raise_the_effect() -> None:
     text = json.dumps(build_tool_schemas())
-    assert "fetch(model-uuid, filter) [$ if enrich=true|sync=true]" in text
-    assert "query(sql) [! if sql not read-only]" in text
+    assert "fetch(model-uuid, filter)[$ if enrich=true|sync=true]" in text
+    assert "query(sql)[! if sql not read-only]" in text
 
 
 def test_a_fetch_that_enriches_asks_the_person_and_says_why(make_agent: MakeAgent) -> None:

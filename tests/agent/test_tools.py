@@ -50,7 +50,7 @@ def _split_top(text: str, sep: str) -> list[str]:
 
 def _commands_in_index(description: str) -> set[str]:
     """Read the command names back out of a tool's index: ``domain [resource: verb(args) [w], verb; ...]``."""
-    index = description.split("Commands — ", 1)[1].removesuffix(".")
+    index = description.split("\nCommands: ", 1)[1].removesuffix(".")
     names: set[str] = set()
     for part in _split_top(index, "; "):
         domain, _, body = part.partition(" [")
@@ -76,10 +76,11 @@ def test_one_tool_per_skill_covering_every_api_command() -> None:
 
 
 def test_prompt_and_schemas_fit_the_character_budget() -> None:
-    """A tokenizer-free proxy of the 4,000-token budget (benchmarks/bench_tokens.py counts real tokens):
-    English and JSON run at well over 3 characters per cl100k token."""
+    """A tokenizer-free guard of the 4,000-token budget; benchmarks/bench_tokens.py counts the real o200k
+    tokens (3,930 for 15,280 characters with all 306 operations: 3.9 characters a token). 15,600
+    characters is the budget at that ratio, so growth past it fails here before it reaches a model."""
     size = len(system_prompt()) + len(json.dumps(build_tool_schemas()))
-    assert size <= 12_000, size
+    assert size <= 15_600, size
 
 
 def test_decodes_a_valid_call(toolbox: Toolbox) -> None:
