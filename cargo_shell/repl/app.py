@@ -15,10 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from cargo_shell.errors import ExitStatus
 from cargo_shell.render.toolbar import ToolbarState
-from cargo_shell.repl.confirm import ShellConfirmer
-from cargo_shell.repl.dispatch import Router
 from cargo_shell.repl.prompt import SessionFactory, ShellPrompt
-from cargo_shell.repl.slash import ExitShell
 
 if TYPE_CHECKING:
     from prompt_toolkit import PromptSession
@@ -35,11 +32,13 @@ if TYPE_CHECKING:
     from cargo_shell.render.job_progress import JobProgress
     from cargo_shell.render.waiting import Waiting
     from cargo_shell.repl.completer import ShellCompleter
+    from cargo_shell.repl.confirm import ShellConfirmer
+    from cargo_shell.repl.dispatch import Router
     from cargo_shell.repl.events import ShellEvents
     from cargo_shell.repl.resources import Refresher, Snapshot
     from cargo_shell.repl.transcript import ConversationStore, Transcript
 
-__all__ = ["ExitShell", "Repl", "SessionFactory"]
+__all__ = ["Repl", "SessionFactory"]
 
 
 class Repl:
@@ -95,8 +94,8 @@ class Repl:
             on_draw=self._after_draw,
             before_ask=self.stop_waiting,
         )
-        self.confirmer = ShellConfirmer(self)
-        self.router = Router(self)
+        self._confirmer: ShellConfirmer | None = None
+        self._router: Router | None = None
         self._events: ShellEvents | None = None
         ctx.use_front_end("repl", confirmer=lambda: self.confirmer, events=self.on_event, sleep=sleep)
         #: Sees every executor and agent event after it is shown (tests).
@@ -177,6 +176,22 @@ class Repl:
         return self._store
 
     @property
+    def confirmer(self) -> ShellConfirmer:
+        if self._confirmer is None:
+            from cargo_shell.repl.confirm import ShellConfirmer
+
+            self._confirmer = ShellConfirmer(self)
+        return self._confirmer
+
+    @property
+    def router(self) -> Router:
+        if self._router is None:
+            from cargo_shell.repl.dispatch import Router
+
+            self._router = Router(self)
+        return self._router
+
+    @property
     def completer(self) -> ShellCompleter:
         return self.prompt.completer
 
@@ -231,16 +246,15 @@ class Repl:
                     continue
                 except EOFError:
                     break
-                try:
-                    self.handle(text)
-                except ExitShell:
+                if not self.handle(text):
                     break
         finally:
             self.save_conversation()
         return int(ExitStatus.OK)
 
-    def handle(self, text: str) -> None:
-        self.router.handle(text)
+    def handle(self, text: str) -> bool:
+        """Route one line; False when the shell is to end (/exit)."""
+        return self.router.handle(text)
 
     def brain_available(self) -> bool:
         from cargo_shell.commands.providers import model_configured

@@ -28,16 +28,17 @@ class Router:
         """The next request builds the agent again (another model, a new conversation)."""
         self._brain = None
 
-    def handle(self, text: str) -> None:
+    def handle(self, text: str) -> bool:
+        """Route one line and show what went wrong; False when the shell is to end (/exit)."""
         shell = self.shell
         parsed = parse_line(text, shell.registry)
         if parsed.kind == "empty":
-            return
+            return True
         shell.transcript.inputs.append(parsed.text)
         try:
             self._route(parsed)
         except ExitShell:
-            raise
+            return False
         except KeyboardInterrupt:
             shell.console.print("[yellow]Cancelled.[/yellow]")
         except (Declined, Interrupted) as exc:
@@ -51,6 +52,7 @@ class Router:
         finally:
             shell.quiet()
             shell.count_jobs()
+        return True
 
     def _route(self, parsed: ParsedInput) -> None:
         if parsed.error:
