@@ -205,3 +205,16 @@ def test_completion_offers_the_kind_plans_name() -> None:
             assert offered == [r.uuid for r in snapshot.resources[arg.refers_to]], f"{spec.name} {arg.flag}"
             checked += 1
     assert checked > 20
+
+
+def test_a_short_flag_is_one_dash_and_one_letter_and_parses_like_the_long_one() -> None:
+    from cargo_shell.registry.spec import _short
+
+    assert _short("bench", {"name": "only", "short": "-k"}) == "-k"
+    for bad in ("k", "--k", "-kk", "-1"):
+        with pytest.raises(ValueError, match="short takes one dash and one letter"):
+            _short("bench", {"name": "only", "short": bad})
+    from cargo_shell.commands.args import command_parser
+
+    parser = command_parser(REG.get("bench"))
+    assert parser.parse_args(["-k", "billing"]).only == parser.parse_args(["--only", "billing"]).only == "billing"

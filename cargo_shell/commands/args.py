@@ -37,19 +37,19 @@ def add_global_options(parser: argparse.ArgumentParser, spec: CommandSpec, skip:
 def command_parser(spec: CommandSpec) -> argparse.ArgumentParser:
     parser = _Parser(prog=f"cargo-shell {spec.name}", add_help=False, allow_abbrev=False)
     parser.add_argument("-h", "--help", action="store_true", dest="g_help")
-    own = set()
+    own: set[str] = set()
     for arg in spec.args:
         if arg.positional:
             # optional for argparse so that --help works and validation names every missing value
             parser.add_argument(arg.attr, metavar=arg.name.upper(), nargs="?")
             continue
-        own.add(arg.flag)
+        own.update(arg.spellings)
         if arg.type == "bool":
-            parser.add_argument(arg.flag, dest=arg.attr, nargs="?", const="true", default=None)
+            parser.add_argument(*arg.spellings, dest=arg.attr, nargs="?", const="true", default=None)
         elif arg.type == "list":
-            parser.add_argument(arg.flag, dest=arg.attr, action="append", default=None)
+            parser.add_argument(*arg.spellings, dest=arg.attr, action="append", default=None)
         else:
-            parser.add_argument(arg.flag, dest=arg.attr, default=None)
+            parser.add_argument(*arg.spellings, dest=arg.attr, default=None)
     add_global_options(parser, spec, skip=own)
     return parser
 

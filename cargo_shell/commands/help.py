@@ -116,7 +116,7 @@ def _arg_line(arg: ArgSpec) -> list[str]:
         flags.append("required")
     if not arg.documented:
         flags.append("API field")
-    label = arg.name.upper() if arg.positional else arg.flag
+    label = arg.name.upper() if arg.positional else ", ".join(reversed(arg.spellings))
     head = f"  {label:<28} {kind}" + (f"  [{', '.join(flags)}]" if flags else "")
     out = [head]
     if arg.help:

@@ -76,6 +76,8 @@ class ArgSpec:
     minimum: float | None = None
     #: What the value is, for guards and the rollout (see :data:`Holds`).
     holds: Holds | None = None
+    #: A one-letter spelling of the flag (``-k``), for cargo-shell's own commands.
+    short: str | None = None
 
     @property
     def attr(self) -> str:
@@ -85,6 +87,11 @@ class ArgSpec:
     @property
     def flag(self) -> str:
         return self.name if self.positional else f"--{self.name}"
+
+    @property
+    def spellings(self) -> tuple[str, ...]:
+        """Every way to write the flag on a command line (``--only``, ``-k``)."""
+        return (self.flag, self.short) if self.short else (self.flag,)
 
     @property
     def choices(self) -> tuple[str, ...]:
@@ -289,6 +296,7 @@ def spec_from_dict(raw: dict[str, Any]) -> CommandSpec:
                 split=bool(items.get("split", True)),
                 minimum=a.get("min"),
                 holds=_holds(raw["command"], a),
+                short=_short(raw["command"], a),
             )
         )
     http = None
@@ -344,6 +352,15 @@ def _offered_in(raw: dict[str, Any]) -> tuple[str, ...]:
     if unknown or not offered:
         raise ValueError(f"{raw['command']}: offered_in takes some of {', '.join(FRONT_ENDS)}, got {list(offered)}")
     return offered
+
+
+def _short(command: str, raw: dict[str, Any]) -> str | None:
+    short = raw.get("short")
+    if short is None:
+        return None
+    if not (isinstance(short, str) and len(short) == 2 and short[0] == "-" and short[1].isalpha()):
+        raise ValueError(f"{command}: --{raw['name']}: short takes one dash and one letter, got {short!r}")
+    return short
 
 
 def _effect_rule(command: str, base: Effect, args: list[ArgSpec], raw: Any) -> EffectRule:

@@ -12,14 +12,14 @@ from tests.bench.helpers import bench
 def test_help_names_the_modes_and_the_model_flags() -> None:
     ran = bench("--help")
     assert ran.status == 0
-    for flag in ("--oracle", "--decoy", "--only", "--base-url", "--model", "--repeat", "--jobs", "--fresh"):
+    for flag in ("--oracle", "--decoy", "-k, --only", "--base-url", "--model", "--repeat", "--jobs", "--fresh"):
         assert flag in ran.out
 
 
 def test_list_shows_every_task_or_the_selection() -> None:
     every = bench("--list")
     assert every.status == 0 and every.out.strip().endswith(f"{len(load_tasks())} tasks")
-    picked = bench("--list", "--only", "billing", "--output", "json").json()["tasks"]
+    picked = bench("--list", "-k", "billing", "--output", "json").json()["tasks"]
     assert picked and {t["skill"] for t in picked} == {"billing"}
 
 
