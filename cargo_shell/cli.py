@@ -137,18 +137,10 @@ def _as_interrupt() -> Any:
 
 
 def internal_error(ctx: Context, exc: Exception) -> dict[str, Any]:
-    """Record an unexpected exception (its traceback on stderr with --debug, else in the state
-    directory's log) and return the error body to show instead of it."""
-    if ctx.debug:
-        import traceback
+    """The crash log's error body for this invocation (``--debug`` prints the traceback instead)."""
+    from cargo_shell.crash_log import internal_error as crash_body
 
-        traceback.print_exc(file=ctx.env.stderr)
-    else:
-        log_crash(ctx.env)
-    from cargo_shell.secrets import mask_text
-
-    text = mask_text(f"{type(exc).__name__}: {exc}")
-    return {"errorMessage": f"Internal error: {text}. Re-run with --debug for details."}
+    return crash_body(ctx.env, exc, debug=ctx.debug)
 
 
 def _interrupted(env: Environment, exc: KeyboardInterrupt) -> int:
@@ -161,26 +153,3 @@ def _interrupted(env: Environment, exc: KeyboardInterrupt) -> int:
     if body.get("hint"):
         env.warn(f"hint: {body['hint']}")
     return status
-
-
-def log_crash(env: Environment) -> None:
-    """The traceback of an unexpected error, in the state folder, secrets masked."""
-    import logging
-
-    from cargo_shell.private_files import private_file
-    from cargo_shell.secrets import MaskingFormatter
-
-    try:
-        path = private_file(env.paths.state_dir / "cargo-shell.log")
-        handler = logging.FileHandler(path, encoding="utf-8")
-        handler.setFormatter(MaskingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        logger = logging.getLogger("cargo_shell.crash")
-        logger.propagate = False
-        logger.addHandler(handler)
-        try:
-            logger.error("unexpected error", exc_info=True)
-        finally:
-            logger.removeHandler(handler)
-            handler.close()
-    except OSError:
-        pass

@@ -208,7 +208,7 @@ def test_completion_offers_the_kind_plans_name() -> None:
 
 
 def test_a_short_flag_is_one_dash_and_one_letter_and_parses_like_the_long_one() -> None:
-    from cargo_shell.registry.spec import _short
+    from cargo_shell.registry.spec_load import _short
 
     assert _short("bench", {"name": "only", "short": "-k"}) == "-k"
     for bad in ("k", "--k", "-kk", "-1"):

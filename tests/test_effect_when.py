@@ -10,7 +10,8 @@ import pytest
 
 from cargo_shell.registry import get_registry
 from cargo_shell.registry.effects import effective_effect
-from cargo_shell.registry.spec import SEVERITY, spec_from_dict
+from cargo_shell.registry.spec import SEVERITY
+from cargo_shell.registry.spec_load import spec_from_dict
 from cargo_shell.registry.sql import classify
 from tests.conftest import reference_dir
 

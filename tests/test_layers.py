@@ -39,6 +39,8 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "private_files",
                 "terminal_echo",
                 "signals",
+                "crash_log",
+                "value_summary",
             }
         ),
     ),
@@ -48,33 +50,11 @@ SANDBOX = "sandbox"
 SANDBOX_USERS = frozenset({"target", "commands", "bench"})
 
 #: Reviewed upward imports: (importing module, imported module) → why it stays for now.
-UPWARD_EXCEPTIONS: Mapping[tuple[str, str], str] = {
-    ("cargo_shell.executor.plan", "cargo_shell.render.summary"): (
-        "Plan.render() (the text a confirmer shows) uses render/summary's pure one-line value summaries; "
-        "they move below the executor (or Plan.render up into render/) once the concurrent merge of "
-        "repl/render into render/ has landed"
-    ),
-    ("cargo_shell.commands.own.jobs", "cargo_shell.render.summary"): (
-        "`jobs list` summarises each job's command line with render/summary's summarise_line; same move "
-        "as above, pending the render/ merge"
-    ),
-}
+UPWARD_EXCEPTIONS: Mapping[tuple[str, str], str] = {}
 #: Reviewed package pairs that import each other, outside the sandbox → why.
-CYCLE_EXCEPTIONS: Mapping[frozenset[str], str] = {
-    frozenset({"executor", "render"}): "the two upward imports of render/summary above",
-    frozenset({"cli", "repl", "shell_entry"}): (
-        "repl/jsonevents reports a crash with cli.internal_error (the command line's one crash report) while "
-        "cli opens the shell through shell_entry; pending the repl/ decomposition, which owns that module"
-    ),
-}
+CYCLE_EXCEPTIONS: Mapping[frozenset[str], str] = {}
 #: Reviewed modules over 400 lines → why.
-LONG_MODULES: Mapping[str, str] = {
-    "repl/app.py": "pending: being decomposed on the repl branch (read → dispatch → render)",
-    "registry/spec.py": (
-        "411 lines since the one-letter spellings (`short`) landed on the integration branch; the next split "
-        "moves reading raw JSON into specs (spec_from_dict and its field readers) into a module of its own"
-    ),
-}
+LONG_MODULES: Mapping[str, str] = {}
 MAX_LINES = 400
 
 
@@ -213,7 +193,7 @@ def test_the_checks_catch_what_they_forbid() -> None:
         ("cargo_shell.sandbox.app", "cargo_shell.registry.spec"),
     }
     assert package_cycles(edges) == {frozenset({"executor", "agent", "render"})}
-    lazy = "def f():\n    from cargo_shell.render.summary import describe\n"
+    lazy = "def f():\n    from cargo_shell.value_summary import describe\n"
     typed = "if TYPE_CHECKING:\n    from cargo_shell.executor import Executor, plan\n"
-    assert imports_of(lazy, "cargo_shell.executor.plan") == {"cargo_shell.render.summary"}
+    assert imports_of(lazy, "cargo_shell.executor.plan") == {"cargo_shell.value_summary"}
     assert imports_of(typed, "cargo_shell.agent.loop") == {"cargo_shell.executor", "cargo_shell.executor.plan"}

@@ -80,7 +80,7 @@ def bench_command(
         ctx.env.stdout.write(json.dumps(summary, ensure_ascii=False, indent=1) + "\n")
     else:
         from cargo_shell.bench.report_table import summary_table
-        from cargo_shell.repl.render.console import make_console
+        from cargo_shell.render.console import make_console
 
         # piped into a file, the table keeps every column
         make_console(ctx.env, width=None if ctx.env.stdout_isatty else 140).print(summary_table(summary))

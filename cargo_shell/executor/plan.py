@@ -285,7 +285,7 @@ class Plan:
 
     def render(self) -> str:
         """Plain text for a terminal (no markup), one fact per line."""
-        from cargo_shell.render.summary import describe, summarise_line
+        from cargo_shell.value_summary import describe, summarise_line
 
         lines = [f"{self.effect.upper()} action: {self.command} — {self.spec.summary}"]
         lines += [f"  {self.effect} because {reason}" for reason in self.effect_reasons]

@@ -42,7 +42,7 @@ def mcp_command(ctx: Context, *, read_only: bool | None, http: bool | None, port
 
 
 def build(ctx: Context, *, read_only: bool) -> McpFrontEnd:
-    from cargo_shell.cli import internal_error
+    from cargo_shell.crash_log import internal_error
     from cargo_shell.mcp.bridge import ToolBridge
     from cargo_shell.mcp.cancel import CancellableSleep
     from cargo_shell.mcp.server import McpFrontEnd
@@ -51,7 +51,7 @@ def build(ctx: Context, *, read_only: bool) -> McpFrontEnd:
     ctx.use_front_end("mcp", events=_ignore, sleep=sleep)
     executor = ctx.executor()
     executor.policy.read_only = read_only
-    return McpFrontEnd(ToolBridge(executor), sleep, on_crash=lambda exc: internal_error(ctx, exc))
+    return McpFrontEnd(ToolBridge(executor), sleep, on_crash=lambda exc: internal_error(ctx.env, exc, debug=ctx.debug))
 
 
 def _ignore(_event: Any) -> None:

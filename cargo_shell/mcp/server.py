@@ -46,7 +46,7 @@ INSTRUCTIONS = (
     "(resources cargo-shell://skills/<skill>) before a multi-step task. Secrets are masked as «masked»."
 )
 
-#: (the exception) -> the error body to answer instead; records the crash (cli.internal_error).
+#: (the exception) -> the error body to answer instead; records the crash (crash_log.internal_error).
 OnCrash = Callable[[Exception], dict[str, Any]]
 
 

@@ -8,7 +8,8 @@ from functools import cache, cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cargo_shell.registry.spec import ArgSpec, CommandSpec, GroupSpec, group_from_dict, spec_from_dict
+from cargo_shell.registry.spec import ArgSpec, CommandSpec, GroupSpec
+from cargo_shell.registry.spec_load import group_from_dict, spec_from_dict
 
 if TYPE_CHECKING:
     from cargo_shell.registry.jobs import JobKind

@@ -15,6 +15,7 @@ from cargo_shell.agent.runner import ExecutorRunner
 
 if TYPE_CHECKING:
     from cargo_shell.agent.conversation import Conversation
+    from cargo_shell.agent.events import AgentEvent
     from cargo_shell.executor import Confirmer, Executor, Outcome, Plan
     from cargo_shell.registry import CommandSpec
     from cargo_shell.repl.app import Repl
@@ -65,16 +66,18 @@ def make_agent(
 
 
 class Brain:
+    """The shell's side of the conversation: the agent on the shell's executor, confirmer and screen."""
+
     def __init__(self, repl: Repl, model: Any = None) -> None:
         from cargo_shell.commands.providers import agent_limits, make_model
-        from cargo_shell.repl.render.events import EventRenderer
+        from cargo_shell.render.events import EventRenderer
 
         self.repl = repl
         self.renderer = EventRenderer(repl.console, waiting=repl.waiting)
         self.agent = make_agent(
             model if model is not None else make_model(repl.ctx, repl.model_override),
             repl.executor(),
-            repl,
+            repl.confirmer,
             emit=self._emit,
             conversation=repl.conversation,
             transcript=lambda: repl.transcript,
@@ -82,7 +85,7 @@ class Brain:
             limits=agent_limits(repl.ctx),
         )
 
-    def _emit(self, event: Any) -> None:
+    def _emit(self, event: AgentEvent) -> None:
         self.renderer(event)
         if self.repl.event_hook is not None:
             self.repl.event_hook(event)

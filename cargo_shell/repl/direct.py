@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 def run_direct(repl: Repl, argv: list[str]) -> None:
     from cargo_shell.commands.execute import execute
     from cargo_shell.commands.resolve import HelpText, resolve
-    from cargo_shell.repl.render.results import show_result
+    from cargo_shell.render.results import show_result
 
     if not argv:
         raise UsageError("Type a command after !, e.g. !storage model list")
@@ -35,9 +35,10 @@ def run_direct(repl: Repl, argv: list[str]) -> None:
         else:
             show_result(repl.console, result.data, key=result.key, output=output)
         return
-    from cargo_shell.render.summary import file_sources
+    from cargo_shell.value_summary import file_sources
 
-    repl.sources, repl.typed = file_sources(resolved.argv), shlex.join(argv)
+    confirmer = repl.confirmer
+    confirmer.sources, confirmer.typed = file_sources(resolved.argv), shlex.join(argv)
     try:
         result = execute(
             repl.ctx,
@@ -48,7 +49,7 @@ def run_direct(repl: Repl, argv: list[str]) -> None:
         )
     finally:
         repl.progress.stop()
-        sources, repl.sources, repl.typed = repl.sources, {}, None
+        sources, confirmer.sources, confirmer.typed = confirmer.sources, {}, None
     if result.outcome is not None:
         repl.transcript.record(result.outcome, sources)  # its notices were already shown as executor events
     show_result(repl.console, result.data, key=result.key, output=output)

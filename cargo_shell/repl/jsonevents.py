@@ -80,9 +80,9 @@ class JsonEvents:
         elif isinstance(exc, KeyboardInterrupt):  # Ctrl-C, SIGTERM/SIGHUP, or either after a job was accepted
             body, status = interrupt_report(exc)
         elif isinstance(exc, Exception):
-            from cargo_shell.cli import internal_error
+            from cargo_shell.crash_log import internal_error
 
-            body, status = internal_error(self.ctx, exc), ExitStatus.ERROR
+            body, status = internal_error(self.ctx.env, exc, debug=self.ctx.debug), ExitStatus.ERROR
         else:  # SystemExit and the like are not ours to report
             raise exc
         if body.get("hint"):

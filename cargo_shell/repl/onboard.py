@@ -145,8 +145,8 @@ class Onboarding:
 
     # -- step 3 -----------------------------------------------------------------------------
     def tour(self) -> None:
-        from cargo_shell.repl.render.plan import PROMPT, parse_answer, plan_panel
-        from cargo_shell.repl.render.results import show_result
+        from cargo_shell.render.plan import PROMPT, parse_answer, plan_panel
+        from cargo_shell.render.results import show_result
 
         c = self.console
         c.print("\n[bold]3. A short tour[/bold] (read-only: nothing is changed)")
@@ -188,7 +188,7 @@ class Onboarding:
 def onboard_command(ctx: Context) -> int:
     """`cargo-shell onboard`: the guided setup (needs a terminal)."""
     from cargo_shell.errors import UsageError
-    from cargo_shell.repl.render.console import make_console
+    from cargo_shell.render.console import make_console
 
     if not ctx.env.interactive:
         raise UsageError("onboard needs a terminal", hint="Use `cargo-shell login --token ...` in scripts.")

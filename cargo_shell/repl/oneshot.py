@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from cargo_shell.errors import ApprovalRequired, ConfigError, ExitStatus, UsageError
 
 if TYPE_CHECKING:
-    from cargo_shell.agent.events import AgentEvent
+    from cargo_shell.agent.events import AgentEvent, SecretRevealed
     from cargo_shell.commands.context import Context
     from cargo_shell.executor import Approval, Plan
     from cargo_shell.repl.jsonevents import JsonEvents
@@ -43,8 +43,8 @@ class OneShot:
 
     def __init__(self, ctx: Context, *, events: JsonEvents | None, resume: bool = False) -> None:
         from cargo_shell.commands.providers import model_configured
-        from cargo_shell.repl.render.console import make_console
-        from cargo_shell.repl.render.progress import JobProgress
+        from cargo_shell.render.console import make_console
+        from cargo_shell.render.job_progress import JobProgress
 
         if not model_configured(ctx):
             raise ConfigError(
@@ -122,9 +122,9 @@ class OneShot:
             case _:
                 pass
 
-    def _show_secret(self, event: Any) -> None:
+    def _show_secret(self, event: SecretRevealed) -> None:
         """A secret the API returned (a token just created): once, on stderr, never in the events."""
-        from cargo_shell.repl.render.events import secret_notice
+        from cargo_shell.render.events import secret_notice
 
         self.ctx.env.stderr.write(secret_notice(event) + "\n")
         self.ctx.env.stderr.flush()
@@ -134,8 +134,8 @@ class OneShot:
         from cargo_shell.commands.confirm import tty_confirmer
         from cargo_shell.commands.providers import agent_limits, make_model
         from cargo_shell.executor.events import ignore
+        from cargo_shell.render.events import EventRenderer
         from cargo_shell.repl.brain import make_agent
-        from cargo_shell.repl.render.events import EventRenderer
         from cargo_shell.repl.scripted import event_printer
         from cargo_shell.repl.transcript import ConversationStore, Transcript
 

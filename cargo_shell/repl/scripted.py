@@ -16,41 +16,18 @@ if TYPE_CHECKING:
 
     from cargo_shell.commands.context import Context
     from cargo_shell.executor import EventSink, Executor
+    from cargo_shell.render.job_progress import JobProgress
     from cargo_shell.repl.jsonevents import JsonEvents
-    from cargo_shell.repl.render.progress import JobProgress
     from cargo_shell.repl.transcript import Transcript
 
 
 def event_printer(console: Console, progress: JobProgress, events: JsonEvents | None = None) -> EventSink:
     """An executor event sink for one-shot use: progress bars/lines, or JSON events."""
-    from cargo_shell.repl.render.progress import describe
+    if events is not None:
+        return lambda event: events.executor_event(None, event)
+    from cargo_shell.render.job_progress import JobEvents
 
-    def sink(event: Any) -> None:
-        name = type(event).__name__
-        if events is not None:
-            events.executor_event(None, event)
-            return
-        if name in ("JobProgress", "JobFinished"):
-            finished = name == "JobFinished"
-            done = event.done
-            progress.update(
-                event.kind,
-                event.job_id,
-                event.status,
-                done=done,
-                failed=event.failed,
-                total=event.total,
-                finished=finished,
-            )
-            return
-        text = describe(event)
-        if text:
-            progress.stop()
-            console.print(text, style="dim", highlight=False)
-        if name == "JobStarted":
-            progress.started(event.kind, event.job_id, event.total)
-
-    return sink
+    return JobEvents(console, progress)
 
 
 def replay_script(
@@ -68,9 +45,9 @@ def replay_script(
     UUIDs that earlier lines created (``#> created`` marks) are replaced by the new ones.
     """
     from cargo_shell.commands.resolve import Invocation, resolve
+    from cargo_shell.render.plan import plan_panel
+    from cargo_shell.render.results import show_result
     from cargo_shell.repl.actions import created_uuid
-    from cargo_shell.repl.render.plan import plan_panel
-    from cargo_shell.repl.render.results import show_result
     from cargo_shell.repl.transcript import read_script
     from cargo_shell.secrets import MASK
 
@@ -82,7 +59,7 @@ def replay_script(
         raise UsageError(f"{path}: {exc}") from None
     from rich.markup import escape
 
-    from cargo_shell.render.summary import file_sources, summarise_argv, summarise_line
+    from cargo_shell.value_summary import file_sources, summarise_argv, summarise_line
 
     mapping: dict[str, str] = {}
     status = ExitStatus.OK
@@ -176,7 +153,7 @@ def _job_failed(data: Any) -> bool:
 
 def _report(console: Console, events: JsonEvents | None, exc: CargoShellError, step: int, command: str) -> None:
     """A refused step is a ``decision``; a failed one stops the replay: its ``error`` is the final event."""
-    from cargo_shell.repl.render.errors import show_error
+    from cargo_shell.render.errors import show_error
 
     if events is None:
         show_error(console, exc)
@@ -188,14 +165,14 @@ def _report(console: Console, events: JsonEvents | None, exc: CargoShellError, s
 
 
 def _console(ctx: Context) -> Console:
-    from cargo_shell.repl.render.console import make_console
+    from cargo_shell.render.console import make_console
 
     return make_console(ctx.env)
 
 
 def replay_command(ctx: Context, *, file: str, dry_run: bool | None) -> int:
     """`cargo-shell replay FILE [--dry-run]`: the saved commands again, through the executor and its policy."""
-    from cargo_shell.repl.render.progress import JobProgress
+    from cargo_shell.render.job_progress import JobProgress
 
     console = _console(ctx)
     progress = JobProgress(console)

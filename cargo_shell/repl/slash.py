@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,26 +13,45 @@ if TYPE_CHECKING:
     from cargo_shell.repl.app import Repl
     from cargo_shell.repl.parse import ParsedInput
 
-SLASH_HELP: dict[str, str] = {
-    "help": "what you can type here",
-    "skills": "the seven skills the assistant can use, and their commands",
-    "jobs": "runs and batches started from here (and still running)",
-    "history": "what you typed in this session",
-    "log": "the audit log of actions (cargo-shell log)",
-    "policy": "which actions run without asking",
-    "model": "show or set the language model: /model NAME",
-    "profile": "show or switch the profile: /profile NAME",
-    "login": "log in to Cargo, or go back to the sandbox (guided)",
-    "clear": "clear the screen and start a new conversation",
-    "save": "save the commands that ran as a replayable script: /save FILE",
-    "replay": "run a saved script: /replay FILE [--dry-run]",
-    "cost": "tokens used and estimated cost of this conversation",
-    "exit": "leave the shell (Ctrl-D works too)",
-}
-
 Handler = Callable[["Repl", list[str]], None]
 
 
+class ExitShell(Exception):
+    """Raised by /exit: the shell's loop ends."""
+
+
+@dataclass(frozen=True)
+class SlashCommand:
+    name: str
+    summary: str
+    handler: Handler
+    aliases: tuple[str, ...] = ()
+
+
+#: Every slash command, in the order /help lists them; help, completion and routing read this.
+COMMANDS: list[SlashCommand] = []
+
+
+def slash(name: str, summary: str, *, aliases: tuple[str, ...] = ()) -> Callable[[Handler], Handler]:
+    """Declare a slash command: its name, the line /help and completion show, its handler."""
+
+    def declare(handler: Handler) -> Handler:
+        COMMANDS.append(SlashCommand(name, summary, handler, aliases))
+        return handler
+
+    return declare
+
+
+def summaries() -> dict[str, str]:
+    """Name → summary, for /help and completion (aliases are not offered)."""
+    return {command.name: command.summary for command in COMMANDS}
+
+
+def find(name: str) -> SlashCommand | None:
+    return next((c for c in COMMANDS if name == c.name or name in c.aliases), None)
+
+
+@slash("help", "what you can type here")
 def _help(repl: Repl, args: list[str]) -> None:
     from rich.table import Table
 
@@ -43,7 +63,7 @@ def _help(repl: Repl, args: list[str]) -> None:
         "  • a slash command → controls the shell:"
     )
     table = Table.grid(padding=(0, 2))
-    for name, text in SLASH_HELP.items():
+    for name, text in summaries().items():
         table.add_row(f"  /{name}", text)
     repl.console.print(table)
     repl.console.print(
@@ -52,6 +72,7 @@ def _help(repl: Repl, args: list[str]) -> None:
     )
 
 
+@slash("skills", "the seven skills the assistant can use, and their commands")
 def _skills(repl: Repl, args: list[str]) -> None:
     from rich.table import Table
 
@@ -64,6 +85,7 @@ def _skills(repl: Repl, args: list[str]) -> None:
     repl.console.print(table)
 
 
+@slash("jobs", "runs and batches started from here (and still running)")
 def _jobs(repl: Repl, args: list[str]) -> None:
     """``/jobs ...`` is ``jobs ...``."""
     from cargo_shell.repl.direct import run_direct
@@ -71,15 +93,16 @@ def _jobs(repl: Repl, args: list[str]) -> None:
     run_direct(repl, ["jobs", *args])
 
 
+@slash("history", "what you typed in this session")
 def _history(repl: Repl, args: list[str]) -> None:
     from rich.markup import escape
 
-    from cargo_shell.render.summary import summarise_line
+    from cargo_shell.value_summary import summarise_line
 
     for number, text in enumerate(repl.transcript.inputs[:-1], 1):
         repl.console.print(f"[dim]{number:>3}[/dim]  {escape(summarise_line(text))}", highlight=False)
     if repl.transcript.commands:
-        from cargo_shell.render.summary import summarise_argv
+        from cargo_shell.value_summary import summarise_argv
 
         repl.console.print("[bold]Commands that ran:[/bold]")
         for index, argv in enumerate(repl.transcript.commands):
@@ -87,6 +110,7 @@ def _history(repl: Repl, args: list[str]) -> None:
             repl.console.print("  cargo-shell " + line, highlight=False, markup=False)
 
 
+@slash("log", "the audit log of actions (cargo-shell log)")
 def _log(repl: Repl, args: list[str]) -> None:
     """``/log ...`` is ``log ...``."""
     from cargo_shell.repl.direct import run_direct
@@ -94,6 +118,7 @@ def _log(repl: Repl, args: list[str]) -> None:
     run_direct(repl, ["log", *args])
 
 
+@slash("policy", "which actions run without asking")
 def _policy(repl: Repl, args: list[str]) -> None:
     repl.console.print(
         "read actions run without asking; write, destructive and cost actions ask first "
@@ -108,6 +133,7 @@ def _policy(repl: Repl, args: list[str]) -> None:
         repl.console.print("[dim]No saved rules (`cargo-shell policy allow|deny ...` adds some).[/dim]")
 
 
+@slash("model", "show or set the language model: /model NAME")
 def _model(repl: Repl, args: list[str]) -> None:
     """``/model`` shows the model and its source; ``/model NAME`` sets it for the session (``--save``: profile)."""
     from cargo_shell.commands.providers import model_choice, model_configured, set_model
@@ -118,7 +144,7 @@ def _model(repl: Repl, args: list[str]) -> None:
         raise UsageError("/model takes one model name and --save", hint="e.g. /model gpt-4o  or  /model gpt-4o --save")
     ctx = repl.ctx
     if names:
-        if repl._model is not None:
+        if repl.fixed_model is not None:
             raise UsageError("This shell was started with a fixed model; /model cannot change it.")
         name = names[0]
         if "--save" in args:
@@ -127,11 +153,11 @@ def _model(repl: Repl, args: list[str]) -> None:
             repl.model_override = name if ctx.env.environ.get("CARGO_SHELL_MODEL") else None
         else:
             repl.model_override = name
-        repl._brain = None  # the next request builds the agent on the new model, same conversation
+        repl.router.forget_agent()  # the next request builds the agent on the new model, same conversation
     name, source = model_choice(ctx, repl.model_override)
-    if repl._model is not None:
-        name, source = str(getattr(repl._model, "name", "custom")), "given to this shell"
-    configured = repl._model is not None or model_configured(ctx)
+    if repl.fixed_model is not None:
+        name, source = str(getattr(repl.fixed_model, "name", "custom")), "given to this shell"
+    configured = repl.fixed_model is not None or model_configured(ctx)
     repl.state.model = name if configured else (f"{name} (no API key)" if repl.model_override else None)
     repl.console.print(f"model: {name} ({source})", highlight=False, markup=False)
     if names and "--save" not in args:
@@ -154,6 +180,7 @@ def _model(repl: Repl, args: list[str]) -> None:
         )
 
 
+@slash("profile", "show or switch the profile: /profile NAME")
 def _profile(repl: Repl, args: list[str]) -> None:
     if args:
         profiles = repl.ctx.store.load()["profiles"]
@@ -165,15 +192,17 @@ def _profile(repl: Repl, args: list[str]) -> None:
     repl.console.print(f"profile {resolved.profile}: {resolved.target} ({resolved.base_url})", highlight=False)
 
 
+@slash("login", "log in to Cargo, or go back to the sandbox (guided)")
 def _login(repl: Repl, args: list[str]) -> None:
     from cargo_shell.repl.onboard import Onboarding
     from cargo_shell.terminal_echo import echo_off
 
     with echo_off():  # the token prompt is hidden; keys typed before it appears must not echo either
-        Onboarding(repl.ctx, ask=repl.ask, console=repl.console).choose_target()
+        Onboarding(repl.ctx, ask=repl.prompt.ask, console=repl.console).choose_target()
     repl.reset_target()
 
 
+@slash("clear", "clear the screen and start a new conversation")
 def _clear(repl: Repl, args: list[str]) -> None:
     from cargo_shell.agent.conversation import Conversation
     from cargo_shell.repl.transcript import Transcript
@@ -182,10 +211,11 @@ def _clear(repl: Repl, args: list[str]) -> None:
     repl.console.clear()
     repl.conversation = Conversation()
     repl.transcript = Transcript(conversation_id=repl.conversation.id)
-    repl._brain = None
+    repl.router.forget_agent()
     repl.console.print("[dim]New conversation.[/dim]")
 
 
+@slash("save", "save the commands that ran as a replayable script: /save FILE")
 def _save(repl: Repl, args: list[str]) -> None:
     if not args:
         raise UsageError("/save needs a file name", hint="e.g. /save session.cargo")
@@ -194,6 +224,7 @@ def _save(repl: Repl, args: list[str]) -> None:
     repl.console.print(f"Saved {count} command(s) to {path}. Replay with: cargo-shell replay {path}")
 
 
+@slash("replay", "run a saved script: /replay FILE [--dry-run]")
 def _replay(repl: Repl, args: list[str]) -> None:
     from cargo_shell.repl.scripted import replay_script
 
@@ -210,43 +241,24 @@ def _replay(repl: Repl, args: list[str]) -> None:
     )
 
 
+@slash("cost", "tokens used and estimated cost of this conversation")
 def _cost(repl: Repl, args: list[str]) -> None:
     from cargo_shell.repl.llm import usage_report
 
     repl.console.print(usage_report(repl.conversation), highlight=False)
 
 
+@slash("exit", "leave the shell (Ctrl-D works too)", aliases=("quit",))
 def _exit(repl: Repl, args: list[str]) -> None:
-    from cargo_shell.repl.app import ExitShell
-
     raise ExitShell
-
-
-HANDLERS: dict[str, Handler] = {
-    "help": _help,
-    "skills": _skills,
-    "jobs": _jobs,
-    "history": _history,
-    "log": _log,
-    "policy": _policy,
-    "model": _model,
-    "profile": _profile,
-    "login": _login,
-    "clear": _clear,
-    "save": _save,
-    "replay": _replay,
-    "cost": _cost,
-    "exit": _exit,
-    "quit": _exit,
-}
 
 
 def run_slash(repl: Repl, parsed: ParsedInput) -> None:
     name = parsed.command
-    handler = HANDLERS.get(name)
-    if handler is None:
+    command = find(name)
+    if command is None:
         import difflib
 
-        close = difflib.get_close_matches(name, list(SLASH_HELP), n=1)
+        close = difflib.get_close_matches(name, list(summaries()), n=1)
         raise UsageError(f"Unknown command /{name}", hint=f"Did you mean /{close[0]}?" if close else "Type /help.")
-    handler(repl, parsed.argv[1:])
+    command.handler(repl, parsed.argv[1:])

@@ -13,7 +13,7 @@ from cargo_shell.errors import UsageError
 from cargo_shell.executor import Notice, RequestSent
 from cargo_shell.executor.plan import Plan, arg_values, command_line, given_values
 from cargo_shell.registry import get_registry
-from cargo_shell.registry.spec import spec_from_dict
+from cargo_shell.registry.spec_load import spec_from_dict
 
 from .conftest import MakeExecutor
 

@@ -11,7 +11,7 @@ import pytest
 
 from cargo_shell.executor import Executor, Policy, StageFinished, StageStarted, staging
 from cargo_shell.registry import get_registry
-from cargo_shell.repl.render.events import result_summary
+from cargo_shell.render.events import result_summary
 from cargo_shell.repl.transcript import Transcript
 from cargo_shell.sandbox.engine.runner import stable_number
 from cargo_shell.sandbox.engine.storage_bridge import upsert_record

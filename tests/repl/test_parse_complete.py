@@ -11,8 +11,8 @@ from cargo_shell.registry.resources import Resource
 from cargo_shell.repl.completer import ShellCompleter
 from cargo_shell.repl.parse import parse_line
 from cargo_shell.repl.resources import Snapshot, collect
-from cargo_shell.repl.slash import SLASH_HELP
-from tests.repl.conftest import World
+from cargo_shell.repl.slash import COMMANDS, find, summaries
+from tests.repl.conftest import RunRepl, World
 
 
 @pytest.mark.parametrize(
@@ -50,7 +50,7 @@ def _complete(completer: ShellCompleter, text: str) -> list[str]:
 def test_completion_of_words_flags_and_values() -> None:
     companies = Resource("model", "3843249c-0000-4000-8000-000000000001", "Companies", "model")
     snap = Snapshot(resources={"model": [companies]})
-    completer = ShellCompleter(get_registry(), SLASH_HELP, snap)
+    completer = ShellCompleter(get_registry(), summaries(), snap)
     assert _complete(completer, "/sa") == ["/save"]
     assert "storage" in _complete(completer, "sto")
     assert _complete(completer, "storage mo") == ["model"]
@@ -64,6 +64,18 @@ def test_completion_of_words_flags_and_values() -> None:
     kinds = _complete(completer, "workspace folder create --kind ")
     assert "play" in kinds and "tool" in kinds
     assert _complete(completer, "enrich my hot leads") == []
+
+
+def test_a_slash_command_is_declared_once_and_help_completion_and_routing_read_it(run_repl: RunRepl) -> None:
+    names = [command.name for command in COMMANDS]
+    assert len(names) == len(set(names)) and "help" in names and "exit" in names
+    completer = ShellCompleter(get_registry(), summaries())
+    assert _complete(completer, "/") == ["/" + name for name in names]
+    help_text = run_repl("/help\r").text
+    for command in COMMANDS:
+        assert f"/{command.name}" in help_text and command.summary in help_text
+        assert all(find(name) is command for name in (command.name, *command.aliases))
+    assert find("quit") is find("exit") and "quit" not in summaries()  # an alias is routed, not offered
 
 
 def test_resource_snapshot_from_the_sandbox(world: World) -> None:
@@ -80,7 +92,7 @@ def test_workflow_uuid_completes_to_the_workflow_uuid_of_the_tool(world: World) 
     """Picking the tool "Enrich company" for --workflow-uuid inserts its workflowUuid, not its uuid."""
     tools = world.ctx.executor().read("orchestration tool list", {})["tools"]
     enrich = next(t for t in tools if t["name"] == "Enrich company")
-    completer = ShellCompleter(get_registry(), SLASH_HELP, collect(world.ctx.executor()))
+    completer = ShellCompleter(get_registry(), summaries(), collect(world.ctx.executor()))
     event = CompleteEvent(completion_requested=True)
     offered = list(completer.get_completions(Document("orchestration batch create --workflow-uuid enrich"), event))
     assert [c.text for c in offered] == [enrich["workflowUuid"]]
@@ -92,7 +104,7 @@ def test_workflow_uuid_completes_to_the_workflow_uuid_of_the_tool(world: World) 
 
 def test_toolbar_credits_go_down_when_a_batch_spends(world: World) -> None:
     """Credits left = the subscription's available minus used (extra top-up credits shown apart)."""
-    from cargo_shell.repl.toolbar import ToolbarState, toolbar_text
+    from cargo_shell.render.toolbar import ToolbarState, toolbar_text
 
     executor = world.ctx.make_executor(sleep=world.clock.sleep)  # the sandbox runs on the fake clock: polls move it
     sub = executor.read("billing subscription get", {})["subscription"]

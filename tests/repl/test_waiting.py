@@ -6,8 +6,8 @@ import io
 
 from rich.console import Console
 
-from cargo_shell.repl.render.waiting import Waiting, WaitingView
-from cargo_shell.repl.toolbar import ToolbarState
+from cargo_shell.render.toolbar import ToolbarState
+from cargo_shell.render.waiting import Waiting, WaitingView
 from tests.support import FakeClock
 
 
@@ -34,7 +34,7 @@ def test_nothing_is_drawn_when_the_output_is_not_a_terminal() -> None:
 
 
 def test_the_toolbar_keeps_what_matters_at_80_columns() -> None:
-    from cargo_shell.repl.toolbar import toolbar_text
+    from cargo_shell.render.toolbar import toolbar_text
 
     state = ToolbarState(
         profile="prod", workspace="Acme Demo", target="cloud", model="gpt-4o-mini", credits=9016.0, extra_credits=500

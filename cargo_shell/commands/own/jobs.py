@@ -51,7 +51,7 @@ def _record(ctx: Context, job_id: str) -> JobRecord:
 
 def _listed(job: dict[str, Any]) -> dict[str, Any]:
     """A job as listed: a long ``--data`` in its command line summarised (size, first items), not 40 KB."""
-    from cargo_shell.render.summary import summarise_line
+    from cargo_shell.value_summary import summarise_line
 
     if isinstance(job.get("commandLine"), str):
         job["commandLine"] = summarise_line(job["commandLine"])

@@ -1,18 +1,21 @@
 """Agent events on screen: streamed Markdown replies, each tool call as it happens, results.
 
-Executor progress (job bars, notices) is drawn by the shell's executor sink, so
-``ExecutorEvent`` is ignored here.
+One method per kind of event. Executor progress (job bars, notices) is drawn by the front end's
+executor sink, so ``ExecutorEvent`` is ignored here.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from cargo_shell.agent import events as ev
+
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.live import Live
 
-    from cargo_shell.repl.render.waiting import Waiting
+    from cargo_shell.agent.events import AgentEvent
+    from cargo_shell.render.waiting import Waiting
 
 _STATUS_MARK = {
     "ok": ("✓", "green"),
@@ -26,7 +29,7 @@ _STATUS_MARK = {
 }
 
 
-def secret_notice(event: Any) -> str:
+def secret_notice(event: ev.SecretRevealed) -> str:
     """The one-time display of secrets the API returned to an action the assistant ran."""
     lines = [f"{event.command} returned a secret. It is shown here once and nowhere else:"]
     lines += [f"  {path}: {value}" for path, value in event.secrets]
@@ -79,17 +82,37 @@ class EventRenderer:
         self._live: Live | None = None
         self._plain_open = False
 
-    def __call__(self, event: Any) -> None:
-        handler = getattr(self, "_on_" + type(event).__name__, None)
-        if handler is not None:
-            if self.waiting is not None:
-                self.waiting.stop()
-            handler(event)
-            if self.waiting is not None and type(event).__name__ == "ToolResult":
-                self.waiting.start()
+    def __call__(self, event: AgentEvent) -> None:
+        match event:
+            case ev.TextDelta():
+                self._stop_waiting()
+                self.text_delta(event)
+            case ev.ToolCallPlanned():
+                self._stop_waiting()
+                self.tool_call_planned(event)
+            case ev.ConfirmationAsked():
+                self._stop_waiting()
+                self.flush()
+            case ev.SecretRevealed():
+                self._stop_waiting()
+                self.secret_revealed(event)
+            case ev.ToolResult():
+                self._stop_waiting()
+                self.tool_result(event)
+                if self.waiting is not None:
+                    self.waiting.start()  # the model is called again with the result
+            case ev.Final():
+                self._stop_waiting()
+                self.final(event)
+            case _:  # executor progress is drawn by the front end's executor sink; usage is for /cost
+                pass
+
+    def _stop_waiting(self) -> None:
+        if self.waiting is not None:
+            self.waiting.stop()
 
     # -- streaming text ----------------------------------------------------------------------
-    def _on_TextDelta(self, event: Any) -> None:
+    def text_delta(self, event: ev.TextDelta) -> None:
         self._text += event.text
         if not self.console.is_terminal:
             self.console.file.write(event.text)
@@ -115,12 +138,12 @@ class EventRenderer:
         self._text = ""
 
     # -- tool calls ----------------------------------------------------------------------------
-    def _on_ToolCallPlanned(self, event: Any) -> None:
+    def tool_call_planned(self, event: ev.ToolCallPlanned) -> None:
         self.flush()
         style = {"read": "cyan", "write": "yellow", "destructive": "red", "cost": "magenta"}.get(event.effect, "")
         from rich.markup import escape
 
-        from cargo_shell.render.summary import summarise_line
+        from cargo_shell.value_summary import summarise_line
 
         args = event.command_line.removeprefix("cargo-shell ").removeprefix(event.command).strip()
         args = summarise_line(args, limit=160)
@@ -128,10 +151,7 @@ class EventRenderer:
             f"[{style}]⚙[/{style}] [bold]{event.command}[/bold] [dim]{escape(args)}[/dim]", highlight=False
         )
 
-    def _on_ConfirmationAsked(self, event: Any) -> None:
-        self.flush()
-
-    def _on_SecretRevealed(self, event: Any) -> None:
+    def secret_revealed(self, event: ev.SecretRevealed) -> None:
         from rich.panel import Panel
         from rich.text import Text
 
@@ -139,7 +159,7 @@ class EventRenderer:
         title = "shown once — copy it now"
         self.console.print(Panel(Text(secret_notice(event)), title=title, title_align="left", border_style="yellow"))
 
-    def _on_ToolResult(self, event: Any) -> None:
+    def tool_result(self, event: ev.ToolResult) -> None:
         self.flush()
         mark, style = _STATUS_MARK.get(event.status, ("•", ""))
         if event.status in ("ok", "job_failed"):
@@ -158,7 +178,7 @@ class EventRenderer:
         if hint:
             self.console.print(f"    [dim]{escape(str(hint))}[/dim]", highlight=False)
 
-    def _on_Final(self, event: Any) -> None:
+    def final(self, event: ev.Final) -> None:
         self.flush()
         if event.reason not in ("answer",):
             self.console.print(f"[yellow]{event.text}[/yellow]" if event.reason != "interrupted" else "")

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from rich.live import Live
     from rich.text import Text
 
-    from cargo_shell.repl.toolbar import ToolbarState
+    from cargo_shell.render.toolbar import ToolbarState
 
 #: prompt_toolkit style classes of the toolbar → rich styles (the same colours as the prompt's toolbar).
 _STYLES = {
@@ -31,7 +31,7 @@ def toolbar_line(state: ToolbarState, width: int) -> Text:
     """The bottom toolbar as one rich line, padded to ``width``."""
     from rich.text import Text
 
-    from cargo_shell.repl.toolbar import toolbar_fragments
+    from cargo_shell.render.toolbar import toolbar_fragments
 
     line = Text(no_wrap=True, overflow="ellipsis", end="")
     for style, text in toolbar_fragments(state, width):

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
-    from cargo_shell.repl.toolbar import ToolbarState
+    from cargo_shell.render.toolbar import ToolbarState
 
 
 def banner(state: ToolbarState, *, has_model: bool) -> RenderableType:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from cargo_shell.executor import events as ev
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -98,21 +100,67 @@ class JobProgress:
             self._tasks.clear()
 
 
-def describe(event: Any) -> str | None:
+def describe(event: ev.Event) -> str | None:
     """Text for executor events that are not progress bars (None: nothing to show)."""
-    name = type(event).__name__
-    if name == "Notice":
-        return f"note: {event.message}"
-    if name == "RetryScheduled":
-        return f"retrying {event.method} {event.path} in {event.delay_s:.1f}s ({event.reason})"
-    if name == "JobStarted":
-        return f"started {event.kind} {event.job_id} ({event.command})"
-    if name == "JobDetached":
-        return f"{event.kind} {event.job_id} keeps running in the background (/jobs)"
-    if name == "JobCancelled":
-        return f"cancel requested for {event.kind} {event.job_id}"
-    if name == "StageStarted":
-        return f"stage {event.index}/{event.count}: {event.size} of {event.total} records"
-    if name == "StageFinished":
-        return f"stage {event.index}/{event.count} {event.status}, {event.failed} failed"
+    match event:
+        case ev.Notice():
+            return f"note: {event.message}"
+        case ev.RetryScheduled():
+            return f"retrying {event.method} {event.path} in {event.delay_s:.1f}s ({event.reason})"
+        case ev.JobStarted():
+            return f"started {event.kind} {event.job_id} ({event.command})"
+        case ev.JobDetached():
+            return f"{event.kind} {event.job_id} keeps running in the background (/jobs)"
+        case ev.JobCancelled():
+            return f"cancel requested for {event.kind} {event.job_id}"
+        case ev.StageStarted():
+            return f"stage {event.index}/{event.count}: {event.size} of {event.total} records"
+        case ev.StageFinished():
+            return f"stage {event.index}/{event.count} {event.status}, {event.failed} failed"
     return None
+
+
+class JobEvents:
+    """An executor event sink drawing on a rich console: a bar (or lines) per job, the other events as
+    dim notes. One method per kind of event; a front end overrides the ones it shows differently."""
+
+    def __init__(self, console: Console, progress: JobProgress) -> None:
+        self.console = console
+        self.progress = progress
+
+    def __call__(self, event: ev.Event) -> None:
+        match event:
+            case ev.JobStarted():
+                self.job_started(event)
+            case ev.JobProgress():
+                self.job_progress(event)
+            case ev.JobFinished():
+                self.job_finished(event)
+            case _:
+                self.note(event)
+
+    def job_started(self, event: ev.JobStarted) -> None:
+        self.note(event)
+        self.progress.started(event.kind, event.job_id, event.total)
+
+    def job_progress(self, event: ev.JobProgress) -> None:
+        self.progress.update(
+            event.kind, event.job_id, event.status, done=event.done, failed=event.failed, total=event.total
+        )
+
+    def job_finished(self, event: ev.JobFinished) -> None:
+        self.progress.update(
+            event.kind,
+            event.job_id,
+            event.status,
+            done=event.done,
+            failed=event.failed,
+            total=event.total,
+            finished=True,
+        )
+
+    def note(self, event: ev.Event) -> None:
+        text = describe(event)
+        if text:
+            self.progress.stop()
+            self.console.print(text, style="dim", highlight=False, markup=False)

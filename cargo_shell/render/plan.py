@@ -26,7 +26,7 @@ def plan_panel(plan: Any, sources: dict[str, str] | None = None) -> RenderableTy
     from rich.table import Table
     from rich.text import Text
 
-    from cargo_shell.render.summary import LIMIT, describe, summarise_line
+    from cargo_shell.value_summary import LIMIT, describe, summarise_line
 
     effect = str(getattr(plan, "effect", "write"))
     grid = Table.grid(padding=(0, 2))

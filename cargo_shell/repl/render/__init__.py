@@ -1,1 +1,0 @@
-"""How the shell shows things: results, plans, errors, job progress and agent events (rich)."""
