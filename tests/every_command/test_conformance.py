@@ -21,17 +21,7 @@ import pytest
 from tests.client_facts.compare import command_operations
 from tests.client_facts.conformance import mismatches
 from tests.client_facts.facts import load_facts
-from tests.every_command import (
-    test_ai_commands,
-    test_data_commands,
-    test_expression_commands,
-    test_observability_commands,
-    test_orchestration_commands,
-    test_orchestration_platform_commands,
-    test_org_commands,
-    test_platform_ai_commands,
-    test_platform_data_commands,
-)
+from tests.every_command.test_every_command import CASE_MODULES
 from tests.every_command.world import Case, open_world
 
 FACTS = load_facts()
@@ -90,17 +80,7 @@ class Recorder(httpx.BaseTransport):
         self.inner.close()
 
 
-MODULES = (
-    test_data_commands,
-    test_orchestration_commands,
-    test_ai_commands,
-    test_platform_ai_commands,
-    test_org_commands,
-    test_platform_data_commands,
-    test_orchestration_platform_commands,
-    test_observability_commands,
-    test_expression_commands,
-)
+MODULES = tuple(CASE_MODULES.values())
 
 
 def _cases(module: Any) -> list[Case]:
