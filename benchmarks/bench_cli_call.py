@@ -20,13 +20,14 @@ import argparse
 import json
 import os
 import resource
-import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
+
+from medians import print_medians
 
 BARE = """
 import json, sys
@@ -82,14 +83,10 @@ def timed(argv: list[str], env: dict[str, str]) -> tuple[float, float, str]:
 
 
 def report(name: str, samples: list[tuple[float, float]]) -> tuple[float, float]:
-    cpu = [s[0] * 1000 for s in samples]
-    wall = [s[1] * 1000 for s in samples]
-    for label, values in (("cpu", cpu), ("wall", wall)):
-        print(
-            f"{name:<28} {label:<5} median {statistics.median(values):7.1f} ms"
-            f"   min {min(values):7.1f}   max {max(values):7.1f}   ({len(values)} runs)"
-        )
-    return statistics.median(cpu), statistics.median(wall)
+    cpu, wall = print_medians(
+        name, 28, {"cpu": [s[0] * 1000 for s in samples], "wall": [s[1] * 1000 for s in samples]}, len(samples)
+    )
+    return cpu, wall
 
 
 def main() -> int:

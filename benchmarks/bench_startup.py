@@ -13,13 +13,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import pexpect
+from medians import print_medians
 
 MARK = "zq"  # typed right after the prompt appears; its echo means the line editor is live
 
@@ -43,14 +43,10 @@ def time_to_prompt(argv: list[str], prompt: str, env: dict[str, str]) -> tuple[f
 def measure(name: str, argv: list[str], prompt: str, env: dict[str, str], runs: int) -> tuple[float, float]:
     time_to_prompt(argv, prompt, env)  # warm-up: OS caches, sandbox seeding, .pyc files
     samples = [time_to_prompt(argv, prompt, env) for _ in range(runs)]
-    shown = [s[0] * 1000 for s in samples]
-    live = [s[1] * 1000 for s in samples]
-    for label, values in (("prompt shown", shown), ("keys live", live)):
-        print(
-            f"{name:<12} {label:<13} median {statistics.median(values):7.1f} ms"
-            f"   min {min(values):7.1f}   max {max(values):7.1f}   ({runs} runs)"
-        )
-    return statistics.median(shown), statistics.median(live)
+    shown, live = print_medians(
+        name, 12, {"prompt shown": [s[0] * 1000 for s in samples], "keys live": [s[1] * 1000 for s in samples]}, runs
+    )
+    return shown, live
 
 
 def main() -> int:
